@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.clock import now
+from server.database import Base, UTCDateTime
+
+
+class KioskRequest(Base):
+    """The answer given to one (device, request_id): replays return it; the unique key makes retries idempotent."""
+
+    __tablename__ = "kiosk_requests"
+    __table_args__ = (UniqueConstraint("device_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    status_code: Mapped[int] = mapped_column(Integer, default=200)
+    response: Mapped[dict] = mapped_column(JSON)
+    punch_id: Mapped[int | None] = mapped_column(ForeignKey("punches.id", ondelete="SET NULL"), nullable=True)
+
+
+class Punch(Base):
+    """One check-in or check-out. Never physically deleted: corrections void it (voided_at) with a reason."""
+
+    __tablename__ = "punches"
+    __table_args__ = (UniqueConstraint("device_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # in | out
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    work_date: Mapped[date] = mapped_column(Date, index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # on_time | late | early_leave | overtime | off_shift
+    source: Mapped[str] = mapped_column(String(16), default="kiosk")  # kiosk | manual
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WorkDay(Base):
+    """A user's day of work in the shift's zone, recomputed from its punches."""
+
+    __tablename__ = "work_days"
+    __table_args__ = (UniqueConstraint("user_id", "work_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    work_date: Mapped[date] = mapped_column(Date, index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"), nullable=True)
+    first_in: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_out: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worked_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    late_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    early_leave_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    overtime_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # present | late | absent | incomplete | off_day
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

@@ -1,0 +1,103 @@
+"""Settings from environment variables (pydantic-settings).
+
+Every variable is listed in README.md with its default. Keep the two in step.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- process / server -------------------------------------------------
+    environment: str = Field("development", description="development | production | test")
+    host: str = "0.0.0.0"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "INFO"
+    data_dir: Path = Path("./data")
+    models_dir: Path | None = None  # default: DATA_DIR/models
+
+    # --- database ----------------------------------------------------------
+    database_url: str | None = None  # default: sqlite under DATA_DIR
+    auto_migrate: bool = True
+    db_pool_size: int = 10
+    db_connect_timeout: int = 5
+
+    # --- startup -----------------------------------------------------------
+    default_timezone: str = "UTC"
+    admin_email: str = "admin@example.com"
+    admin_password: str | None = None
+    admin_employee_code: str = "ADMIN"
+    scheduler_enabled: bool = True
+    scheduler_leader_lock_id: int = 7_420_001
+
+    # --- face engine -------------------------------------------------------
+    face_model: str = "sface"  # sface | dlib | VGG-Face | Facenet | Facenet512 | ArcFace
+    face_threads: int | None = None  # inference concurrency (default = CPU cores)
+    match_threshold: float | None = None  # default: the model's calibrated threshold
+    duplicate_threshold: float | None = None  # default: the model's calibrated duplicate threshold
+    match_margin: float = 0.05
+    min_face_size: int = 60  # pixels, shorter side of the face box
+    min_face_confidence: float = 0.8
+    min_sharpness: float = 25.0  # variance of Laplacian on the face crop
+    min_brightness: float = 45.0  # mean gray level (0-255) of the face crop
+    dominant_face_ratio: float = 2.0  # kiosk: largest face must be this many times bigger in area
+    keep_enrollment_images: bool = False
+    gallery_poll_seconds: float = 1.0
+    upload_max_bytes: int = 8 * 1024 * 1024
+    image_max_pixels: int = 40_000_000
+    consent_text_version: str = "2026-01"
+
+    # --- auth --------------------------------------------------------------
+    jwt_secret: str | None = None  # required in production; generated under DATA_DIR otherwise
+    jwt_issuer: str = "faceclock"
+    jwt_audience: str = "faceclock-api"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    password_min_length: int = 10
+    lockout_max_per_user: int = 5
+    lockout_max_per_client: int = 20
+    lockout_window_minutes: int = 15
+
+    # --- attendance --------------------------------------------------------
+    debounce_seconds: int = 60
+    max_offline_hours: int = 72
+    clock_skew_seconds: int = 120
+    close_day_interval_minutes: int = 15
+    retention_days: int = 90
+    biometric_retention_days: int = 30
+
+    @field_validator("database_url", "jwt_secret", "admin_password", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v):
+        return v or None
+
+    @property
+    def weights_dir(self) -> Path:
+        return Path(self.models_dir) if self.models_dir else Path(self.data_dir) / "models"
+
+    @property
+    def images_dir(self) -> Path:
+        return Path(self.data_dir) / "images"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(Path(self.data_dir) / 'faceclock.db').resolve()}"
+
+    @property
+    def inference_slots(self) -> int:
+        return self.face_threads or (os.cpu_count() or 1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

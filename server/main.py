@@ -1,0 +1,134 @@
+"""create_app() and the lifespan: directories → migrations → face engine → gallery → seeds → scheduler."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from server import __version__
+from server.config import Settings, get_settings
+from server.database import Database
+from server.errors import install_handlers
+from server.metrics import Metrics
+from server.startup import StartupState, ensure_directories, migrate
+
+log = logging.getLogger("faceclock")
+
+
+def _load_engine(settings):
+    from server.faces.loader import get_engine
+
+    return get_engine(settings)
+
+
+def _load_gallery(db, engine, settings):
+    from server.faces.gallery import load_gallery
+
+    return load_gallery(db, engine, settings)
+
+
+def _run_seeds(db, settings):
+    from seeds import run_all
+
+    with db.session() as s:
+        return run_all(s, settings)
+
+
+def _start_scheduler(app, db, settings):
+    import server.jobs  # noqa: F401  (domains register their jobs)
+    from server.scheduler import AppScheduler
+
+    scheduler = AppScheduler(db, settings)
+    scheduler.start()
+    app.state.scheduler = scheduler
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    st = app.state
+    settings: Settings = st.settings
+    steps: StartupState = st.startup
+    steps.run("directories", lambda: ensure_directories(settings))
+    st.db = Database(settings.effective_database_url, pool_size=settings.db_pool_size,
+                     connect_timeout=settings.db_connect_timeout)
+    try:
+        steps.run("migrations", lambda: migrate(st.db, settings))
+        # A missing model leaves the process up with /ready = 503 naming the problem (and the script to run).
+        st.engine = steps.run("face_engine", lambda: _load_engine(settings), fatal=False)
+        if st.engine is not None:
+            st.gallery = steps.run("gallery", lambda: _load_gallery(st.db, st.engine, settings), fatal=False)
+        steps.run("seeds", lambda: _run_seeds(st.db, settings))
+        if settings.scheduler_enabled:
+            steps.run("scheduler", lambda: _start_scheduler(app, st.db, settings))
+        else:
+            steps.steps["scheduler"] = {"ok": True, "seconds": 0.0, "disabled": True}
+        log.info("startup finished in %.3fs", time.time() - steps.started)
+        yield
+    finally:
+        scheduler = getattr(st, "scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown()
+        st.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="faceclock",
+        version=__version__,
+        description="Attendance backend with facial login: kiosk check-in/out by face, enrollment, JWT auth.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.startup = StartupState()
+    app.state.metrics = Metrics()
+    app.state.engine = None
+    app.state.gallery = None
+    app.state.scheduler = None
+    install_handlers(app)
+    _install_middleware(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from server.system.router import router as system_router
+
+    app.include_router(system_router)
+    for module in ("auth", "users", "devices", "faces", "shifts", "attendance", "reports", "kiosk"):
+        try:
+            mod = __import__(f"server.{module}.router", fromlist=["router"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"server.{module}.router":
+                raise
+            continue
+        app.include_router(mod.router)
+
+
+def _install_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def request_id_and_metrics(request: Request, call_next):
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if len(rid) > 128 or not rid.isprintable():
+            rid = uuid.uuid4().hex
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", None) or "unmatched"
+        app.state.metrics.observe(request.method, path, response.status_code, time.perf_counter() - t0)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def app_factory() -> FastAPI:
+    """uvicorn entry point (`uvicorn --factory server.main:app_factory`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,85 @@
+"""Process health: /health, /ready, /status, /metrics."""
+from __future__ import annotations
+
+import time
+
+import psutil
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+
+from server import __version__
+
+router = APIRouter(tags=["system"])
+
+
+def _database_check(request: Request) -> str | None:
+    db = getattr(request.app.state, "db", None)
+    if db is None:
+        return "database not configured yet"
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"database unreachable: {exc.__class__.__name__}"
+    return None
+
+
+@router.get("/health", summary="Liveness: 200 while the process is up")
+def health():
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness: 200 only after every startup step finished and the database answers")
+def ready(request: Request):
+    state = request.app.state.startup
+    checks = {name: "ok" for name in state.steps}
+    failing = state.failing()
+    checks.update(failing)
+    db_error = _database_check(request)
+    checks["database"] = db_error or "ok"
+    if failing or db_error:
+        return JSONResponse({"ready": False, "checks": checks}, status_code=503)
+    return {"ready": True, "checks": checks}
+
+
+@router.get("/status", summary="Version, uptime, memory, database, models, gallery and scheduler")
+def status(request: Request):
+    st = request.app.state
+    db = getattr(st, "db", None)
+    revision = None
+    if db is not None:
+        try:
+            from server.migrate import current_revision
+
+            revision = current_revision(db)
+        except Exception as exc:
+            revision = f"unavailable: {exc.__class__.__name__}"
+    from server.faces.loader import loaded_model_ids
+
+    gallery = getattr(st, "gallery", None)
+    scheduler = getattr(st, "scheduler", None)
+    return {
+        "version": __version__,
+        "uptime_seconds": round(time.time() - st.startup.started, 3),
+        "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+        "database": {"dialect": db.dialect if db else None, "revision": revision},
+        "models": loaded_model_ids(),
+        "face_model": st.settings.face_model,
+        "gallery": gallery.stats() if gallery is not None else None,
+        "scheduler": {"enabled": st.settings.scheduler_enabled,
+                      "running": bool(scheduler and scheduler.running),
+                      "jobs": scheduler.describe() if scheduler else []},
+        "startup": st.startup.steps,
+    }
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics of this process")
+def metrics(request: Request):
+    st = request.app.state
+    gallery = getattr(st, "gallery", None)
+    extra = {"process_resident_memory_bytes": psutil.Process().memory_info().rss,
+             "process_uptime_seconds": round(time.time() - st.startup.started, 3)}
+    if gallery is not None:
+        extra["face_gallery_templates"] = gallery.stats().get("templates", 0)
+    return PlainTextResponse(st.metrics.render(extra), media_type="text/plain; version=0.0.4")
