@@ -1,0 +1,99 @@
+"""Authentication and authorisation dependencies, one per role level.
+
+    user: User = Depends(current_user)       # any valid access token of an active user (401 otherwise)
+    user: User = Depends(require_employee)   # same: any active user (employee, manager, admin)
+    user: User = Depends(require_manager)    # manager or admin (403 otherwise)
+    user: User = Depends(require_admin)      # admin only (403 otherwise)
+    device: Device = Depends(require_device) # X-Device-Key of an active kiosk (401 invalid_device_key otherwise)
+
+Managers act only on users of their own site: check with `can_manage(actor, target)` / `ensure_can_manage`.
+"""
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from server.auth.tokens import ACCESS, decode_token
+from server.deps import get_session, get_settings_dep
+from server.devices.models import Device
+from server.errors import Forbidden, InvalidToken, NotAuthenticated
+from server.users.models import User
+
+ADMIN, MANAGER, EMPLOYEE = "admin", "manager", "employee"
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+_device_key = APIKeyHeader(name="X-Device-Key", auto_error=False, description="Kiosk API key")
+_WWW = {"WWW-Authenticate": "Bearer"}
+
+
+def current_user(request: Request, token: str | None = Depends(_bearer),
+                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)) -> User:
+    """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise."""
+    if not token:
+        raise NotAuthenticated(headers=_WWW)
+    try:
+        claims = decode_token(settings, token, typ=ACCESS)
+    except InvalidToken as exc:
+        exc.headers = _WWW
+        raise
+    user = session.get(User, int(claims["sub"]))
+    if user is None or not user.is_active:
+        raise InvalidToken(headers=_WWW)
+    request.state.user = user
+    return user
+
+
+def require_employee(user: User = Depends(current_user)) -> User:
+    """Any active user (every role may see and act on its own data)."""
+    return user
+
+
+def require_manager(user: User = Depends(current_user)) -> User:
+    if user.role not in (MANAGER, ADMIN):
+        raise Forbidden("Manager or admin role required")
+    return user
+
+
+def require_admin(user: User = Depends(current_user)) -> User:
+    if user.role != ADMIN:
+        raise Forbidden("Admin role required")
+    return user
+
+
+def require_device(request: Request, api_key: str | None = Depends(_device_key),
+                   session: Session = Depends(get_session)) -> Device:
+    """The active kiosk of the X-Device-Key header; missing, unknown or revoked → 401 invalid_device_key."""
+    from server.devices.service import authenticate_device
+
+    device = authenticate_device(session, api_key)
+    request.state.device = device
+    return device
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """Whether `actor` may see and act on `target` as a supervisor.
+
+    admin: everyone. manager: users of the same (non-empty) site who are not admins, themselves included.
+    employee: nobody (an employee acts on its own data through `can_view`).
+    """
+    if actor.role == ADMIN:
+        return True
+    if actor.role == MANAGER:
+        return bool(actor.site) and target.site == actor.site and target.role != ADMIN
+    return False
+
+
+def can_view(actor: User, target: User) -> bool:
+    """Own data, or data of someone `actor` can manage."""
+    return actor.id == target.id or can_manage(actor, target)
+
+
+def ensure_can_manage(actor: User, target: User) -> None:
+    if not can_manage(actor, target):
+        raise Forbidden("Not allowed to act on this user")
+
+
+def ensure_can_view(actor: User, target: User) -> None:
+    if not can_view(actor, target):
+        raise Forbidden("Not allowed to see this user")
