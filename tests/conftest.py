@@ -37,9 +37,9 @@ def models_dir() -> Path:
     if os.environ.get("MODELS_DIR"):
         return Path(os.environ["MODELS_DIR"])
     d = ROOT / "data" / "models"
-    from server.faces.weights import provision_offline_models
+    from server.faces.weights import provision_offline
 
-    provision_offline_models(d)
+    provision_offline(d, log=lambda *a: None)
     return d
 
 

@@ -1,0 +1,76 @@
+"""Seeds: roles, default shifts, first admin; idempotent; never overwrite an admin's password."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from seeds import run_all
+from server.auth.passwords import verify_password
+from server.shifts.models import Shift
+from server.users.models import Role, User
+
+
+def _snapshot(s):
+    return (sorted(r.name for r in s.scalars(select(Role))),
+            sorted((x.name, x.timezone, str(x.start_time), str(x.end_time)) for x in s.scalars(select(Shift))),
+            sorted((u.email, u.role, u.password_hash) for u in s.scalars(select(User))))
+
+
+def test_seeds_create_roles_shifts_admin_then_change_nothing(db, settings_factory, db_url):
+    settings = settings_factory(db_url, default_timezone="Europe/Madrid")
+    with db.session() as s:
+        first = run_all(s, settings)
+    assert first == {"roles": 3, "shifts": 2, "admin": "created"}
+    with db.session() as s:
+        before = _snapshot(s)
+        assert before[0] == ["admin", "employee", "manager"]
+        day, night = sorted(s.scalars(select(Shift)), key=lambda x: x.name)
+        assert day.timezone == night.timezone == "Europe/Madrid"
+        assert night.end_time < night.start_time  # overnight
+    with db.session() as s:
+        second = run_all(s, settings)
+    assert second == {"roles": 0, "shifts": 0, "admin": None}
+    with db.session() as s:
+        assert _snapshot(s) == before
+
+
+def test_generated_admin_password_is_logged_once_and_works(db, settings_factory, db_url, caplog):
+    caplog.set_level(logging.INFO, logger="faceclock.seeds")
+    settings = settings_factory(db_url, admin_password=None)
+    with db.session() as s:
+        run_all(s, settings)
+    with db.session() as s:
+        run_all(s, settings)
+    lines = [r.getMessage() for r in caplog.records if "generated password" in r.getMessage()]
+    assert len(lines) == 1
+    password = lines[0].split("generated password: ")[1].split()[0]
+    assert len(password) >= 16
+    with db.session() as s:
+        admin = s.scalar(select(User).where(User.email == "admin@example.com"))
+        assert verify_password(password, admin.password_hash)
+
+
+def test_existing_admin_password_is_never_overwritten(db, settings_factory, db_url):
+    with db.session() as s:
+        run_all(s, settings_factory(db_url, admin_password="first-password-1"))
+    with db.session() as s:
+        run_all(s, settings_factory(db_url, admin_password="second-password-2"))
+    with db.session() as s:
+        admin = s.scalar(select(User).where(User.email == "admin@example.com"))
+        assert verify_password("first-password-1", admin.password_hash)
+        assert not verify_password("second-password-2", admin.password_hash)
+        assert s.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_seeds_cli(db_url, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path), "ADMIN_PASSWORD": "cli-password-123"}
+    out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 3, "shifts": 2, "admin": "created"}
+    out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 0, "shifts": 0, "admin": None}
