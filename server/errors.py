@@ -72,7 +72,7 @@ def _json(status: int, code: str, message: str, headers: dict | None = None, **d
 
 
 _HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
+               405: "method_not_allowed", 409: "conflict", 413: "image_too_large", 415: "unsupported_media_type",
                422: "validation_error", 429: "too_many_requests", 503: "service_unavailable"}
 
 

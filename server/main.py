@@ -109,6 +109,10 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI) -> None:
+    from server.body_limit import BodyLimitMiddleware, body_limit
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(app.state.settings.upload_max_bytes))
+
     @app.middleware("http")
     async def request_id_and_metrics(request: Request, call_next):
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex
