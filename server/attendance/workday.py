@@ -1,0 +1,271 @@
+"""Work-day arithmetic: pure functions, no database, no clock.
+
+Everything here takes UTC instants and a `ShiftRule` (the plain values of a shift) and answers in the shift's zone:
+
+* `work_date_for(at, rule)` – the work day a punch belongs to. A day "owns" the 24 hours centred on its shift: it
+  starts half of the off-duty gap before the shift's start (Day 09–17 → 01:00, Night 22–06 → 14:00). So an overnight
+  shift's 06:00 check-out belongs to the previous evening's work day, and a 08:40 check-in to a 09:00 shift to that day.
+* `window(rule, date)` – the shift's start/end as UTC instants for that work day. Local wall times are converted with
+  zoneinfo, so a 22:00–06:00 night lasts 9 real hours on the last Sunday of October in Europe/Madrid and 7 in March.
+* `punch_status(kind, at, window)` – on_time / late / early_leave / overtime / off_shift of one punch.
+* `compute_day(date, rule, punches, now)` – first in, last out, worked minutes minus breaks, late / early leave /
+  overtime minutes and the status present / late / absent / incomplete / off_day.
+
+Rules, stated once (README "Attendance rules" repeats them):
+* Minutes are whole minutes, rounded down.
+* Late: the first in is after start + grace_in; late minutes count from the shift start (not from the end of grace).
+* Early leave: the last out is before end - grace_out; minutes count up to the shift end. Overtime: the last out is after
+  end + grace_out; minutes count from the shift end. Within the grace, neither.
+* Worked: sum of in→out pairs. The break allowance is deducted minus breaks already punched (out→in gaps), never
+  below zero worked.
+* A day is closed once `now` is past its end + grace_out (or, with no schedule that day, past the local midnight that
+  ends it). A closed scheduled day with no punch is `absent`; any closed day left with an in and no out (or an out
+  with no in) is `incomplete`. Open days are `present` / `late` so far.
+* An unscheduled day (no shift assigned, or not one of the shift's weekdays) is `off_day`; with a shift assigned,
+  the minutes worked on it count as overtime.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+DAY = timedelta(days=1)
+
+PUNCH_STATUSES = ("on_time", "late", "early_leave", "overtime", "off_shift")
+DAY_STATUSES = ("present", "late", "absent", "incomplete", "off_day")
+
+
+class PunchLike(Protocol):
+    at: datetime
+    kind: str
+
+
+@dataclass(frozen=True)
+class ShiftRule:
+    """The values of a shift that the arithmetic needs (no ORM object, so it stays testable without a database)."""
+
+    timezone: str
+    start_time: time
+    end_time: time
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    grace_in_minutes: int = 5
+    grace_out_minutes: int = 5
+    break_minutes: int = 0
+    shift_id: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def from_model(cls, shift) -> ShiftRule:
+        return cls(timezone=shift.timezone, start_time=shift.start_time, end_time=shift.end_time,
+                   weekdays=tuple(shift.weekdays or ()), grace_in_minutes=shift.grace_in_minutes,
+                   grace_out_minutes=shift.grace_out_minutes, break_minutes=shift.break_minutes,
+                   shift_id=shift.id, name=shift.name)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def overnight(self) -> bool:
+        return self.end_time <= self.start_time
+
+    @property
+    def nominal_length(self) -> timedelta:
+        """Wall-clock length of the shift (24 h when end == start)."""
+        length = _as_delta(self.end_time) - _as_delta(self.start_time)
+        return length if length > timedelta(0) else length + DAY
+
+    @property
+    def day_offset(self) -> timedelta:
+        """Local time of day at which a work day begins: start minus half the off-duty gap (may be negative)."""
+        gap = DAY - self.nominal_length
+        return _as_delta(self.start_time) - gap / 2
+
+    def scheduled_on(self, d: date) -> bool:
+        return d.weekday() in self.weekdays
+
+
+@dataclass(frozen=True)
+class ShiftWindow:
+    work_date: date
+    start: datetime  # UTC
+    end: datetime  # UTC
+    rule: ShiftRule
+
+    @property
+    def grace_in(self) -> timedelta:
+        return timedelta(minutes=self.rule.grace_in_minutes)
+
+    @property
+    def grace_out(self) -> timedelta:
+        return timedelta(minutes=self.rule.grace_out_minutes)
+
+    @property
+    def close_at(self) -> datetime:
+        return self.end + self.grace_out
+
+    @property
+    def scheduled_minutes(self) -> int:
+        return max(0, _minutes(self.end - self.start) - self.rule.break_minutes)
+
+
+@dataclass
+class DayResult:
+    work_date: date
+    shift_id: int | None
+    status: str
+    first_in: datetime | None = None
+    last_out: datetime | None = None
+    worked_minutes: int = 0
+    late_minutes: int = 0
+    early_leave_minutes: int = 0
+    overtime_minutes: int = 0
+    closed: bool = False
+    close_at: datetime | None = None
+    details: dict = field(default_factory=dict)
+
+
+def _as_delta(t: time) -> timedelta:
+    return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second)
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def to_utc(d: date, t: time, zone: ZoneInfo) -> datetime:
+    """A local wall time as a UTC instant. A time inside a spring-forward gap maps to the instant the clocks
+    jumped over it (02:30 → 03:30 local); a repeated autumn time means its first occurrence (PEP 495 fold=0)."""
+    return datetime.combine(d, t, tzinfo=zone).astimezone(UTC)
+
+
+def local_date(at: datetime, zone_name: str) -> date:
+    return _aware(at).astimezone(ZoneInfo(zone_name)).date()
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: give UTC-aware instants")
+    return at
+
+
+def work_date_for(at: datetime, rule: ShiftRule | None, fallback_zone: str = "UTC") -> date:
+    """The work day a punch at `at` belongs to (see the module doc). Without a shift: the local date."""
+    if rule is None:
+        return local_date(at, fallback_zone)
+    local = _aware(at).astimezone(rule.zone).replace(tzinfo=None)
+    return (local - rule.day_offset).date()
+
+
+def window(rule: ShiftRule, work_date: date) -> ShiftWindow:
+    start = to_utc(work_date, rule.start_time, rule.zone)
+    end_date = work_date + DAY if rule.overnight else work_date
+    end = to_utc(end_date, rule.end_time, rule.zone)
+    return ShiftWindow(work_date, start, end, rule)
+
+
+def scheduled_window(rule: ShiftRule | None, work_date: date) -> ShiftWindow | None:
+    """The window when the shift is worked that day, None on an unscheduled day."""
+    if rule is None or not rule.scheduled_on(work_date):
+        return None
+    return window(rule, work_date)
+
+
+def close_at(rule: ShiftRule | None, work_date: date, fallback_zone: str = "UTC") -> datetime:
+    """When a work day can be closed: shift end + grace_out; without a schedule, when the local day ends."""
+    if rule is not None and rule.scheduled_on(work_date):
+        return window(rule, work_date).close_at
+    if rule is not None:
+        return to_utc(work_date + DAY, time(0), rule.zone) + rule.day_offset
+    return to_utc(work_date + DAY, time(0), ZoneInfo(fallback_zone))
+
+
+def punch_status(kind: str, at: datetime, win: ShiftWindow | None) -> str:
+    if win is None:
+        return "off_shift"
+    if kind == "in":
+        return "late" if at > win.start + win.grace_in else "on_time"
+    if at < win.end - win.grace_out:
+        return "early_leave"
+    if at > win.end + win.grace_out:
+        return "overtime"
+    return "on_time"
+
+
+def next_kind(previous: Iterable[PunchLike], at: datetime) -> str:
+    """Kind of a new punch at `at`: the opposite of the latest earlier punch of that work day, `in` when none."""
+    earlier = [p for p in previous if p.at <= at]
+    if not earlier:
+        return "in"
+    return "out" if max(earlier, key=lambda p: p.at).kind == "in" else "in"
+
+
+def _pairs(punches: Sequence[PunchLike]) -> tuple[list[tuple[datetime, datetime]], bool, int]:
+    """In→out intervals; whether an in is left open at the end; how many outs had no in before them."""
+    intervals: list[tuple[datetime, datetime]] = []
+    opened: datetime | None = None
+    orphan_outs = 0
+    for p in punches:
+        if p.kind == "in":
+            if opened is None:
+                opened = p.at  # a second in while open keeps the first
+        elif opened is not None:
+            intervals.append((opened, p.at))
+            opened = None
+        else:
+            orphan_outs += 1
+    return intervals, opened is not None, orphan_outs
+
+
+def compute_day(work_date: date, rule: ShiftRule | None, punches: Sequence[PunchLike], now: datetime,
+                fallback_zone: str = "UTC") -> DayResult:
+    """The work day from its (non-voided) punches. `now` decides only whether the day is closed."""
+    ordered = sorted(punches, key=lambda p: p.at)
+    win = scheduled_window(rule, work_date)
+    closes = close_at(rule, work_date, fallback_zone)
+    closed = _aware(now) >= closes
+    res = DayResult(work_date=work_date, shift_id=rule.shift_id if rule else None, status="off_day",
+                    closed=closed, close_at=closes)
+
+    ins = [p.at for p in ordered if p.kind == "in"]
+    outs = [p.at for p in ordered if p.kind == "out"]
+    res.first_in = min(ins) if ins else None
+    res.last_out = max(outs) if outs else None
+    intervals, open_in, orphan_outs = _pairs(ordered)
+    unpaired = open_in or orphan_outs > 0 or not intervals and bool(ordered)
+    gross = sum((b - a for a, b in intervals), timedelta(0))
+    taken_breaks = sum((intervals[i + 1][0] - intervals[i][1] for i in range(len(intervals) - 1)), timedelta(0))
+    allowance = timedelta(minutes=win.rule.break_minutes) if win else timedelta(0)
+    deducted = min(gross, max(timedelta(0), allowance - taken_breaks))
+    res.worked_minutes = _minutes(gross - deducted)
+    res.details = {"punches": len(ordered), "pairs": len(intervals), "open_in": open_in,
+                   "orphan_outs": orphan_outs, "break_deducted_minutes": _minutes(deducted)}
+    if win is not None:
+        res.details.update(shift_start=win.start.isoformat(), shift_end=win.end.isoformat(),
+                           scheduled_minutes=win.scheduled_minutes)
+
+    if win is None:
+        if rule is not None:
+            res.overtime_minutes = res.worked_minutes
+        res.status = "incomplete" if closed and unpaired else "off_day"
+        return res
+
+    if res.first_in is not None and res.first_in > win.start + win.grace_in:
+        res.late_minutes = _minutes(res.first_in - win.start)
+    if res.last_out is not None and not open_in:
+        if res.last_out < win.end - win.grace_out:
+            res.early_leave_minutes = _minutes(win.end - res.last_out)
+        elif res.last_out > win.end + win.grace_out:
+            res.overtime_minutes = _minutes(res.last_out - win.end)
+
+    if not ordered:
+        res.status = "absent"  # the caller records it only once the day is closed
+    elif unpaired and (closed or not ins):
+        res.status = "incomplete"
+    else:
+        res.status = "late" if res.late_minutes else "present"
+    return res
