@@ -35,6 +35,12 @@ _lock = threading.Lock()
 _cache: dict[str, str] = {}
 
 
+class TokenExpired(InvalidToken):
+    """An otherwise valid token past its `exp` (still 401 invalid_token for clients)."""
+
+    message = "Token expired"
+
+
 class SecretMissing(RuntimeError):
     """JWT_SECRET is required in production."""
 
@@ -139,5 +145,5 @@ def decode_token(settings, token: str, *, typ: str = ACCESS) -> dict:
     except (TypeError, ValueError):
         raise InvalidToken() from None
     if exp <= as_utc(now()).timestamp():
-        raise InvalidToken("Token expired")
+        raise TokenExpired()
     return claims

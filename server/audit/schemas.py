@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    action: str
+    entity: str
+    entity_id: str | None
+    before: dict | None
+    after: dict | None
+    reason: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FaceAttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    purpose: str
+    device_id: int | None
+    client: str | None
+    model_id: str
+    best_user_id: int | None
+    best_score: float | None
+    runner_up_score: float | None
+    threshold: float | None
+    decision: str
+    latency_ms: float | None
+
+
+class FaceAttemptPage(BaseModel):
+    items: list[FaceAttemptOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,128 @@
+"""Login (password and face), token pairs, refresh rotation with reuse detection, logout."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from server.auth import lockout
+from server.auth.models import RefreshToken
+from server.auth.passwords import verify_password
+from server.auth.tokens import REFRESH, TokenExpired, decode_token, issue_access_token, issue_refresh_token
+from server.clock import now
+from server.errors import InvalidCredentials, InvalidToken
+from server.users.models import User
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+    def as_dict(self) -> dict:
+        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
+                "token_type": self.token_type, "expires_in": self.expires_in}
+
+
+def issue_token_pair(session: Session, settings, user: User, *, family_id: str | None = None) -> TokenPair:
+    """A new access + refresh token; the refresh token is recorded (by jti) in its family."""
+    family_id = family_id or uuid.uuid4().hex
+    access = issue_access_token(settings, user_id=user.id, role=user.role)
+    refresh = issue_refresh_token(settings, user_id=user.id, role=user.role, family_id=family_id)
+    session.add(RefreshToken(jti=refresh.jti, family_id=family_id, user_id=user.id, issued_at=now(),
+                             expires_at=refresh.expires_at))
+    session.flush()
+    return TokenPair(access.token, refresh.token, access.expires_in)
+
+
+def find_login_user(session: Session, username: str) -> User | None:
+    """By email (case-insensitive) or employee_code (exact)."""
+    username = (username or "").strip()
+    if not username:
+        return None
+    return session.scalar(select(User).where(or_(User.employee_code == username, User.email == username.lower())))
+
+
+def lockout_subject(user: User | None, username: str | None) -> str | None:
+    """Failures count against the user's employee_code whichever name was typed; unknown names count as typed."""
+    return user.employee_code if user is not None else username
+
+
+def password_login(session: Session, settings, *, username: str, password: str, client: str) -> tuple[User, TokenPair]:
+    """Checks the lockout, then the password (argon2 against a dummy hash when there is no such user, so timing
+    does not tell whether the user exists). Failure → InvalidCredentials, counted; 429 when locked."""
+    user = find_login_user(session, username)
+    subject = lockout_subject(user, username)
+    lockout.check(session, settings, kind="password", subject=subject, client=client)
+    ok = verify_password(password or "", user.password_hash if user is not None else None)
+    if not ok or user is None or not user.is_active:
+        lockout.record_failure(session, kind="password", subject=subject, client=client)
+        raise InvalidCredentials()
+    lockout.clear_subject(session, kind="password", subject=subject)
+    return user, issue_token_pair(session, settings, user)
+
+
+def refresh(session: Session, settings, refresh_token: str) -> tuple[User, TokenPair]:
+    """Spends `refresh_token` and returns a new pair in the same family.
+
+    A spent (or revoked) token presented again revokes the whole family: whoever holds a copy of any token of that
+    login (attacker or owner) must log in again.
+    """
+    claims = decode_token(settings, refresh_token, typ=REFRESH)
+    row = session.get(RefreshToken, claims["jti"])
+    if row is None or row.family_id != claims["fam"]:
+        raise InvalidToken()
+    t = now()
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == row.jti, RefreshToken.spent_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(spent_at=t)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:  # already spent or revoked: reuse (or a lost race with another refresh of the same token)
+        revoke_family(session, row.family_id)
+        session.commit()
+        raise InvalidToken("Refresh token reuse detected: all tokens of this login are revoked")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken()
+    return user, issue_token_pair(session, settings, user, family_id=row.family_id)
+
+
+def logout(session: Session, settings, refresh_token: str) -> None:
+    """Revokes the family of `refresh_token` (this login on this client). An expired token is fine to log out with;
+    a forged one is not."""
+    try:
+        claims = decode_token(settings, refresh_token, typ=REFRESH)
+    except TokenExpired:
+        return
+    row = session.get(RefreshToken, claims["jti"])
+    if row is None:
+        raise InvalidToken()
+    revoke_family(session, row.family_id)
+
+
+def revoke_family(session: Session, family_id: str) -> int:
+    return session.execute(
+        update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now()).execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+
+def revoke_user_tokens(session: Session, user_id: int) -> int:
+    """Revokes every refresh token of a user (deactivation, deletion, password change). Access tokens die at their
+    next use because `current_user` requires an active user."""
+    return session.execute(
+        update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now()).execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+
+def purge_expired_tokens(session: Session, cutoff) -> int:
+    from sqlalchemy import delete
+
+    return session.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff)).rowcount or 0

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    site: str | None = Field(default=None, max_length=100)
+
+
+class DeviceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    site: str | None
+    key_prefix: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+
+
+class DeviceCreated(DeviceOut):
+    api_key: str = Field(description="Shown only in this response; store it on the kiosk. Sent as X-Device-Key.")

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["admin", "manager", "employee"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(v: str | None) -> str | None:
+    if v is None:
+        return None
+    v = v.strip().lower()
+    if not v:
+        return None
+    if len(v) > 320 or not _EMAIL.match(v):
+        raise ValueError("not a valid email address")
+    return v
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employee_code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    full_name: str = Field(min_length=1, max_length=200)
+    email: str | None = None
+    role: Role = "employee"
+    password: str | None = Field(default=None, max_length=1024)
+    timezone: str | None = Field(default=None, max_length=64)
+    site: str | None = Field(default=None, max_length=100)
+
+    _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = None
+    role: Role | None = None
+    password: str | None = Field(default=None, max_length=1024)
+    timezone: str | None = Field(default=None, max_length=64)
+    site: str | None = Field(default=None, max_length=100)
+    is_active: bool | None = None
+
+    _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    employee_code: str
+    full_name: str
+    email: str | None
+    role: str
+    site: str | None
+    timezone: str | None
+    is_active: bool
+    has_password: bool = False
+    consent_at: datetime | None
+    consent_version: str | None
+    created_at: datetime
+    updated_at: datetime
+    deactivated_at: datetime | None
+    biometrics_erased_at: datetime | None
+
+    @classmethod
+    def of(cls, user) -> "UserOut":
+        out = cls.model_validate(user)
+        out.has_password = bool(user.password_hash)
+        return out
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    model_id: str
+    quality: dict
+    created_at: datetime
+
+
+class EnrollmentOut(BaseModel):
+    user_id: int
+    templates: list[TemplateOut]
+    consent_at: datetime | None
+    consent_version: str | None

@@ -1,0 +1,207 @@
+"""Users: create, list, read, update, deactivate-and-erase. Role rules live here, not in the router.
+
+Admins manage everyone. Managers manage employees of their own site: they create employees there, read them, update
+them (never to another role or site) and deactivate them. Everyone reads their own record.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit.service import record as audit
+from server.auth.deps import ADMIN, EMPLOYEE, MANAGER, can_manage, ensure_can_view
+from server.auth.passwords import hash_password
+from server.auth.service import revoke_user_tokens
+from server.clock import now
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.users.models import User
+from server.users.schemas import UserCreate, UserUpdate
+
+_AUDITED = ("full_name", "email", "role", "site", "timezone", "is_active")
+
+
+def validate_password(settings, password: str) -> None:
+    if len(password) < settings.password_min_length:
+        raise ValidationFailed(f"Password must have at least {settings.password_min_length} characters",
+                               field="password")
+
+
+def _validate_timezone(tz: str | None) -> None:
+    if tz is None:
+        return
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"Unknown time zone {tz!r}", field="timezone") from None
+
+
+def _ensure_unique(session: Session, *, employee_code: str | None = None, email: str | None = None,
+                   exclude_id: int | None = None) -> None:
+    for field, column, value in (("employee_code", User.employee_code, employee_code), ("email", User.email, email)):
+        if value is None:
+            continue
+        q = select(User.id).where(column == value)
+        if exclude_id is not None:
+            q = q.where(User.id != exclude_id)
+        if session.scalar(q) is not None:
+            raise Conflict(f"{field} already in use", field=field)
+
+
+def _flush_unique(session: Session) -> None:
+    """Flush, turning a unique-constraint race into 409 conflict."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig).lower()
+        field = "email" if "email" in text else "employee_code"
+        raise Conflict(f"{field} already in use", field=field) from None
+
+
+def snapshot(user: User) -> dict:
+    return {k: getattr(user, k) for k in _AUDITED}
+
+
+def create_user(session: Session, settings, *, actor: User, data: UserCreate) -> User:
+    site = data.site
+    if actor.role == MANAGER:
+        if data.role != EMPLOYEE:
+            raise Forbidden("Managers can only create employees")
+        if site is not None and site != actor.site:
+            raise Forbidden("Managers can only create users of their own site")
+        if not actor.site:
+            raise Forbidden("This manager has no site")
+        site = actor.site
+    elif actor.role != ADMIN:
+        raise Forbidden()
+    if data.password is not None:
+        validate_password(settings, data.password)
+    _validate_timezone(data.timezone)
+    _ensure_unique(session, employee_code=data.employee_code, email=data.email)
+    t = now()
+    user = User(employee_code=data.employee_code, full_name=data.full_name.strip(), email=data.email,
+                role=data.role, site=site, timezone=data.timezone,
+                password_hash=hash_password(data.password) if data.password else None,
+                is_active=True, created_at=t, updated_at=t)
+    session.add(user)
+    _flush_unique(session)
+    audit(session, actor_user_id=actor.id, action="users.create", entity="user", entity_id=user.id,
+          after={"employee_code": user.employee_code, **snapshot(user)})
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def get_visible_user(session: Session, actor: User, user_id: int) -> User:
+    """The user, if `actor` may see it (self, or someone it manages): 404 / 403 otherwise."""
+    user = get_user(session, user_id)
+    ensure_can_view(actor, user)
+    return user
+
+
+def get_managed_user(session: Session, actor: User, user_id: int) -> User:
+    """The user, if `actor` may act on it as a supervisor (admin; manager → employees of its site)."""
+    user = get_user(session, user_id)
+    if not can_manage(actor, user) or (actor.role == MANAGER and user.role != EMPLOYEE):
+        raise Forbidden("Not allowed to act on this user")
+    return user
+
+
+def list_users(session: Session, *, actor: User, role: str | None = None, active: bool | None = None,
+               search: str | None = None, site: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[User], int]:
+    q = select(User)
+    if actor.role == MANAGER:
+        if site is not None and site != actor.site:
+            raise Forbidden("Managers only see users of their own site")
+        q = q.where(User.site == actor.site, User.role != ADMIN)
+    elif actor.role != ADMIN:
+        raise Forbidden()
+    elif site is not None:
+        q = q.where(User.site == site)
+    if role:
+        q = q.where(User.role == role)
+    if active is not None:
+        q = q.where(User.is_active.is_(active))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        q = q.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.employee_code).like(pattern),
+                        func.lower(func.coalesce(User.email, "")).like(pattern)))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(User.id).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    is_self = actor.id == user.id
+    if actor.role != ADMIN:
+        if is_self:
+            allowed = {"full_name", "email", "timezone", "password"}
+        elif actor.role == MANAGER:
+            allowed = {"full_name", "email", "timezone", "password", "is_active", "role", "site"}
+            if changes.get("role", EMPLOYEE) != EMPLOYEE or changes.get("site", actor.site) != actor.site:
+                raise Forbidden("Managers cannot move users to another role or site")
+        else:
+            allowed = set()
+        denied = sorted(set(changes) - allowed)
+        if denied:
+            raise Forbidden(f"Not allowed to change: {', '.join(denied)}", fields=denied)
+    if is_self and (changes.get("is_active") is False or changes.get("role", user.role) != user.role):
+        raise Conflict("You cannot deactivate yourself or change your own role")
+    if "email" in changes or "employee_code" in changes:
+        _ensure_unique(session, email=changes.get("email"), exclude_id=user.id)
+    if "timezone" in changes:
+        _validate_timezone(changes["timezone"])
+    for key in ("full_name", "role", "is_active"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed(f"{key} cannot be null", field=key)
+    before = snapshot(user)
+    password = changes.pop("password", None)
+    if password is not None:
+        validate_password(settings, password)
+        user.password_hash = hash_password(password)
+        revoke_user_tokens(session, user.id)
+    for key, value in changes.items():
+        setattr(user, key, value.strip() if key == "full_name" else value)
+    if changes.get("is_active") is False and before["is_active"]:
+        user.deactivated_at = now()
+        revoke_user_tokens(session, user.id)
+    elif changes.get("is_active") is True and not before["is_active"]:
+        user.deactivated_at = None
+    user.updated_at = now()
+    _flush_unique(session)
+    after = snapshot(user)
+    diff_before = {k: v for k, v in before.items() if after[k] != v}
+    diff_after = {k: after[k] for k in diff_before}
+    if password is not None:
+        diff_after["password"] = "changed"
+    if diff_after:
+        audit(session, actor_user_id=actor.id, action="users.update", entity="user", entity_id=user.id,
+              before=diff_before, after=diff_after)
+    return user
+
+
+def deactivate_user(session: Session, *, actor: User, user: User, reason: str | None = None) -> User:
+    """Deactivates `user` and revokes its tokens. Biometric erasure is done by the caller (faces service), in the
+    same transaction. Attendance history stays."""
+    if actor.id == user.id:
+        raise Conflict("You cannot delete yourself")
+    before = snapshot(user)
+    if user.is_active:
+        user.is_active = False
+        user.deactivated_at = now()
+    user.updated_at = now()
+    revoked = revoke_user_tokens(session, user.id)
+    session.flush()
+    audit(session, actor_user_id=actor.id, action="users.delete", entity="user", entity_id=user.id,
+          before=before, after={**snapshot(user), "revoked_refresh_tokens": revoked}, reason=reason)
+    return user
