@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Evaluate a face model on a pairs list (LFW style) and report accuracy / FMR / FNMR.
+
+    python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv [--model sface] --json
+
+pairs.csv has columns a,b,same (paths relative to its folder). Each image goes through the same
+intake as the API (decode_image) and the engine (detect + embed). LFW images are centred on the
+labelled person, so when several faces are found the one nearest the image centre is used. A pair
+with an image where no face is found counts as an error (never skipped).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from server.config import Settings  # noqa: E402
+from server.faces.engine import load_engine  # noqa: E402
+from server.faces.images import decode_image  # noqa: E402
+
+
+def centre_face(faces, shape):
+    if not faces:
+        return None
+    cy, cx = shape[0] / 2, shape[1] / 2
+    return min(faces, key=lambda f: (f.x + f.w / 2 - cx) ** 2 + (f.y + f.h / 2 - cy) ** 2)
+
+
+def embed_all(engine, paths: list[Path], max_pixels: int) -> tuple[dict, float]:
+    embeddings: dict[Path, np.ndarray | None] = {}
+    spent = 0.0
+    for path in paths:
+        data = path.read_bytes()
+        t0 = time.perf_counter()
+        image = decode_image(data, max_pixels)
+        face = centre_face(engine.detect(image), image.shape)
+        embeddings[path] = None if face is None else engine.embed(image, face)
+        spent += time.perf_counter() - t0
+    return embeddings, spent * 1000 / max(1, len(paths))
+
+
+def rates(scores: np.ndarray, same: np.ndarray, valid: np.ndarray, threshold: float) -> dict:
+    accept = valid & (scores >= threshold)
+    genuine, impostor = same == 1, same == 0
+    correct = np.where(genuine, accept, ~accept & valid)  # invalid pairs are always wrong
+    return {
+        "accuracy": float(correct.mean()),
+        "fmr": float((accept & impostor).sum() / max(1, impostor.sum())),
+        "fnmr": float((~accept & genuine).sum() / max(1, genuine.sum())),
+    }
+
+
+def best_threshold(scores: np.ndarray, same: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
+    candidates = np.unique(np.concatenate([scores[valid], [1.01]]))
+    best = (0.0, -1.0)
+    for t in candidates:
+        acc = rates(scores, same, valid, float(t))["accuracy"]
+        if acc > best[1]:
+            best = (float(t), acc)
+    # centre the threshold between the chosen score and the next lower valid score
+    lower = scores[valid & (scores < best[0])]
+    if lower.size:
+        best = ((best[0] + float(lower.max())) / 2, best[1])
+    return best
+
+
+def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None) -> dict:
+    settings = Settings()
+    if model:
+        settings = settings.model_copy(update={"face_model": model})
+    t0 = time.perf_counter()
+    engine = load_engine(settings)
+    load_s = time.perf_counter() - t0
+    base = pairs_csv.parent
+    with open(pairs_csv, newline="") as fh:
+        rows = [(base / r["a"], base / r["b"], int(r["same"])) for r in csv.DictReader(fh)]
+    paths = sorted({p for a, b, _ in rows for p in (a, b)})
+    emb, ms_per_image = embed_all(engine, paths, settings.image_max_pixels)
+    failed = sorted(str(p.relative_to(base)) for p, v in emb.items() if v is None)
+    scores = np.array([float(emb[a] @ emb[b]) if emb[a] is not None and emb[b] is not None else -1.0
+                       for a, b, _ in rows])
+    valid = np.array([emb[a] is not None and emb[b] is not None for a, b, _ in rows])
+    same = np.array([s for _, _, s in rows])
+    op = engine.threshold if threshold is None else threshold
+    at_op = rates(scores, same, valid, op)
+    best_t, best_acc = best_threshold(scores, same, valid)
+    impostor = np.sort(scores[valid & (same == 0)])
+    return {
+        "model_id": engine.model_id,
+        "pairs": len(rows),
+        "images": len(paths),
+        "failed": len(failed),
+        "failed_images": failed,
+        "pairs_with_failed_image": int((~valid).sum()),
+        "threshold": round(op, 4),
+        "accuracy": round(at_op["accuracy"], 4),
+        "fmr": round(at_op["fmr"], 4),
+        "fnmr": round(at_op["fnmr"], 4),
+        "best_threshold": round(best_t, 4),
+        "best_accuracy": round(best_acc, 4),
+        "threshold_fmr_1pct": round(float(impostor[int(np.ceil(0.99 * len(impostor))) - 1]) + 1e-4, 4)
+        if len(impostor) else None,
+        "ms_per_image": round(ms_per_image, 2),
+        "load_s": round(load_s, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", required=True, type=Path, help="pairs.csv with a,b,same")
+    ap.add_argument("--model", help="FACE_MODEL to evaluate (default: the configured one)")
+    ap.add_argument("--threshold", type=float, help="operating threshold (default: the engine's)")
+    ap.add_argument("--json", action="store_true", help="print JSON")
+    args = ap.parse_args(argv)
+    result = evaluate(args.pairs, args.model, args.threshold)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            if k != "failed_images":
+                print(f"{k:>24}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

