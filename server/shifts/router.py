@@ -1,0 +1,78 @@
+"""Shifts CRUD and per-user shift assignments (HTTP only: the rules are in service.py).
+
+GET    /api/v1/shifts                any signed-in user (?include_inactive=true for archived ones)
+POST   /api/v1/shifts                admin
+GET    /api/v1/shifts/{id}           any signed-in user
+PATCH  /api/v1/shifts/{id}           admin
+DELETE /api/v1/shifts/{id}           admin: archives (history keeps pointing at it), 204
+PUT    /api/v1/users/{id}/shift      manager (own site) / admin: {shift_id, valid_from, valid_to?}; overlap → 409
+GET    /api/v1/users/{id}/shifts     the user, its manager or an admin: assignment history
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy.orm import Session
+
+from server.auth.deps import require_admin, require_employee, require_manager
+from server.deps import get_session
+from server.shifts import service
+from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
+from server.users.models import User
+from server.users.service import get_managed_user, get_visible_user
+
+router = APIRouter(prefix="/api/v1", tags=["shifts"])
+
+
+def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
+    return AssignmentOut(id=a.id, user_id=a.user_id, shift_id=a.shift_id, shift_name=names.get(a.shift_id),
+                         valid_from=a.valid_from, valid_to=a.valid_to)
+
+
+@router.get("/shifts", response_model=list[ShiftOut])
+def list_shifts(include_inactive: bool = False, _: User = Depends(require_employee),
+                session: Session = Depends(get_session)):
+    return service.list_shifts(session, include_inactive=include_inactive)
+
+
+@router.post("/shifts", response_model=ShiftOut, status_code=201)
+def create_shift(body: ShiftCreate, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
+    return service.create_shift(session, actor=actor, data=body.model_dump())
+
+
+@router.get("/shifts/{shift_id}", response_model=ShiftOut)
+def get_shift(shift_id: int, _: User = Depends(require_employee), session: Session = Depends(get_session)):
+    return service.get_shift(session, shift_id)
+
+
+@router.patch("/shifts/{shift_id}", response_model=ShiftOut)
+def update_shift(shift_id: int, body: ShiftUpdate, actor: User = Depends(require_admin),
+                 session: Session = Depends(get_session)):
+    shift = service.get_shift(session, shift_id)
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return service.update_shift(session, actor=actor, shift=shift, changes=changes)
+
+
+@router.delete("/shifts/{shift_id}", status_code=204)
+def archive_shift(shift_id: int, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
+    service.archive_shift(session, actor=actor, shift=service.get_shift(session, shift_id))
+    return Response(status_code=204)
+
+
+@router.put("/users/{user_id}/shift", response_model=AssignmentResult)
+def assign_shift(user_id: int, body: AssignmentIn, actor: User = Depends(require_manager),
+                 session: Session = Depends(get_session)):
+    user = get_managed_user(session, actor, user_id)
+    new, ended = service.assign_shift(session, actor=actor, user=user, shift_id=body.shift_id,
+                                      valid_from=body.valid_from, valid_to=body.valid_to)
+    names = service.shift_names(session)
+    return AssignmentResult(assignment=_assignment_out(new, names),
+                            closed=[_assignment_out(a, names) for a in ended],
+                            history=[_assignment_out(a, names) for a in service.history(session, user.id)])
+
+
+@router.get("/users/{user_id}/shifts", response_model=list[AssignmentOut])
+def assignment_history(user_id: int, actor: User = Depends(require_employee),
+                       session: Session = Depends(get_session)):
+    user = get_visible_user(session, actor, user_id)
+    names = service.shift_names(session)
+    return [_assignment_out(a, names) for a in service.history(session, user.id)]

@@ -1,0 +1,181 @@
+"""Shifts and shift assignments: the rules. No FastAPI here."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.attendance.workday import ShiftRule
+from server.audit.service import record as audit
+from server.errors import Conflict, NotFound, ValidationFailed
+from server.shifts.models import Shift, ShiftAssignment
+from server.users.models import User
+
+SHIFT_FIELDS = ("name", "timezone", "start_time", "end_time", "weekdays", "grace_in_minutes", "grace_out_minutes",
+                "break_minutes", "is_active")
+
+
+class AssignmentOverlap(Conflict):
+    code = "assignment_overlap"
+    message = "The user already has a shift assigned for part of that period"
+
+
+class ShiftArchived(Conflict):
+    code = "shift_archived"
+    message = "The shift is archived and cannot be assigned"
+
+
+class ShiftNameTaken(Conflict):
+    code = "shift_name_taken"
+    message = "A shift with that name already exists"
+
+
+def snapshot(shift: Shift) -> dict:
+    out = {}
+    for f in SHIFT_FIELDS:
+        v = getattr(shift, f)
+        out[f] = v.isoformat() if hasattr(v, "isoformat") else v
+    return out
+
+
+def _check_break(shift: Shift) -> None:
+    length = ShiftRule(shift.timezone, shift.start_time, shift.end_time).nominal_length
+    if timedelta(minutes=shift.break_minutes or 0) >= length:
+        raise ValidationFailed("break_minutes must be shorter than the shift")
+
+
+def _flush_unique_name(session: Session) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ShiftNameTaken() from None
+
+
+def list_shifts(session: Session, *, include_inactive: bool = False) -> list[Shift]:
+    q = select(Shift).order_by(Shift.id)
+    if not include_inactive:
+        q = q.where(Shift.is_active.is_(True))
+    return list(session.scalars(q).all())
+
+
+def get_shift(session: Session, shift_id: int) -> Shift:
+    shift = session.get(Shift, shift_id)
+    if shift is None:
+        raise NotFound("Shift not found")
+    return shift
+
+
+def create_shift(session: Session, *, actor: User, data: dict) -> Shift:
+    if session.scalar(select(Shift.id).where(Shift.name == data["name"])) is not None:
+        raise ShiftNameTaken()
+    shift = Shift(is_active=True, **data)
+    _check_break(shift)
+    session.add(shift)
+    _flush_unique_name(session)
+    audit(session, actor_user_id=actor.id, action="shifts.create", entity="shift", entity_id=shift.id,
+          after=snapshot(shift))
+    return shift
+
+
+def update_shift(session: Session, *, actor: User, shift: Shift, changes: dict) -> Shift:
+    before = snapshot(shift)
+    if "name" in changes and changes["name"] != shift.name:
+        if session.scalar(select(Shift.id).where(Shift.name == changes["name"], Shift.id != shift.id)) is not None:
+            raise ShiftNameTaken()
+    for k, v in changes.items():
+        setattr(shift, k, v)
+    _check_break(shift)
+    _flush_unique_name(session)
+    after = snapshot(shift)
+    if after != before:
+        audit(session, actor_user_id=actor.id, action="shifts.update", entity="shift", entity_id=shift.id,
+              before=before, after=after)
+    return shift
+
+
+def archive_shift(session: Session, *, actor: User, shift: Shift) -> Shift:
+    """DELETE archives: the row stays (punches and assignment history point at it), it can no longer be assigned."""
+    if shift.is_active:
+        before = snapshot(shift)
+        shift.is_active = False
+        session.flush()
+        audit(session, actor_user_id=actor.id, action="shifts.archive", entity="shift", entity_id=shift.id,
+              before=before, after=snapshot(shift))
+    return shift
+
+
+# ------------------------------------------------------------------ assignments
+
+def lock_user(session: Session, user_id: int) -> None:
+    """Serialises writers of one user's attendance (row lock on PostgreSQL; SQLite serialises writes anyway)."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def history(session: Session, user_id: int) -> list[ShiftAssignment]:
+    q = select(ShiftAssignment).where(ShiftAssignment.user_id == user_id).order_by(ShiftAssignment.valid_from)
+    return list(session.scalars(q).all())
+
+
+def _overlaps(a: ShiftAssignment, start: date, end: date | None) -> bool:
+    a_end = a.valid_to or date.max
+    return a.valid_from <= (end or date.max) and start <= a_end
+
+
+def assign_shift(session: Session, *, actor: User, user: User, shift_id: int, valid_from: date,
+                 valid_to: date | None) -> tuple[ShiftAssignment, list[ShiftAssignment]]:
+    """Adds an assignment. An open-ended assignment that started earlier is ended the day before `valid_from`
+    (the usual "from this date on, this shift"); any other overlap is refused with 409 assignment_overlap.
+    Returns the new assignment and those it ended."""
+    shift = get_shift(session, shift_id)
+    if not shift.is_active:
+        raise ShiftArchived()
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationFailed("valid_to is before valid_from")
+    lock_user(session, user.id)
+    ended: list[ShiftAssignment] = []
+    for a in history(session, user.id):
+        if not _overlaps(a, valid_from, valid_to):
+            continue
+        if a.valid_to is None and a.valid_from < valid_from:
+            ended.append(a)
+            continue
+        raise AssignmentOverlap(existing={"id": a.id, "shift_id": a.shift_id, "valid_from": a.valid_from.isoformat(),
+                                          "valid_to": a.valid_to.isoformat() if a.valid_to else None})
+    for a in ended:
+        before = {"valid_to": None}
+        a.valid_to = valid_from - timedelta(days=1)
+        audit(session, actor_user_id=actor.id, action="shifts.assignment_end", entity="shift_assignment",
+              entity_id=a.id, before=before, after={"valid_to": a.valid_to.isoformat()})
+    new = ShiftAssignment(user_id=user.id, shift_id=shift.id, valid_from=valid_from, valid_to=valid_to)
+    session.add(new)
+    session.flush()
+    audit(session, actor_user_id=actor.id, action="shifts.assign", entity="shift_assignment", entity_id=new.id,
+          after={"user_id": user.id, "shift_id": shift.id, "valid_from": valid_from.isoformat(),
+                 "valid_to": valid_to.isoformat() if valid_to else None})
+    return new, ended
+
+
+def assignments_between(session: Session, start: date, end: date, user_ids=None) -> list[ShiftAssignment]:
+    """Assignments overlapping [start, end], with their shift loaded."""
+    q = select(ShiftAssignment).where(ShiftAssignment.valid_from <= end,
+                                      or_(ShiftAssignment.valid_to.is_(None), ShiftAssignment.valid_to >= start))
+    if user_ids is not None:
+        q = q.where(ShiftAssignment.user_id.in_(list(user_ids)))
+    return list(session.scalars(q.order_by(ShiftAssignment.user_id, ShiftAssignment.valid_from)).all())
+
+
+def rule_on(session: Session, user_id: int, d: date) -> ShiftRule | None:
+    """The shift rule of `user_id` on work date `d`, None without an assignment."""
+    a = session.scalar(select(ShiftAssignment).where(
+        ShiftAssignment.user_id == user_id, ShiftAssignment.valid_from <= d,
+        or_(ShiftAssignment.valid_to.is_(None), ShiftAssignment.valid_to >= d)))
+    if a is None:
+        return None
+    return ShiftRule.from_model(session.get(Shift, a.shift_id))
+
+
+def shift_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Shift.id, Shift.name)).all())
