@@ -46,9 +46,9 @@ class Settings(BaseSettings):
     match_margin: float = 0.05
     min_face_size: int = 60  # pixels, shorter side of the face box
     min_face_confidence: float = 0.8
-    min_sharpness: float = 25.0  # variance of Laplacian on the face crop
+    min_sharpness: float = 10.0  # variance of Laplacian on the face crop (resized to 112x112)
     min_brightness: float = 45.0  # mean gray level (0-255) of the face crop
-    dominant_face_ratio: float = 2.0  # kiosk: largest face must be this many times bigger in area
+    dominant_face_ratio: float = 2.5  # kiosk: largest face must be this many times bigger in area
     keep_enrollment_images: bool = False
     gallery_poll_seconds: float = 1.0
     upload_max_bytes: int = 8 * 1024 * 1024

@@ -1,0 +1,122 @@
+"""Quality gate: choose the face to use and reject photos that would give a poor template.
+
+Codes (all 422): no_face, multiple_faces, face_low_confidence, face_too_small, face_too_dark,
+face_blurry. Thresholds come from Settings (MIN_FACE_SIZE, MIN_FACE_CONFIDENCE, MIN_SHARPNESS,
+MIN_BRIGHTNESS, DOMINANT_FACE_RATIO); see docs/faces.md for how they were calibrated.
+
+numpy + Pillow only: the measurements run on the face crop, resized to a fixed size so that the
+sharpness figure does not depend on how large the face is in the photo.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from server.errors import (
+    FaceBlurry,
+    FaceLowConfidence,
+    FaceNotFound,
+    FaceTooDark,
+    FaceTooSmall,
+    MultipleFaces,
+)
+
+PURPOSES = ("enroll", "login", "kiosk", "verify", "identify")
+# Enrollment/login: a second confident face counts unless the main face is this many times larger
+# in area (people far behind the subject: deepface img54, img62 have them).
+# A kiosk frame uses settings.dominant_face_ratio instead (default 2.0, more lenient).
+BACKGROUND_FACE_RATIO = 3.0  # must stay >= settings.dominant_face_ratio (enrollment is stricter)
+CROP_SIDE = 112  # measurements run on the face crop resized to this square
+
+
+def face_crop_gray(image: np.ndarray, face: Any, side: int = CROP_SIDE) -> np.ndarray:
+    """Gray (float32) face crop, resized to side x side."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, int(face.x)), max(0, int(face.y))
+    x1, y1 = min(w, x0 + int(face.w)), min(h, y0 + int(face.h))
+    crop = image[y0:y1, x0:x1]
+    if crop.size == 0:
+        return np.zeros((side, side), np.float32)
+    b, g, r = crop[..., 0].astype(np.float32), crop[..., 1].astype(np.float32), crop[..., 2].astype(np.float32)
+    gray = 0.114 * b + 0.587 * g + 0.299 * r
+    resized = Image.fromarray(gray.astype(np.float32), mode="F").resize((side, side), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian (higher = sharper)."""
+    lap = (gray[1:-1, :-2] + gray[1:-1, 2:] + gray[:-2, 1:-1] + gray[2:, 1:-1] - 4.0 * gray[1:-1, 1:-1])
+    return float(lap.var())
+
+
+def measure(image: np.ndarray, face: Any) -> dict:
+    gray = face_crop_gray(image, face)
+    return {
+        "size": int(min(face.w, face.h)),
+        "confidence": round(float(face.score), 4),
+        "sharpness": round(sharpness(gray), 2),
+        "brightness": round(float(gray.mean()), 2),
+        "box": [int(face.x), int(face.y), int(face.w), int(face.h)],
+    }
+
+
+def _score(q: dict, settings: Any) -> float:
+    parts = [
+        min(1.0, q["confidence"]),
+        min(1.0, q["size"] / (2.0 * settings.min_face_size)),
+        min(1.0, q["sharpness"] / (4.0 * settings.min_sharpness)),
+        min(1.0, q["brightness"] / (2.0 * settings.min_brightness)),
+    ]
+    return round(float(np.prod(parts) ** (1 / len(parts))), 4)
+
+
+def _cut_by_border(face: Any, shape: tuple) -> bool:
+    h, w = shape[:2]
+    return face.x <= 0 or face.y <= 0 or face.x + face.w >= w or face.y + face.h >= h
+
+
+def significant_faces(faces: list, settings: Any, shape: tuple | None = None) -> list:
+    """Other faces that make a photo ambiguous: confident ones not cut by the frame edge."""
+    return [f for f in faces if f.score >= settings.min_face_confidence
+            and (shape is None or not _cut_by_border(f, shape))]
+
+
+def choose_face(faces: list, purpose: str, settings: Any, shape: tuple | None = None):
+    """The face to use (largest), or raise FaceNotFound / MultipleFaces.
+
+    A second face counts when it is confident, not cut by the image border (a bystander at the
+    edge), and not much smaller than the main one: for a kiosk frame the main face must be
+    DOMINANT_FACE_RATIO times larger in area, for enrollment/login BACKGROUND_FACE_RATIO times.
+    """
+    if not faces:
+        raise FaceNotFound()
+    ordered = sorted(faces, key=lambda f: f.area, reverse=True)
+    main = ordered[0]
+    others = significant_faces(ordered[1:], settings, shape)
+    if others:
+        ratio = settings.dominant_face_ratio if purpose == "kiosk" else BACKGROUND_FACE_RATIO
+        rival = others[0]
+        if main.area < ratio * rival.area:
+            raise MultipleFaces(faces=len(others) + 1)
+    return main
+
+
+def check_quality(image: np.ndarray, faces: list, purpose: str, settings: Any) -> tuple[Any, dict]:
+    """Pick and validate the face for `purpose`. Returns (face, quality dict) or raises a 422 error."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    face = choose_face(faces, purpose, settings, image.shape)
+    q = measure(image, face)
+    q["faces"] = len(faces)
+    if q["confidence"] < settings.min_face_confidence:
+        raise FaceLowConfidence(confidence=q["confidence"], minimum=settings.min_face_confidence)
+    if q["size"] < settings.min_face_size:
+        raise FaceTooSmall(size=q["size"], minimum=settings.min_face_size)
+    if q["brightness"] < settings.min_brightness:
+        raise FaceTooDark(brightness=q["brightness"], minimum=settings.min_brightness)
+    if q["sharpness"] < settings.min_sharpness:
+        raise FaceBlurry(sharpness=q["sharpness"], minimum=settings.min_sharpness)
+    q["score"] = _score(q, settings)
+    return face, q
