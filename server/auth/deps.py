@@ -29,8 +29,12 @@ _WWW = {"WWW-Authenticate": "Bearer"}
 
 def current_user(request: Request, token: str | None = Depends(_bearer),
                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)) -> User:
-    """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise."""
+    """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise.
+
+    A kiosk presenting only its valid X-Device-Key is authenticated but not allowed here: 403 forbidden.
+    """
     if not token:
+        _forbid_devices(request, session)
         raise NotAuthenticated(headers=_WWW)
     try:
         claims = decode_token(settings, token, typ=ACCESS)
@@ -42,6 +46,19 @@ def current_user(request: Request, token: str | None = Depends(_bearer),
         raise InvalidToken(headers=_WWW)
     request.state.user = user
     return user
+
+
+def _forbid_devices(request: Request, session: Session) -> None:
+    key = request.headers.get("x-device-key")
+    if key:
+        from server.devices.service import authenticate_device
+        from server.errors import InvalidDeviceKey
+
+        try:
+            authenticate_device(session, key, touch=False)
+        except InvalidDeviceKey:
+            return
+        raise Forbidden("Kiosk keys only reach kiosk endpoints")
 
 
 def require_employee(user: User = Depends(current_user)) -> User:

@@ -59,7 +59,7 @@ def revoke_device(session: Session, device_id: int, *, actor_user_id: int | None
     return device
 
 
-def authenticate_device(session: Session, api_key: str | None) -> Device:
+def authenticate_device(session: Session, api_key: str | None, *, touch: bool = True) -> Device:
     """The active device holding `api_key`, or InvalidDeviceKey. Touches last_seen_at (at most once a minute)."""
     if not api_key or len(api_key) > 200:
         raise InvalidDeviceKey()
@@ -67,7 +67,7 @@ def authenticate_device(session: Session, api_key: str | None) -> Device:
     if device is None or device.revoked_at is not None:
         raise InvalidDeviceKey()
     t = now()
-    if device.last_seen_at is None or t - as_utc(device.last_seen_at) >= LAST_SEEN_RESOLUTION:
+    if touch and (device.last_seen_at is None or t - as_utc(device.last_seen_at) >= LAST_SEEN_RESOLUTION):
         device.last_seen_at = t
         session.flush()
     return device

@@ -120,7 +120,7 @@ def list_users(session: Session, *, actor: User, role: str | None = None, active
                offset: int = 0) -> tuple[list[User], int]:
     q = select(User)
     if actor.role == MANAGER:
-        if site is not None and site != actor.site:
+        if not actor.site or (site is not None and site != actor.site):
             raise Forbidden("Managers only see users of their own site")
         q = q.where(User.site == actor.site, User.role != ADMIN)
     elif actor.role != ADMIN:

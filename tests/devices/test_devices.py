@@ -1,0 +1,99 @@
+"""Kiosk devices: key shown once and stored as SHA-256, revocation at once, X-Device-Key checks, role limits."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+
+from server.devices.models import Device
+from tests.auth.helpers import admin_headers, error_code, user_headers
+
+
+@pytest.fixture
+def admin(client):
+    return admin_headers(client)
+
+
+def _create(client, admin, name="Front door", site="north"):
+    r = client.post("/api/v1/devices", json={"name": name, "site": site}, headers=admin)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_key_is_shown_once_and_stored_hashed(client, app, admin):
+    created = _create(client, admin)
+    key = created["api_key"]
+    assert len(key) > 40 and created["name"] == "Front door" and created["site"] == "north"
+    listed = client.get("/api/v1/devices", headers=admin).json()
+    assert len(listed) == 1 and "api_key" not in listed[0]
+    assert key[:10] == listed[0]["key_prefix"]
+    with app.state.db.session() as s:
+        row = s.scalar(select(Device))
+        assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+        assert key not in (row.key_hash, row.key_prefix)
+
+
+def test_device_key_authenticates_and_updates_last_seen(client, admin):
+    created = _create(client, admin)
+    r = client.get("/api/v1/devices/me", headers={"X-Device-Key": created["api_key"]})
+    assert r.status_code == 200
+    assert r.json()["id"] == created["id"]
+    assert r.json()["last_seen_at"] is not None
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Device-Key": "fck_unknown"}, {"X-Device-Key": ""}])
+def test_missing_or_unknown_key_is_401(client, headers):
+    r = client.get("/api/v1/devices/me", headers=headers)
+    assert r.status_code == 401
+    assert error_code(r) == "invalid_device_key"
+
+
+def test_revoked_key_stops_working_at_once(client, admin):
+    created = _create(client, admin)
+    key = {"X-Device-Key": created["api_key"]}
+    assert client.get("/api/v1/devices/me", headers=key).status_code == 200
+    assert client.delete(f"/api/v1/devices/{created['id']}", headers=admin).status_code == 204
+    r = client.get("/api/v1/devices/me", headers=key)
+    assert r.status_code == 401
+    assert error_code(r) == "invalid_device_key"
+    assert client.get("/api/v1/devices", headers=admin).json()[0]["revoked_at"] is not None
+    assert client.get("/api/v1/devices", params={"include_revoked": False}, headers=admin).json() == []
+    assert client.delete("/api/v1/devices/999", headers=admin).status_code == 404
+
+
+def test_device_changes_are_audited(client, admin):
+    created = _create(client, admin)
+    client.delete(f"/api/v1/devices/{created['id']}", headers=admin)
+    entries = client.get("/api/v1/audit", params={"entity": "device"}, headers=admin).json()["items"]
+    assert [e["action"] for e in entries] == ["devices.revoke", "devices.create"]
+    assert created["api_key"] not in str(entries)
+
+
+def test_kiosk_key_cannot_reach_admin_endpoints(client, admin):
+    key = {"X-Device-Key": _create(client, admin)["api_key"]}
+    for method, path in (("get", "/api/v1/devices"), ("post", "/api/v1/devices"), ("get", "/api/v1/users"),
+                         ("get", "/api/v1/users/me"), ("get", "/api/v1/audit"), ("get", "/api/v1/face-attempts"),
+                         ("delete", "/api/v1/devices/1"), ("post", "/api/v1/users")):
+        r = client.request(method, path, headers=key, json={"name": "x"})
+        assert r.status_code == 403, (method, path)
+        assert error_code(r) == "forbidden"
+    # a key that is not (or no longer) valid is just unauthenticated
+    r = client.get("/api/v1/users", headers={"X-Device-Key": "fck_forged"})
+    assert r.status_code == 401
+    assert error_code(r) == "not_authenticated"
+
+
+def test_user_token_is_not_a_device_key(client, admin):
+    r = client.get("/api/v1/devices/me", headers=admin)
+    assert r.status_code == 401
+    assert error_code(r) == "invalid_device_key"
+
+
+def test_employee_and_manager_cannot_manage_devices(client, admin):
+    _, eh = user_headers(client, admin, code="E1", site="north")
+    _, mh = user_headers(client, admin, code="M1", role="manager", site="north")
+    for headers in (eh, mh):
+        assert client.post("/api/v1/devices", json={"name": "x"}, headers=headers).status_code == 403
+        assert client.get("/api/v1/devices", headers=headers).status_code == 403
+        assert client.delete("/api/v1/devices/1", headers=headers).status_code == 403
