@@ -2,21 +2,16 @@
 
 GET /kiosk                      the page (index.html)
 GET /kiosk/static/{name}        its script and style sheet (a fixed list: nothing else on disk is reachable)
-GET /api/v1/kiosk/ping          X-Device-Key → 200 {device, server_time}; 401 invalid_device_key otherwise
-
-The check itself (POST /api/v1/kiosk/check) lives with attendance (server/attendance/router.py).
+The page checks its key with GET /api/v1/devices/me (server/devices) and punches with POST /api/v1/kiosk/check
+(server/attendance): this module adds no API of its own.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 
-from server.auth.deps import require_device
-from server.clock import now
-from server.devices.models import Device
 from server.errors import NotFound
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -34,18 +29,6 @@ _HEADERS = {
 router = APIRouter(tags=["kiosk"])
 
 
-class PingDevice(BaseModel):
-    id: int
-    name: str
-    site: str | None = None
-
-
-class PingOut(BaseModel):
-    ok: bool = True
-    device: PingDevice
-    server_time: str
-
-
 @router.get("/kiosk", include_in_schema=False)
 def kiosk_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=_HEADERS)
@@ -57,10 +40,3 @@ def kiosk_static(name: str) -> FileResponse:
     if media_type is None:
         raise NotFound("No such kiosk file")
     return FileResponse(STATIC / name, media_type=media_type, headers=_HEADERS)
-
-
-@router.get("/api/v1/kiosk/ping", response_model=PingOut,
-            summary="Kiosk key check: 200 with the device when X-Device-Key is valid, 401 invalid_device_key otherwise")
-def kiosk_ping(device: Device = Depends(require_device)) -> PingOut:
-    return PingOut(device=PingDevice(id=device.id, name=device.name, site=device.site),
-                   server_time=now().isoformat())

@@ -18,7 +18,7 @@ def test_kiosk_page_and_assets_are_served_locally(client):
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     html = page.text
-    refs = [r for r in re.findall(r'(?:src|href)="([^"]+)"', html) if not r.startswith("#")]
+    refs = [r for r in re.findall(r'(?:src|href)="([^"]+)"', html) if not r.startswith(("#", "data:"))]
     assert refs, "the page loads its script and style sheet"
     for ref in refs:
         assert ref.startswith("/kiosk/"), f"{ref} must be served by the API itself (no CDN)"
@@ -26,7 +26,7 @@ def test_kiosk_page_and_assets_are_served_locally(client):
         assert r.status_code == 200, ref
     js = client.get("/kiosk/static/kiosk.js")
     assert js.headers["content-type"].startswith("text/javascript")
-    for needle in ("/api/v1/kiosk/check", "/api/v1/kiosk/ping", "request_id", "captured_at", "getUserMedia",
+    for needle in ("/api/v1/kiosk/check", "/api/v1/devices/me", "request_id", "captured_at", "getUserMedia",
                    "indexedDB", "randomUUID", "X-Device-Key"):
         assert needle in js.text
 
@@ -38,24 +38,23 @@ def test_only_known_static_files(client):
         assert r.json()["error"]["code"] == "not_found"
 
 
-def test_ping_validates_the_device_key(client, app):
-    r = client.get("/api/v1/kiosk/ping")
+def test_the_key_check_the_page_uses(client, app):
+    r = client.get("/api/v1/devices/me")
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_device_key"
-    r = client.get("/api/v1/kiosk/ping", headers={"X-Device-Key": "fck_wrong"})
+    r = client.get("/api/v1/devices/me", headers={"X-Device-Key": "fck_wrong"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_device_key"
     key = _device_key(app)
-    r = client.get("/api/v1/kiosk/ping", headers={"X-Device-Key": key})
+    r = client.get("/api/v1/devices/me", headers={"X-Device-Key": key})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["device"]["name"] == "Front door" and body["device"]["site"] == "HQ"
-    assert body["server_time"]
+    assert body["name"] == "Front door" and body["site"] == "HQ"
 
 
-def test_ping_refuses_a_revoked_key(client, app):
+def test_the_key_check_refuses_a_revoked_key(client, app):
     from server.devices.service import list_devices, revoke_device
 
     key = _device_key(app)
     with app.state.db.session() as s:
         revoke_device(s, list_devices(s)[0].id, actor_user_id=None)
-    r = client.get("/api/v1/kiosk/ping", headers={"X-Device-Key": key})
+    r = client.get("/api/v1/devices/me", headers={"X-Device-Key": key})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_device_key"

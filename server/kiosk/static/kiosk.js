@@ -1,6 +1,6 @@
 /* faceclock kiosk page: device key, live camera, capture (button or steady face), check in/out, offline queue.
  * Plain browser JavaScript, no build step, no third-party code. Talks to:
- *   GET  /api/v1/kiosk/ping   (X-Device-Key)  validates the key
+ *   GET  /api/v1/devices/me   (X-Device-Key)  validates the key, names the kiosk
  *   POST /api/v1/kiosk/check  (X-Device-Key)  multipart images[] + request_id (+ captured_at when replayed)
  * Query parameters: ?auto=0 starts with automatic capture off; ?reset=1 forgets the stored device key.
  */
@@ -319,7 +319,7 @@
   // ---------------------------------------------------------------- device key
   async function validateKey(k) {
     try {
-      var r = await fetch(API + "/ping", { headers: { "X-Device-Key": k }, cache: "no-store" });
+      var r = await fetch("/api/v1/devices/me", { headers: { "X-Device-Key": k }, cache: "no-store" });
       var body = await r.json().catch(function () { return null; });
       return { ok: r.ok, status: r.status, body: body };
     } catch (e) {
@@ -328,7 +328,7 @@
   }
 
   function showDevice(body) {
-    var d = body && body.device;
+    var d = body;
     $("device-name").textContent = d ? d.name + (d.site ? " · " + d.site : "") : "";
   }
 
