@@ -57,30 +57,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", action="append", default=[], help="also download this card model (repeatable)")
     ap.add_argument("--all", action="store_true", help="also download every card model")
     ap.add_argument("--check", action="store_true", help="only report what is there")
+    ap.add_argument("--quiet", "-q", action="store_true", help="print only what changed and errors")
     args = ap.parse_args(argv)
     weights_dir = _weights_dir(args.dir)
-    print(f"weights directory: {weights_dir.resolve()}")
+    verbose = not args.quiet or args.check
+
+    def say(line: str, changed: bool = False) -> None:
+        if verbose or changed:
+            print(line)
+
+    say(f"weights directory: {weights_dir.resolve()}")
     if args.check:
         return check(weights_dir)
     t0 = time.perf_counter()
     try:
-        written = W.provision_offline(weights_dir)
+        written = W.provision_offline(weights_dir, log=say)
         for f in written:
-            print(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)")
+            say(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)", changed=True)
         if not written:
-            print("  offline models already provisioned (sha256 verified)")
+            say("  offline models already provisioned (sha256 verified)")
         cards = list(W.CARD_MODELS) if args.all else [W.canonical_model(m) for m in args.model]
         for name in cards:
             if name in W.OFFLINE_MODELS:
                 continue
-            if W.download_card_model(name, weights_dir):
-                print(f"  downloaded {W.CARD_MODELS[name].file}")
+            if W.download_card_model(name, weights_dir, log=say):
+                say(f"  downloaded {W.CARD_MODELS[name].file}", changed=True)
             else:
-                print(f"  {W.CARD_MODELS[name].file} already present")
+                say(f"  {W.CARD_MODELS[name].file} already present")
     except Exception as exc:  # noqa: BLE001 - a CLI: report and fail
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"done in {time.perf_counter() - t0:.2f}s")
+    say(f"done in {time.perf_counter() - t0:.2f}s")
     return 0
 
 
