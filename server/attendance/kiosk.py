@@ -1,0 +1,210 @@
+"""POST /api/v1/kiosk/check: one face attempt of a kiosk → at most one punch, idempotent by (device, request_id).
+
+Idempotency rests on the UNIQUE(device_id, request_id) constraint of `kiosk_requests`, never on a read-then-write:
+
+1. A stored answer for (device, request_id) is returned as is (fast path for retries; an optimisation only).
+2. The face is analysed outside any transaction (the device check's transaction is committed first, so no row lock is
+   held during inference).
+3. One transaction INSERTs the kiosk_requests row first. A concurrent request with the same key blocks on the unique
+   index (PostgreSQL) or the write lock (SQLite) until the first commits, then fails with IntegrityError; it rolls back
+   and returns the winner's stored answer. The winner records the punch (itself UNIQUE(device_id, request_id)),
+   recomputes the work day, writes the final answer into its row and commits: nobody ever sees a half-done answer.
+
+Stored answers: 200 recognized / unknown and 422 quality or captured_at refusals. Transient failures (5xx, engine not
+ready) are not stored, so the kiosk's retry gets a real answer later.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.attendance.models import KioskRequest, Punch
+from server.attendance.service import add_punch, fallback_zone
+from server.clock import as_utc, now as clock_now
+from server.errors import AppError, ValidationFailed
+from server.shifts.models import Shift
+from server.users.models import User
+
+MAX_FRAMES = 3
+
+
+class CapturedAtInvalid(AppError):
+    status_code = 422
+    code = "invalid_captured_at"
+    message = "captured_at must be ISO 8601 with a UTC offset"
+
+
+class CapturedAtTooOld(AppError):
+    status_code = 422
+    code = "captured_at_too_old"
+    message = "captured_at is older than the offline window (MAX_OFFLINE_HOURS)"
+
+
+class CapturedAtInFuture(AppError):
+    status_code = 422
+    code = "captured_at_in_future"
+    message = "captured_at is in the future beyond the allowed clock skew"
+
+
+class RetryLater(AppError):
+    status_code = 503
+    code = "retry"
+    message = "A concurrent request with the same request_id failed: retry"
+
+
+@dataclass
+class Recognition:
+    decision: str  # "recognized" | "unknown"
+    user_id: int | None = None
+    score: float | None = None
+
+
+# identify(frames) → Recognition; raises AppError (422 quality codes, 503 when the engine is not ready).
+Identify = Callable[[list[bytes]], Recognition]
+
+
+@dataclass
+class Answer:
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+def parse_request_id(value: str | None) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError):
+        raise ValidationFailed("request_id must be a UUID chosen by the kiosk", field="request_id") from None
+
+
+def parse_captured_at(value: str | None, settings, now: datetime) -> datetime:
+    """The instant of the punch: now, or the kiosk's captured_at within [now - MAX_OFFLINE_HOURS, now + skew]
+    (a time inside the skew allowance is taken as now: a punch never lies in the future)."""
+    if value is None or not str(value).strip():
+        return now
+    try:
+        at = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise CapturedAtInvalid() from None
+    if at.tzinfo is None:
+        raise CapturedAtInvalid()
+    at = as_utc(at)
+    if at > now + timedelta(seconds=settings.clock_skew_seconds):
+        raise CapturedAtInFuture(max_skew_seconds=settings.clock_skew_seconds)
+    if at < now - timedelta(hours=settings.max_offline_hours):
+        raise CapturedAtTooOld(max_offline_hours=settings.max_offline_hours)
+    return min(at, now)
+
+
+def stored_answer(session: Session, device_id: int, request_id: str) -> Answer | None:
+    row = session.scalar(select(KioskRequest).where(KioskRequest.device_id == device_id,
+                                                    KioskRequest.request_id == request_id))
+    return None if row is None else Answer(row.status_code, row.response, replayed=True)
+
+
+def _zone_of(session: Session, punch: Punch, user: User, settings) -> str:
+    if punch.shift_id is not None:
+        shift = session.get(Shift, punch.shift_id)
+        if shift is not None:
+            return shift.timezone
+    return fallback_zone(user, settings)
+
+
+def punch_json(session: Session, punch: Punch, user: User, settings) -> dict:
+    from zoneinfo import ZoneInfo
+
+    at = as_utc(punch.at)
+    return {"id": punch.id, "kind": punch.kind, "at": at.isoformat(),
+            "local_time": at.astimezone(ZoneInfo(_zone_of(session, punch, user, settings))).isoformat(),
+            "work_date": punch.work_date.isoformat(), "status": punch.status}
+
+
+def recognized_body(session: Session, punch: Punch, user: User, settings, *, duplicate: bool, request_id: str) -> dict:
+    return {"decision": "recognized", "request_id": request_id, "duplicate": duplicate,
+            "user": {"id": user.id, "full_name": user.full_name},
+            "punch": punch_json(session, punch, user, settings)}
+
+
+def _claim(session: Session, device_id: int, request_id: str, status_code: int, body: dict,
+           created_at: datetime) -> KioskRequest | None:
+    """INSERTs the answer row of (device, request_id); None when another request already holds the key."""
+    row = KioskRequest(device_id=device_id, request_id=request_id, status_code=status_code, response=body,
+                       created_at=created_at)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return row
+
+
+def _replay_after_conflict(session: Session, device_id: int, request_id: str) -> Answer:
+    answer = stored_answer(session, device_id, request_id)
+    if answer is None:  # the winner rolled back after our insert failed: extremely rare; the kiosk retries
+        raise RetryLater()
+    return answer
+
+
+def _store_simple(session: Session, device_id: int, request_id: str, status_code: int, body: dict) -> Answer:
+    row = _claim(session, device_id, request_id, status_code, body, clock_now())
+    if row is None:
+        return _replay_after_conflict(session, device_id, request_id)
+    session.commit()
+    return Answer(status_code, body)
+
+
+def check(session: Session, settings, device, *, request_id: str | None, captured_at: str | None,
+          frames: list[bytes], identify: Identify) -> Answer:
+    """The whole kiosk check (see the module doc). Commits its own transactions."""
+    request_id = parse_request_id(request_id)
+    replay = stored_answer(session, device.id, request_id)
+    if replay is not None:
+        return replay
+    if not frames:
+        raise ValidationFailed("Send the picture as `image` or up to 3 `images` frames", field="images")
+    if len(frames) > MAX_FRAMES:
+        raise ValidationFailed(f"At most {MAX_FRAMES} frames", field="images")
+    session.commit()  # end the device-check transaction: no lock is held during face analysis
+
+    started = clock_now()
+    try:
+        at = parse_captured_at(captured_at, settings, started)
+        recognition = identify(frames)
+    except AppError as exc:
+        if exc.status_code != 422:
+            raise
+        return _store_simple(session, device.id, request_id, 422, exc.body())
+
+    user = session.get(User, recognition.user_id) if recognition.decision == "recognized" else None
+    if user is None or not user.is_active:
+        return _store_simple(session, device.id, request_id, 200, {"decision": "unknown", "request_id": request_id})
+
+    row = _claim(session, device.id, request_id, 200, {"decision": "pending"}, started)
+    if row is None:
+        return _replay_after_conflict(session, device.id, request_id)
+    user = session.get(User, user.id)  # reloaded after a possible rollback
+    new = add_punch(session, settings, user=user, at=at, source="kiosk", device_id=device.id,
+                    request_id=request_id, score=recognition.score, debounce=True)
+    body = recognized_body(session, new.punch, user, settings, duplicate=new.duplicate, request_id=request_id)
+    row.response = body
+    row.punch_id = new.punch.id
+    session.flush()
+    session.commit()
+    return Answer(200, body)
+
+
+def face_identifier(app_state, settings, device) -> Identify:
+    """identify(frames) backed by the face engine and gallery of the app (server/faces)."""
+    from server.errors import ServiceUnavailable
+
+    def identify(frames: list[bytes]) -> Recognition:
+        raise ServiceUnavailable("Face recognition is not available yet")
+
+    return identify

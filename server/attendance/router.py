@@ -1,0 +1,175 @@
+"""Attendance HTTP: the kiosk check, work days, punches and corrections (rules in service.py / kiosk.py).
+
+POST   /api/v1/kiosk/check                 X-Device-Key; multipart image | images (≤3), request_id, captured_at?
+GET    /api/v1/attendance/days             manager (own site) / admin: ?user_id&from&to
+GET    /api/v1/attendance/me               any signed-in user: own days, with punches
+GET    /api/v1/attendance/punches          manager / admin: punches (voided ones included) ?user_id&from&to
+POST   /api/v1/attendance/punches          manager / admin: manual punch with a reason
+PATCH  /api/v1/attendance/punches/{id}     manager / admin: correct time or kind, with a reason
+DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (?reason= or JSON body)
+"""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from server.attendance import kiosk, service
+from server.attendance.schemas import (
+    ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut, WorkDayPage,
+)
+from server.auth.deps import require_device, require_employee, require_manager
+from server.clock import as_utc
+from server.deps import get_session, get_settings_dep
+from server.devices.models import Device
+from server.errors import ValidationFailed
+from server.users.models import User
+
+router = APIRouter(tags=["attendance"])
+
+_KIOSK_RESPONSES = {
+    200: {"description": "{decision: recognized, duplicate, user, punch} or {decision: unknown}"},
+    401: {"description": "invalid_device_key"},
+    422: {"description": "quality codes of the face engine (no_face, multiple_faces, face_too_small, ...), "
+                         "captured_at_too_old, captured_at_in_future, validation_error"},
+}
+
+
+@router.post("/api/v1/kiosk/check", tags=["kiosk"], responses=_KIOSK_RESPONSES,
+             summary="Check in/out by face; idempotent per (device, request_id)")
+def kiosk_check(request: Request, request_id: str | None = Form(None), captured_at: str | None = Form(None),
+                image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None),
+                device: Device = Depends(require_device), session: Session = Depends(get_session),
+                settings=Depends(get_settings_dep)):
+    from server.faces.images import read_limited
+
+    uploads = ([image] if image is not None else []) + list(images or [])
+    if len(uploads) > kiosk.MAX_FRAMES:
+        raise ValidationFailed(f"At most {kiosk.MAX_FRAMES} frames", field="images")
+    frames = [read_limited(u, settings.upload_max_bytes) for u in uploads]
+    identify = kiosk.face_identifier(request.app.state, settings, device)
+    answer = kiosk.check(session, settings, device, request_id=request_id, captured_at=captured_at, frames=frames,
+                         identify=identify)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+# ------------------------------------------------------------------ shaping
+
+def _local(dt, zone: str) -> str | None:
+    return None if dt is None else as_utc(dt).astimezone(ZoneInfo(zone)).isoformat()
+
+
+def _punch_out(p, zone: str) -> PunchOut:
+    return PunchOut(id=p.id, user_id=p.user_id, kind=p.kind, at=as_utc(p.at), local_time=_local(p.at, zone),
+                    work_date=p.work_date, status=p.status, source=p.source, device_id=p.device_id, reason=p.reason,
+                    created_by=p.created_by, voided_at=p.voided_at, void_reason=p.void_reason)
+
+
+def _zone(shift_id, user: User, zones: dict, settings) -> str:
+    return zones[shift_id][1] if shift_id in zones else service.fallback_zone(user, settings)
+
+
+def _day_out(wd, user: User, zones: dict, settings, punches=None) -> WorkDayOut:
+    zone = _zone(wd.shift_id, user, zones, settings)
+    return WorkDayOut(
+        user_id=user.id, employee_code=user.employee_code, full_name=user.full_name, work_date=wd.work_date,
+        shift_id=wd.shift_id, shift_name=zones[wd.shift_id][0] if wd.shift_id in zones else None, timezone=zone,
+        first_in=wd.first_in, last_out=wd.last_out, first_in_local=_local(wd.first_in, zone),
+        last_out_local=_local(wd.last_out, zone), worked_minutes=wd.worked_minutes, late_minutes=wd.late_minutes,
+        early_leave_minutes=wd.early_leave_minutes, overtime_minutes=wd.overtime_minutes, status=wd.status,
+        closed=wd.closed_at is not None, details=wd.details,
+        punches=None if punches is None else [_punch_out(p, zone) for p in punches])
+
+
+def _days_page(session, settings, rows, total, limit, offset, with_punches: bool) -> WorkDayPage:
+    zones = service.shift_zones(session)
+    punches = service.punches_of_days(session, [(wd.user_id, wd.work_date) for wd, _ in rows]) if with_punches else {}
+    items = [_day_out(wd, u, zones, settings, punches.get((wd.user_id, wd.work_date), []) if with_punches else None)
+             for wd, u in rows]
+    return WorkDayPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _change(session, settings, punch, wd) -> PunchChange:
+    user = session.get(User, punch.user_id)
+    zones = service.shift_zones(session)
+    zone = _zone(punch.shift_id, user, zones, settings)
+    day = None
+    if wd is not None:
+        day = _day_out(wd, user, zones, settings, service.day_punches(session, user.id, wd.work_date))
+    return PunchChange(punch=_punch_out(punch, zone), work_day=day)
+
+
+# ------------------------------------------------------------------ work days
+
+@router.get("/api/v1/attendance/days", response_model=WorkDayPage, summary="Work days (manager: own site)")
+def work_days(user_id: int | None = None, from_: date | None = Query(None, alias="from"),
+              to: date | None = None, include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
+              offset: int = Query(0, ge=0), actor: User = Depends(require_manager),
+              session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    start, end = service.default_range(settings, from_, to)
+    if user_id is not None:
+        service.ensure_supervised(session, actor, user_id)
+    rows, total = service.list_work_days(session, actor=actor, user_id=user_id, start=start, end=end, limit=limit,
+                                         offset=offset)
+    return _days_page(session, settings, rows, total, limit, offset, include_punches)
+
+
+@router.get("/api/v1/attendance/me", response_model=WorkDayPage, summary="My work days, with their punches")
+def my_days(from_: date | None = Query(None, alias="from"), to: date | None = None,
+            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+            user: User = Depends(require_employee), session: Session = Depends(get_session),
+            settings=Depends(get_settings_dep)):
+    start, end = service.default_range(settings, from_, to)
+    rows, total = service.list_work_days(session, actor=None, user_id=user.id, start=start, end=end, limit=limit,
+                                         offset=offset)
+    return _days_page(session, settings, rows, total, limit, offset, True)
+
+
+# ------------------------------------------------------------------ punches and corrections
+
+@router.get("/api/v1/attendance/punches", response_model=PunchPage, summary="Punches, voided ones included")
+def punches(user_id: int | None = None, from_: date | None = Query(None, alias="from"), to: date | None = None,
+            include_voided: bool = True, limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+            actor: User = Depends(require_manager), session: Session = Depends(get_session),
+            settings=Depends(get_settings_dep)):
+    start, end = service.default_range(settings, from_, to)
+    if user_id is not None:
+        service.ensure_supervised(session, actor, user_id)
+    rows, total = service.list_punches(session, actor=actor, user_id=user_id, start=start, end=end,
+                                       include_voided=include_voided, limit=limit, offset=offset)
+    zones = service.shift_zones(session)
+    users = {u.id: u for u in {session.get(User, p.user_id) for p in rows}}
+    items = [_punch_out(p, _zone(p.shift_id, users[p.user_id], zones, settings)) for p in rows]
+    return PunchPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201,
+             summary="Add a manual punch (reason required); the work day is recomputed")
+def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager),
+                     session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    new = service.manual_punch(session, settings, actor=actor, user_id=body.user_id, at=body.at, kind=body.kind,
+                               reason=body.reason)
+    return _change(session, settings, new.punch, new.work_day)
+
+
+@router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange,
+              summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
+def correct_punch(punch_id: int, body: PunchCorrectionIn, actor: User = Depends(require_manager),
+                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    punch, wd = service.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
+                                      reason=body.reason)
+    return _change(session, settings, punch, wd)
+
+
+@router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange,
+               summary="Void a punch (reason required): never deleted, audited, work day recomputed")
+def void_punch(punch_id: int, reason: str | None = Query(None, max_length=1000),
+               body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
+               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,
+                                   reason=body.reason if body is not None else reason)
+    return _change(session, settings, punch, wd)

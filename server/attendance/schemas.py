@@ -1,0 +1,99 @@
+"""Attendance payloads: work days, punches, corrections."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+Kind = Literal["in", "out"]
+
+
+class PunchOut(BaseModel):
+    id: int
+    user_id: int
+    kind: Kind
+    at: datetime
+    local_time: str | None = None
+    work_date: date
+    status: str
+    source: str
+    device_id: int | None = None
+    reason: str | None = None
+    created_by: int | None = None
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+
+
+class WorkDayOut(BaseModel):
+    user_id: int
+    employee_code: str
+    full_name: str
+    work_date: date
+    shift_id: int | None
+    shift_name: str | None = None
+    timezone: str
+    first_in: datetime | None
+    last_out: datetime | None
+    first_in_local: str | None = None
+    last_out_local: str | None = None
+    worked_minutes: int
+    late_minutes: int
+    early_leave_minutes: int
+    overtime_minutes: int
+    status: str
+    closed: bool
+    details: dict | None = None
+    punches: list[PunchOut] | None = None
+
+
+class WorkDayPage(BaseModel):
+    items: list[WorkDayOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PunchPage(BaseModel):
+    items: list[PunchOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _aware(v: datetime | None) -> datetime | None:
+    if v is not None and v.tzinfo is None:
+        raise ValueError("give the time with its UTC offset, e.g. 2026-11-25T09:00:00+01:00")
+    return v
+
+
+class ManualPunchIn(BaseModel):
+    user_id: int
+    at: datetime = Field(description="ISO 8601 with offset")
+    kind: Kind | None = Field(None, description="in / out; alternates within the work day when absent")
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v):
+        return _aware(v)
+
+
+class PunchCorrectionIn(BaseModel):
+    at: datetime | None = None
+    kind: Kind | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v):
+        return _aware(v)
+
+
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PunchChange(BaseModel):
+    punch: PunchOut
+    work_day: WorkDayOut | None

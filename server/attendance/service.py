@@ -1,0 +1,335 @@
+"""Punches and work days: recording, recomputing, listing and correcting. No FastAPI here.
+
+A punch's work day and status come from `workday.py` (pure arithmetic) with the shift assigned to the user on that
+work day. Every write to a user's punches first takes that user's row lock (`lock_user`), so on PostgreSQL two kiosks,
+a correction and the close-day job never interleave their read-compute-write of the same user.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.attendance.models import Punch, WorkDay
+from server.attendance.workday import (
+    ShiftRule, compute_day, local_date, next_kind, punch_status, scheduled_window, work_date_for,
+)
+from server.audit.service import record as audit
+from server.auth.deps import ADMIN, MANAGER
+from server.clock import as_utc, now as clock_now
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.shifts.models import Shift
+from server.shifts.service import assignments_between, lock_user, rule_on
+from server.users.models import User
+
+MAX_RANGE_DAYS = 366
+
+
+class PunchVoided(Conflict):
+    code = "punch_voided"
+    message = "The punch is voided and cannot be changed"
+
+
+def fallback_zone(user: User, settings) -> str:
+    return user.timezone or settings.default_timezone
+
+
+def resolve_work_date(session: Session, user: User, at: datetime, settings) -> tuple[date, ShiftRule | None]:
+    """The work day of a punch at `at` and the shift rule that applies to it (None: no shift assigned then)."""
+    approx = local_date(at, fallback_zone(user, settings))
+    for a in assignments_between(session, approx - timedelta(days=2), approx + timedelta(days=2), [user.id]):
+        rule = ShiftRule.from_model(session.get(Shift, a.shift_id))
+        d = work_date_for(at, rule)
+        if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to):
+            return d, rule
+    return approx, None
+
+
+def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:
+    q = select(Punch).where(Punch.user_id == user_id, Punch.work_date == work_date, Punch.voided_at.is_(None))
+    return list(session.scalars(q.order_by(Punch.at, Punch.id)).all())
+
+
+def _upsert_work_day(session: Session, user_id: int, work_date: date) -> WorkDay:
+    """The work_days row of (user, date), created if missing. A concurrent insert of the same key (UNIQUE) loses
+    its savepoint and reads the winner's row instead."""
+    q = select(WorkDay).where(WorkDay.user_id == user_id, WorkDay.work_date == work_date)
+    wd = session.scalar(q)
+    if wd is not None:
+        return wd
+    try:
+        with session.begin_nested():
+            wd = WorkDay(user_id=user_id, work_date=work_date, status="absent", updated_at=clock_now())
+            session.add(wd)
+            session.flush()
+        return wd
+    except IntegrityError:
+        return session.scalar(q)
+
+
+def recompute_day(session: Session, user: User, work_date: date, settings, *, now: datetime | None = None
+                  ) -> WorkDay | None:
+    """Recomputes (user, work_date) from its non-voided punches and stores it. Punch statuses follow the shift.
+
+    Returns the row, or None when there is nothing to record yet (no punch and the day not closed, or an unscheduled
+    day without punches; such a row, if one existed, is removed: it is derived data, punches are not).
+    A day closed earlier is re-opened and recomputed when punches arrive late (details.reopened_at).
+    """
+    now = now or clock_now()
+    rule = rule_on(session, user.id, work_date)
+    punches = day_punches(session, user.id, work_date)
+    res = compute_day(work_date, rule, punches, now, fallback_zone(user, settings))
+    win = scheduled_window(rule, work_date)
+    for p in punches:
+        status = punch_status(p.kind, as_utc(p.at), win)
+        if p.status != status:
+            p.status = status
+        p.shift_id = rule.shift_id if rule else None
+    existing = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date == work_date))
+    if not punches and not (res.closed and win is not None):
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        return None
+    wd = existing or _upsert_work_day(session, user.id, work_date)
+    details = dict(res.details)
+    previous = wd.details or {}
+    if wd.closed_at is not None and existing is not None and wd.status != res.status:
+        details["reopened_at"] = now.isoformat()
+        details["previous_status"] = wd.status
+    elif "reopened_at" in previous:
+        details["reopened_at"] = previous["reopened_at"]
+        details["previous_status"] = previous.get("previous_status")
+    wd.shift_id = res.shift_id
+    wd.first_in, wd.last_out = res.first_in, res.last_out
+    wd.worked_minutes, wd.late_minutes = res.worked_minutes, res.late_minutes
+    wd.early_leave_minutes, wd.overtime_minutes = res.early_leave_minutes, res.overtime_minutes
+    wd.status = res.status
+    wd.closed_at = (wd.closed_at or now) if res.closed else None
+    wd.details = details
+    wd.updated_at = now
+    session.flush()
+    return wd
+
+
+@dataclass
+class NewPunch:
+    punch: Punch
+    duplicate: bool
+    work_day: WorkDay | None
+
+
+def find_debounced(session: Session, user_id: int, at: datetime, seconds: int) -> Punch | None:
+    """The user's earliest non-voided punch less than `seconds` away from `at`, if any."""
+    if seconds <= 0:
+        return None
+    span = timedelta(seconds=seconds)
+    q = select(Punch).where(Punch.user_id == user_id, Punch.voided_at.is_(None),
+                            Punch.at > at - span, Punch.at < at + span)
+    return session.scalars(q.order_by(Punch.at, Punch.id).limit(1)).first()
+
+
+def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str | None = None,
+              source: str = "kiosk", device_id: int | None = None, request_id: str | None = None,
+              score: float | None = None, created_by: int | None = None, reason: str | None = None,
+              debounce: bool = False) -> NewPunch:
+    """Records a punch (kind alternates per work day when not given) and recomputes its work day.
+
+    With `debounce`, a punch of the same user less than DEBOUNCE_SECONDS away is returned instead (duplicate=True).
+    """
+    at = as_utc(at)
+    lock_user(session, user.id)
+    if debounce:
+        first = find_debounced(session, user.id, at, settings.debounce_seconds)
+        if first is not None:
+            wd = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id,
+                                                      WorkDay.work_date == first.work_date))
+            return NewPunch(first, True, wd)
+    work_date, rule = resolve_work_date(session, user, at, settings)
+    kind = kind or next_kind(day_punches(session, user.id, work_date), at)
+    punch = Punch(user_id=user.id, kind=kind, at=at, work_date=work_date,
+                  shift_id=rule.shift_id if rule else None,
+                  status=punch_status(kind, at, scheduled_window(rule, work_date)), source=source,
+                  device_id=device_id, request_id=request_id, score=score, created_by=created_by, reason=reason,
+                  created_at=clock_now())
+    session.add(punch)
+    session.flush()
+    wd = recompute_day(session, user, work_date, settings)
+    return NewPunch(punch, False, wd)
+
+
+# ------------------------------------------------------------------ corrections (manager / admin)
+
+def punch_snapshot(p: Punch) -> dict:
+    return {"user_id": p.user_id, "kind": p.kind, "at": as_utc(p.at).isoformat(), "work_date": p.work_date.isoformat(),
+            "status": p.status, "source": p.source, "voided_at": p.voided_at.isoformat() if p.voided_at else None}
+
+
+def _reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise ValidationFailed("A reason is required", field="reason")
+    return reason.strip()
+
+
+def _managed(session: Session, actor: User, user_id: int) -> User:
+    from server.users.service import get_managed_user
+
+    return get_managed_user(session, actor, user_id)
+
+
+def get_punch(session: Session, punch_id: int) -> Punch:
+    p = session.get(Punch, punch_id)
+    if p is None:
+        raise NotFound("Punch not found")
+    return p
+
+
+def manual_punch(session: Session, settings, *, actor: User, user_id: int, at: datetime, kind: str | None,
+                 reason: str | None) -> NewPunch:
+    reason = _reason(reason)
+    user = _managed(session, actor, user_id)
+    _check_not_future(at, settings)
+    new = add_punch(session, settings, user=user, at=at, kind=kind, source="manual", created_by=actor.id,
+                    reason=reason)
+    audit(session, actor_user_id=actor.id, action="punch.create", entity="punch", entity_id=new.punch.id,
+          after=punch_snapshot(new.punch), reason=reason)
+    return new
+
+
+def _check_not_future(at: datetime, settings) -> None:
+    if as_utc(at) > clock_now() + timedelta(seconds=settings.clock_skew_seconds):
+        raise ValidationFailed("A punch cannot be in the future", field="at")
+
+
+def correct_punch(session: Session, settings, *, actor: User, punch_id: int, at: datetime | None, kind: str | None,
+                  reason: str | None) -> tuple[Punch, WorkDay | None]:
+    reason = _reason(reason)
+    punch = get_punch(session, punch_id)
+    user = _managed(session, actor, punch.user_id)
+    if punch.voided_at is not None:
+        raise PunchVoided()
+    if at is None and kind is None:
+        raise ValidationFailed("Nothing to correct: give at and/or kind")
+    lock_user(session, user.id)
+    before = punch_snapshot(punch)
+    old_date = punch.work_date
+    if at is not None:
+        _check_not_future(at, settings)
+        punch.at = as_utc(at)
+        punch.work_date, _ = resolve_work_date(session, user, punch.at, settings)
+    if kind is not None:
+        punch.kind = kind
+    session.flush()
+    if punch.work_date != old_date:
+        recompute_day(session, user, old_date, settings)
+    wd = recompute_day(session, user, punch.work_date, settings)
+    audit(session, actor_user_id=actor.id, action="punch.correct", entity="punch", entity_id=punch.id,
+          before=before, after=punch_snapshot(punch), reason=reason)
+    return punch, wd
+
+
+def void_punch(session: Session, settings, *, actor: User, punch_id: int, reason: str | None
+               ) -> tuple[Punch, WorkDay | None]:
+    reason = _reason(reason)
+    punch = get_punch(session, punch_id)
+    user = _managed(session, actor, punch.user_id)
+    if punch.voided_at is not None:
+        raise PunchVoided()
+    lock_user(session, user.id)
+    before = punch_snapshot(punch)
+    punch.voided_at = clock_now()
+    punch.void_reason = reason
+    session.flush()
+    wd = recompute_day(session, user, punch.work_date, settings)
+    audit(session, actor_user_id=actor.id, action="punch.void", entity="punch", entity_id=punch.id,
+          before=before, after=punch_snapshot(punch), reason=reason)
+    return punch, wd
+
+
+# ------------------------------------------------------------------ listing
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationFailed("'to' is before 'from'")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed(f"At most {MAX_RANGE_DAYS} days at a time")
+
+
+def default_range(settings, start: date | None, end: date | None) -> tuple[date, date]:
+    end = end or local_date(clock_now(), settings.default_timezone)
+    start = start or end - timedelta(days=30)
+    check_range(start, end)
+    return start, end
+
+
+def visible_users_filter(actor: User):
+    """A WHERE clause limiting users to those `actor` supervises (admin: all; manager: its site, no admins)."""
+    if actor.role == ADMIN:
+        return None
+    if actor.role == MANAGER and actor.site:
+        return (User.site == actor.site) & (User.role != ADMIN)
+    raise Forbidden("Manager or admin role required")
+
+
+def list_work_days(session: Session, *, actor: User | None, user_id: int | None, start: date, end: date,
+                   limit: int = 500, offset: int = 0) -> tuple[list[tuple[WorkDay, User]], int]:
+    """Work days in [start, end]; `actor` None means "own days of user_id" (already authorised by the caller)."""
+    q = select(WorkDay, User).join(User, User.id == WorkDay.user_id).where(WorkDay.work_date >= start,
+                                                                           WorkDay.work_date <= end)
+    if user_id is not None:
+        q = q.where(WorkDay.user_id == user_id)
+    if actor is not None:
+        clause = visible_users_filter(actor)
+        if clause is not None:
+            q = q.where(clause)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.execute(q.order_by(WorkDay.work_date, User.employee_code).limit(limit).offset(offset)).all()
+    return [(wd, u) for wd, u in rows], total
+
+
+def punches_of_days(session: Session, keys: list[tuple[int, date]], include_voided: bool = False
+                    ) -> dict[tuple[int, date], list[Punch]]:
+    if not keys:
+        return {}
+    users = {k[0] for k in keys}
+    dates = [k[1] for k in keys]
+    q = select(Punch).where(Punch.user_id.in_(users), Punch.work_date >= min(dates), Punch.work_date <= max(dates))
+    if not include_voided:
+        q = q.where(Punch.voided_at.is_(None))
+    out: dict[tuple[int, date], list[Punch]] = {}
+    for p in session.scalars(q.order_by(Punch.at, Punch.id)):
+        out.setdefault((p.user_id, p.work_date), []).append(p)
+    return out
+
+
+def list_punches(session: Session, *, actor: User, user_id: int | None, start: date, end: date,
+                 include_voided: bool = True, limit: int = 500, offset: int = 0) -> tuple[list[Punch], int]:
+    q = select(Punch).join(User, User.id == Punch.user_id).where(Punch.work_date >= start, Punch.work_date <= end)
+    if user_id is not None:
+        q = q.where(Punch.user_id == user_id)
+    clause = visible_users_filter(actor)
+    if clause is not None:
+        q = q.where(clause)
+    if not include_voided:
+        q = q.where(Punch.voided_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(Punch.at, Punch.id).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def shift_zones(session: Session) -> dict[int, tuple[str, str]]:
+    """shift id → (name, timezone)."""
+    return {sid: (name, tz) for sid, name, tz in session.execute(select(Shift.id, Shift.name, Shift.timezone))}
+
+
+def ensure_supervised(session: Session, actor: User, user_id: int) -> User:
+    """The user if `actor` supervises it (404 unknown, 403 otherwise)."""
+    from server.auth.deps import ensure_can_manage
+    from server.users.service import get_user
+
+    user = get_user(session, user_id)
+    ensure_can_manage(actor, user)
+    return user
