@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from server.errors import ImageTooLarge, ImageTooManyPixels, InvalidImage
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: multi-picture JPEG from phones (first frame used)
+OPEN_FORMATS = ["JPEG", "PNG", "WEBP"]  # the only decoders Pillow may try (JPEG covers MPO)
 CHUNK = 64 * 1024
 
 
@@ -49,7 +50,7 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS - {"MPO"}) + ["MPO"])
+            img = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooManyPixels(max_pixels=max_pixels) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:

@@ -1,0 +1,54 @@
+"""Fixtures of the face tests: real photos (tests/fixtures/faces), real weights, a real engine.
+
+Weights come from the session fixture `models_dir` of tests/conftest.py (MODELS_DIR when set, else provisioned
+once with scripts/fetch_models.py's code into ./data/models; a no-op when already in place).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.config import Settings
+
+FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
+PEOPLE = {
+    "id01": ["deepface_id01/img5.jpg", "deepface_id01/img11.jpg"],
+    "id03": ["deepface_id03/img51.jpg", "deepface_id03/img50.jpg"],
+    "id05": ["deepface_id05/img16.jpg", "deepface_id05/img17.jpg", "deepface_id05/img62.jpg"],
+    "id10": ["deepface_id10/img46.jpg", "deepface_id10/img44.jpg"],
+}
+SINGLE_FACE = [p for paths in PEOPLE.values() for p in paths]
+NO_FACE = ["noface/skimage_rocket.jpg", "noface/skimage_brick.png", "noface/synthetic_uniform_gray.png"]
+MULTI_FACE = ["multi/selfie-many-people.jpg"]
+
+
+def photo(rel: str) -> bytes:
+    return (FACES / rel).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def face_settings(models_dir, tmp_path_factory) -> Settings:
+    return Settings(models_dir=models_dir, data_dir=tmp_path_factory.mktemp("face-data"), face_model="sface",
+                    face_threads=2)
+
+
+@pytest.fixture(scope="session")
+def sface(face_settings):
+    from server.faces.engine import load_engine
+
+    return load_engine(face_settings)
+
+
+@pytest.fixture(scope="session")
+def dlib_engine(face_settings):
+    from server.faces.engine import load_engine
+
+    return load_engine(face_settings.model_copy(update={"face_model": "dlib"}))
+
+
+@pytest.fixture
+def image_of():
+    from server.faces.images import decode_image
+
+    return lambda rel: decode_image(photo(rel), 40_000_000)
