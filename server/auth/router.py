@@ -1,14 +1,18 @@
 """Login (password, face), token refresh and logout. Also mounts the admin record lists (audit, face attempts)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from server.audit.router import router as records_router
 from server.auth import service
-from server.auth.schemas import RefreshRequest, TokenResponse
+from server.auth.schemas import FaceLoginResponse, RefreshRequest, TokenResponse
 from server.deps import client_id, get_session, get_settings_dep
+from server.errors import AppError, ValidationFailed
+from server.users.schemas import UserOut
+
+MAX_FRAMES = 3
 
 _auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -23,6 +27,35 @@ def login(request: Request, form: OAuth2PasswordRequestForm = Depends(), session
     _, pair = service.password_login(session, settings, username=form.username, password=form.password,
                                      client=client_id(request))
     return pair.as_dict()
+
+
+@_auth.post("/face-login", response_model=FaceLoginResponse,
+            responses={401: {"description": "face_not_recognized"},
+                       413: {"description": "image_too_large"},
+                       422: {"description": "no_face | multiple_faces | face_too_small | face_blurry | face_too_dark | "
+                                            "face_low_confidence | invalid_image | image_too_large"},
+                       429: {"description": "too_many_attempts (Retry-After header)"},
+                       503: {"description": "model_weights_missing"}},
+            summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")
+def face_login(request: Request, image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None),
+               employee_code: str | None = Form(None, max_length=64), session: Session = Depends(get_session),
+               settings=Depends(get_settings_dep)):
+    from server.faces.images import read_limited
+
+    uploads = ([image] if image is not None else []) + list(images or [])
+    if not 1 <= len(uploads) <= MAX_FRAMES:
+        raise ValidationFailed(f"Send one image (or 1 to {MAX_FRAMES} frames as images)", field="image")
+    frames = []
+    for i, upload in enumerate(uploads):
+        try:
+            frames.append(read_limited(upload, settings.upload_max_bytes))
+        except AppError as exc:
+            exc.details = {**exc.details, "image_index": i}
+            raise
+    result = service.face_login(session, settings, request.app.state.engine, frames=frames,
+                                employee_code=employee_code, client=client_id(request))
+    return {**result.tokens.as_dict(), "user": UserOut.of(result.user), "score": round(result.score, 4),
+            "model_id": result.model_id}
 
 
 @_auth.post("/refresh", response_model=TokenResponse, responses={401: {"description": "invalid_token"}},

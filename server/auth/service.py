@@ -126,3 +126,61 @@ def purge_expired_tokens(session: Session, cutoff) -> int:
     from sqlalchemy import delete
 
     return session.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff)).rowcount or 0
+
+
+# ----------------------------------------------------------------------------- face login
+
+@dataclass
+class FaceLoginResult:
+    user: User
+    tokens: TokenPair
+    score: float
+    model_id: str
+
+
+def face_login(session: Session, settings, engine, *, frames: list[bytes], employee_code: str | None,
+               client: str) -> FaceLoginResult:
+    """1:1 against the templates of `employee_code` when given, else 1:N against the gallery (threshold + margin;
+    every frame must agree). Every attempt writes a decision record. No match → UnknownFace (401, counted for
+    lockout); a bad photo → the quality error (422, not counted); locked → 429."""
+    import time
+
+    from server.errors import AppError, ModelWeightsMissing, UnknownFace
+    from server.faces import service as faces
+
+    if engine is None:
+        raise ModelWeightsMissing()
+    code = (employee_code or "").strip() or None
+    lockout.check(session, settings, kind="face", subject=code, client=client)
+    started = time.perf_counter()
+
+    def attempt(decision: str, **kw) -> None:
+        faces.record_attempt(session, "login", model_id=engine.model_id, decision=decision, client=client,
+                             latency_ms=(time.perf_counter() - started) * 1000, **kw)
+
+    try:
+        samples = [faces.analyze(data, "login", engine=engine, settings=settings) for data in frames]
+    except AppError as exc:
+        attempt(f"rejected:{exc.code}")
+        session.commit()
+        raise
+    user, score = None, None
+    if code is not None:
+        target = session.scalar(select(User).where(User.employee_code == code))
+        result = faces.match_one_to_one(session, target.id, samples, engine=engine) if target is not None else None
+        score = result.score if result is not None else None
+        attempt("recognized" if result is not None and result.matched else "unknown",
+                best_user_id=target.id if target is not None else None, best_score=score,
+                threshold=engine.threshold)
+        if result is not None and result.matched:
+            user = target
+    else:
+        decision = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
+        faces.record_decision(session, "login", decision, engine.model_id, started, client=client)
+        if decision.recognized:
+            user, score = session.get(User, decision.user_id), decision.score
+    if user is None or not user.is_active:
+        lockout.record_failure(session, kind="face", subject=code, client=client)  # commits the attempt too
+        raise UnknownFace()
+    lockout.clear_subject(session, kind="face", subject=code or user.employee_code)
+    return FaceLoginResult(user, issue_token_pair(session, settings, user), float(score), engine.model_id)

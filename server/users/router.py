@@ -1,13 +1,14 @@
 """Users (admin / manager) and the caller's own record. Enrollment endpoints: server/users/faces_router.py."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from server.auth.deps import current_user, require_manager
-from server.deps import get_session, get_settings_dep
-from server.users import service
-from server.users.schemas import Role, UserCreate, UserOut, UserPage, UserUpdate
+from server.deps import client_id, get_session, get_settings_dep
+from server.errors import AppError, ValidationFailed
+from server.users import enrollment, service
+from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -55,7 +56,67 @@ def delete_user(user_id: int, request: Request, actor: User = Depends(require_ma
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_managed_user(session, actor, user_id)
     service.deactivate_user(session, actor=actor, user=user)
-    from server.users.enrollment import erase_biometrics
+    enrollment.erase_biometrics(session, settings, actor=actor, user=user, reason="user deleted")
+    session.commit()  # now, not after the response: the gallery forgets the user before the client hears back
+    return Response(status_code=204)
 
-    erase_biometrics(request, session, settings, actor=actor, user=user, reason="user deleted")
+
+_ENROLL_ERRORS = {
+    403: {"description": "forbidden"},
+    409: {"description": "duplicate_face (user_id of the other user) | conflict (user deactivated)"},
+    413: {"description": "image_too_large"},
+    422: {"description": "consent_required | a quality code (no_face, multiple_faces, face_too_small, face_blurry, "
+                         "face_too_dark, face_low_confidence, invalid_image) with image_index and failures[]"},
+    503: {"description": "model_weights_missing"},
+}
+
+
+def _read_uploads(uploads: list[UploadFile], max_bytes: int) -> list[bytes]:
+    from server.faces.images import read_limited
+
+    out = []
+    for i, upload in enumerate(uploads):
+        try:
+            out.append(read_limited(upload, max_bytes))
+        except AppError as exc:
+            exc.details = {**exc.details, "image_index": i}
+            raise
+    return out
+
+
+@router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
+             summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
+def enroll_faces(user_id: int, request: Request, images: list[UploadFile] = File(...),
+                 consent: bool = Form(False), allow_duplicate: bool = Form(False),
+                 actor: User = Depends(require_manager), session: Session = Depends(get_session),
+                 settings=Depends(get_settings_dep)):
+    user = service.get_managed_user(session, actor, user_id)
+    engine = enrollment.require_engine(request.app.state.engine)
+    if not consent:
+        raise enrollment.ConsentRequired()
+    if len(images) > enrollment.MAX_IMAGES:
+        raise ValidationFailed(f"Send 1 to {enrollment.MAX_IMAGES} photos", field="images")
+    data = _read_uploads(images, settings.upload_max_bytes)
+    rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=data, consent=consent,
+                             allow_duplicate=allow_duplicate, client=client_id(request))
+    session.commit()  # the gallery learns the new templates on commit: usable as soon as the client hears back
+    return {"user_id": user.id, "templates": [TemplateOut.model_validate(r) for r in rows],
+            "consent_at": user.consent_at, "consent_version": user.consent_version}
+
+
+@router.get("/{user_id}/faces", response_model=list[TemplateOut], summary="A user's enrolled templates")
+def list_faces(user_id: int, actor: User = Depends(current_user), session: Session = Depends(get_session)):
+    user = service.get_visible_user(session, actor, user_id)
+    return enrollment.list_templates(session, user.id)
+
+
+@router.delete("/{user_id}/faces", status_code=204,
+               summary="Erase a user's biometric data: templates, stored photos, gallery entry (self, admin, manager)")
+def erase_faces(user_id: int, actor: User = Depends(current_user), session: Session = Depends(get_session),
+                settings=Depends(get_settings_dep)):
+    user = service.get_user(session, user_id) if actor.id == user_id else \
+        service.get_managed_user(session, actor, user_id)
+    enrollment.erase_biometrics(session, settings, actor=actor, user=user,
+                                reason="self-service erasure" if actor.id == user_id else None)
+    session.commit()
     return Response(status_code=204)

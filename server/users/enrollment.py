@@ -1,0 +1,123 @@
+"""Enrollment and erasure of a user's face templates: the rules around the face service (consent, all or nothing,
+duplicates, audit, decision records). Face analysis itself is server/faces/service.py; no FastAPI here.
+
+Public:
+  enroll(session, settings, engine, *, actor, user, images, consent, allow_duplicate, client) -> list[FaceTemplate]
+  erase_biometrics(session, settings, *, actor, user, reason) -> int   (templates removed)
+  list_templates(session, user_id) -> list[FaceTemplate]
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit.service import record as audit
+from server.auth.deps import ADMIN
+from server.clock import now
+from server.errors import AppError, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, ValidationFailed
+from server.faces import service as faces
+from server.faces.models import FaceTemplate
+from server.users.models import User
+
+MAX_IMAGES = 5
+ConsentRequired = type("ConsentRequired", (AppError,), {
+    "status_code": 422, "code": "consent_required",
+    "message": "Enrollment needs the person's consent: send consent=true"})
+
+
+def require_engine(engine: Any):
+    if engine is None:
+        raise ModelWeightsMissing()
+    return engine
+
+
+def list_templates(session: Session, user_id: int) -> list[FaceTemplate]:
+    return list(session.scalars(select(FaceTemplate).where(FaceTemplate.user_id == user_id)
+                                .order_by(FaceTemplate.id)).all())
+
+
+def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
+    """Every photo through the enrollment quality gate. If any fails: its error (with image_index and the list of
+    all failures as `failures: [{index, code, message}]`) is raised and nothing is kept."""
+    samples, failures, first = [], [], None
+    for i, data in enumerate(images):
+        try:
+            samples.append(faces.analyze(data, "enroll", engine=engine, settings=settings))
+        except AppError as exc:
+            failures.append({"index": i, "code": exc.code, "message": exc.message})
+            first = first or (i, exc)
+    if first is not None:
+        index, exc = first
+        exc.details = {**{k: v for k, v in exc.details.items() if k != "image_index"},
+                       "image_index": index, "failures": failures}
+        exc.message = f"Photo {index}: {exc.message}; nothing was stored"
+        raise exc
+    return samples
+
+
+def enroll(session: Session, settings, engine, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
+           allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None
+           ) -> list[FaceTemplate]:
+    """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
+    admin allows it). Failures are recorded as decision records (committed) before the error is raised."""
+    engine = require_engine(engine)
+    if not consent:
+        raise ConsentRequired()
+    if not 1 <= len(images) <= MAX_IMAGES:
+        raise ValidationFailed(f"Send 1 to {MAX_IMAGES} photos", field="images", count=len(images))
+    if allow_duplicate and actor.role != ADMIN:
+        raise Forbidden("Only admins may enroll a duplicate face")
+    if not user.is_active:
+        raise Conflict("User is deactivated", field="user")
+    started = time.perf_counter()
+
+    def attempt(decision: str, **kw) -> None:
+        faces.record_attempt(session, "enroll", model_id=engine.model_id, decision=decision,
+                             threshold=engine.duplicate_threshold, client=client, device_id=device_id,
+                             latency_ms=(time.perf_counter() - started) * 1000, **kw)
+
+    try:
+        samples = _analyze_all(images, engine, settings)
+    except AppError as exc:
+        attempt(f"rejected:{exc.code}")
+        session.commit()
+        raise
+    duplicate = faces.find_duplicate(samples, exclude_user_id=user.id, session=session, engine=engine)
+    if duplicate is not None and not allow_duplicate:
+        attempt("rejected:duplicate_face", best_user_id=duplicate.user_id, best_score=duplicate.score)
+        session.commit()
+        raise DuplicateFace(f"This face is already enrolled for user {duplicate.user_id}",
+                            user_id=duplicate.user_id, score=round(duplicate.score, 4))
+    rows = faces.store_templates(session, user.id, samples, images, settings=settings)
+    user.consent_at = now()
+    user.consent_version = settings.consent_text_version
+    user.biometrics_erased_at = None
+    user.updated_at = now()
+    attempt("enrolled", best_user_id=duplicate.user_id if duplicate else user.id,
+            best_score=duplicate.score if duplicate else None)
+    audit(session, actor_user_id=actor.id, action="faces.enroll", entity="user", entity_id=user.id,
+          after={"templates": [r.id for r in rows], "model_id": engine.model_id,
+                 "consent_version": user.consent_version,
+                 **({"duplicate_of": duplicate.user_id} if duplicate else {})})
+    return rows
+
+
+def erase_biometrics(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> int:
+    """Deletes every template of `user` (all models) and its stored photos; the in-memory gallery forgets the user
+    when the transaction commits (commit right after calling this). Audited as faces.erase."""
+    count = faces.erase_user_templates(session, user.id)
+    folder = Path(settings.images_dir) / "enrollment" / str(user.id)
+    if folder.exists():  # photos kept by KEEP_ENROLLMENT_IMAGES, including any orphaned by a crash
+        from sqlalchemy import event
+
+        event.listen(session, "after_commit", lambda _s: shutil.rmtree(folder, ignore_errors=True), once=True)
+    user.biometrics_erased_at = now()
+    user.updated_at = now()
+    audit(session, actor_user_id=actor.id, action="faces.erase", entity="user", entity_id=user.id,
+          before={"templates": count}, reason=reason)
+    return count
