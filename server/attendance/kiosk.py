@@ -201,10 +201,35 @@ def check(session: Session, settings, device, *, request_id: str | None, capture
 
 
 def face_identifier(app_state, settings, device) -> Identify:
-    """identify(frames) backed by the face engine and gallery of the app (server/faces)."""
-    from server.errors import ServiceUnavailable
+    """identify(frames) backed by the app's face engine and gallery (server/faces): quality gate per frame, then a
+    1:N decision that needs the threshold, the margin over the runner-up and agreement of every frame. Each attempt
+    leaves a decision record (face_attempts, purpose "kiosk") in its own short transaction, whatever happens next."""
+    import time
+
+    from server.errors import ModelWeightsMissing
+    from server.faces import service as faces
+
+    engine = getattr(app_state, "engine", None)
+    db = app_state.db
+
+    def record(**kw) -> None:
+        with db.session() as s:
+            faces.record_attempt(s, "kiosk", model_id=engine.model_id, device_id=device.id, **kw)
 
     def identify(frames: list[bytes]) -> Recognition:
-        raise ServiceUnavailable("Face recognition is not available yet")
+        if engine is None:
+            raise ModelWeightsMissing()
+        started = time.perf_counter()
+        try:
+            samples = [faces.analyze(f, "kiosk", engine=engine, settings=settings) for f in frames]
+        except AppError as exc:
+            record(decision=f"rejected:{exc.code}", latency_ms=(time.perf_counter() - started) * 1000)
+            raise
+        with db.session() as s:
+            decision = faces.match_one_to_many(samples, session=s, engine=engine, settings=settings)
+            faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
+        if decision.recognized:
+            return Recognition("recognized", decision.user_id, decision.score)
+        return Recognition("unknown", None, decision.score)
 
     return identify
