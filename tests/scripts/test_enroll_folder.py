@@ -1,0 +1,131 @@
+"""scripts/enroll_folder.py: folder per person, people.csv mapping, failure summary by reason, resume."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[2]
+FACES = ROOT / "tests" / "fixtures" / "faces"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import enroll_folder  # noqa: E402
+
+
+def _photos(identity: str) -> list[Path]:
+    photos = sorted((FACES / identity).glob("*.jpg"))
+    if len(photos) < 2:
+        pytest.skip(f"needs two photos of {identity} in tests/fixtures/faces")
+    return photos
+
+
+@pytest.fixture
+def env(db_url, settings_factory, monkeypatch, tmp_path):
+    import server.models  # noqa: F401
+    from seeds import run_all
+    from server.database import Database
+
+    settings = settings_factory(db_url)
+    for k, v in {"DATABASE_URL": db_url, "DATA_DIR": str(settings.data_dir), "MODELS_DIR": str(settings.models_dir),
+                 "ADMIN_PASSWORD": "admin-password-123", "JWT_SECRET": "x" * 40, "ENVIRONMENT": "test"}.items():
+        monkeypatch.setenv(k, v)
+    db = Database(db_url)
+    with db.session() as s:
+        run_all(s, settings)
+    yield db
+    db.dispose()
+
+
+def _folder(tmp_path: Path) -> Path:
+    root = tmp_path / "people"
+    for code, identity in (("E001", "deepface_id01"), ("E002", "deepface_id05")):
+        (root / code).mkdir(parents=True)
+        for p in _photos(identity):
+            shutil.copy(p, root / code / p.name)
+    shutil.copy(FACES / "noface" / "skimage_brick.png", root / "E002" / "zz_wall.png")  # refused: no face
+    (root / "E003").mkdir()  # nobody's photos
+    (root / "bad code!").mkdir()
+    shutil.copy(_photos("deepface_id10")[0], root / "bad code!" / "x.jpg")
+    return root
+
+
+def _count(db, model) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _run(root: Path, capsys, *extra) -> dict:
+    assert enroll_folder.main([str(root), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_enrolls_a_folder_per_person_and_summarises_failures(env, tmp_path, capsys):
+    from server.faces.models import FaceTemplate
+    from server.users.models import User
+
+    root = _folder(tmp_path)
+    (root / "people.csv").write_text("folder,employee_code,full_name,email\nE001,E001,Ada Lovelace,ada@example.com\n"
+                                     "E002,E002,Grace Hopper,\nE003,E003,Nobody Here,\n"
+                                     "bad code!,bad code!,Bad Code,\n")
+    out = _run(root, capsys)
+    n1, n2 = len(_photos("deepface_id01")), len(_photos("deepface_id05"))
+    assert out["photos"]["enrolled"] == n1 + n2
+    assert out["people"]["created"] == 3
+    reasons = out["failures_by_reason"]
+    assert reasons.get("no_face") == 1 and reasons.get("no_photos") == 1 and reasons.get("invalid_person_data") == 1
+    assert _count(env, FaceTemplate) == n1 + n2
+    with env.session() as s:
+        ada = s.scalar(select(User).where(User.employee_code == "E001"))
+        assert ada.full_name == "Ada Lovelace" and ada.email == "ada@example.com" and ada.consent_at is not None
+
+    again = _run(root, capsys)  # resume: nothing left to do
+    assert again["photos"].get("enrolled", 0) == 0
+    assert again["photos"]["skipped"] == n1 + n2 + 1
+    assert _count(env, FaceTemplate) == n1 + n2
+
+    (root / "people.csv").write_text("folder,employee_code,full_name\nE001,E001,Ada King\n")  # update
+    third = _run(root, capsys)
+    assert third["people"] == {"updated": 1}
+    with env.session() as s:
+        assert s.scalar(select(User.full_name).where(User.employee_code == "E001")) == "Ada King"
+
+
+def test_resume_after_an_interruption_enrolls_nothing_twice(env, tmp_path, capsys, monkeypatch):
+    from server.faces.models import FaceTemplate
+    from server.users import enrollment
+
+    root = _folder(tmp_path)
+    shutil.rmtree(root / "bad code!")
+    real_enroll, calls = enrollment.enroll, []
+
+    def interrupted(*args, **kw):  # the second batch commits, then the run is killed before the state is written
+        rows = real_enroll(*args, **kw)
+        calls.append(1)
+        if len(calls) == 2:
+            args[0].commit()
+            raise KeyboardInterrupt
+        return rows
+
+    monkeypatch.setattr(enrollment, "enroll", interrupted)
+    assert enroll_folder.main([str(root), "--json"]) == 130
+    capsys.readouterr()
+    monkeypatch.setattr(enrollment, "enroll", real_enroll)
+    out = _run(root, capsys)
+    n = len(_photos("deepface_id01")) + len(_photos("deepface_id05"))
+    assert _count(env, FaceTemplate) == n
+    assert out["photos"]["skipped"] >= len(_photos("deepface_id01"))
+
+
+def test_duplicate_face_of_another_person_is_refused(env, tmp_path, capsys):
+    root = tmp_path / "dups"
+    photos = _photos("deepface_id01")
+    for code, photo in (("D1", photos[0]), ("D2", photos[1])):
+        (root / code).mkdir(parents=True)
+        shutil.copy(photo, root / code / photo.name)
+    out = _run(root, capsys)
+    assert out["photos"]["enrolled"] == 1
+    assert out["failures_by_reason"] == {"duplicate_face": 1}
