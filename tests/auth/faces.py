@@ -1,5 +1,4 @@
-"""Real face photos for the auth/users tests: tests/fixtures/faces (copied from ../shared/faces with attribution),
-falling back to ../shared/faces/small while the fixtures are being assembled."""
+"""Real face photos for the auth/users tests, from tests/fixtures/faces (see ATTRIBUTION.md there)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,21 +7,16 @@ import pytest
 
 from server.faces.gallery import reset_gallery
 
-ROOT = Path(__file__).resolve().parents[2]
-CANDIDATES = (ROOT / "tests" / "fixtures" / "faces", ROOT.parent / "shared" / "faces" / "small")
+FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
 
-# identities well apart from each other under the default model (cosine < 0.3 between them)
-ANN = ("deepface_id01", ("img1.jpg", "img2.jpg", "img4.jpg"))
-BOB = ("deepface_id03", ("img8.jpg", "img9.jpg", "img47.jpg"))
-CAT = ("deepface_id05", ("img16.jpg", "img17.jpg", "img59.jpg"))
+# Three people, far apart under the default model (cosine < 0.3 between any two of their photos).
+ANN = ("deepface_id05", ("img16.jpg", "img17.jpg", "img62.jpg"))
+BOB = ("deepface_id03", ("img50.jpg", "img51.jpg"))
+CAT = ("deepface_id01", ("img5.jpg", "img11.jpg"))
 
 
 def photo(identity: str, name: str) -> bytes:
-    for base in CANDIDATES:
-        for path in (base / identity / name, base / "deepface" / identity / name, base / name):
-            if path.is_file():
-                return path.read_bytes()
-    pytest.skip(f"face photo {identity}/{name} not available")
+    return (FACES / identity / name).read_bytes()
 
 
 def photos(person, *indexes) -> list[bytes]:
@@ -35,7 +29,7 @@ def no_face() -> bytes:
 
 
 def two_faces() -> bytes:
-    return photo("multi", "couple.jpg")
+    return photo("multi", "selfie-many-people.jpg")
 
 
 @pytest.fixture(autouse=True)

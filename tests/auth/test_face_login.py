@@ -1,0 +1,147 @@
+"""Face login with real photos and the real engine: 1:1 and 1:N, frames, quality errors, lockout, decision records."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.main import create_app
+from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, fresh_gallery, no_face, photos, two_faces  # noqa: F401
+from tests.auth.helpers import admin_headers, bearer, create_user, error_code, user_headers
+
+
+@pytest.fixture
+def people(client):
+    admin = admin_headers(client)
+    ann = create_user(client, admin, code="ANN", site="north")
+    bob = create_user(client, admin, code="BOB", site="north")
+    enroll(client, admin, ann["id"], photos(ANN, 0, 1))
+    enroll(client, admin, bob["id"], photos(BOB, 0))
+    return {"admin": admin, "ann": ann, "bob": bob}
+
+
+def test_one_to_many_login_returns_tokens_user_score_and_model(client, app, people):
+    r = face_login(client, photos(ANN, 2)[0])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["user"]["id"] == people["ann"]["id"]
+    assert body["token_type"] == "bearer" and body["expires_in"] == 900
+    assert body["score"] >= app.state.engine.threshold
+    assert body["model_id"] == app.state.engine.model_id
+    me = client.get("/api/v1/users/me", headers=bearer(body["access_token"]))
+    assert me.json()["employee_code"] == "ANN"
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": body["refresh_token"]}).status_code == 200
+
+
+def test_one_to_one_with_employee_code(client, people):
+    r = face_login(client, photos(ANN, 2)[0], employee_code="ANN")
+    assert r.status_code == 200
+    assert r.json()["user"]["employee_code"] == "ANN"
+    r = face_login(client, photos(ANN, 2)[0], employee_code="BOB")  # Ann claiming to be Bob
+    assert r.status_code == 401
+    assert error_code(r) == "face_not_recognized"
+    assert face_login(client, photos(ANN, 2)[0], employee_code="NOBODY").status_code == 401
+
+
+def test_unknown_face_is_401(client, people):
+    r = face_login(client, photos(CAT, 0)[0])
+    assert r.status_code == 401
+    assert error_code(r) == "face_not_recognized"
+
+
+@pytest.mark.parametrize("image, code", [(no_face, "no_face"), (two_faces, "multiple_faces")])
+def test_quality_failures_are_422_with_the_engine_code(client, people, image, code):
+    r = face_login(client, image())
+    assert r.status_code == 422
+    assert error_code(r) == code
+
+
+def test_garbage_upload_is_422(client, people):
+    r = face_login(client, b"GIF89a not really")
+    assert r.status_code == 422
+    assert error_code(r) == "invalid_image"
+
+
+def test_frames_must_all_agree(client, people):
+    assert face_login(client, [photos(ANN, 2)[0], photos(ANN, 1)[0]]).status_code == 200
+    r = face_login(client, [photos(ANN, 2)[0], photos(BOB, 1)[0]])
+    assert r.status_code == 401
+    r = face_login(client, photos(ANN, 0, 1, 2) + photos(ANN, 2))
+    assert r.status_code == 422
+
+
+def test_no_image_is_422(client):
+    r = client.post("/api/v1/auth/face-login", data={"employee_code": "ANN"})
+    assert r.status_code == 422
+
+
+def test_inactive_user_is_not_recognized(client, people):
+    client.patch(f"/api/v1/users/{people['ann']['id']}", json={"is_active": False}, headers=people["admin"])
+    assert face_login(client, photos(ANN, 2)[0]).status_code == 401
+
+
+def test_five_failures_for_a_code_lock_it_even_for_the_right_face(client, people):
+    for _ in range(5):
+        assert face_login(client, photos(CAT, 0)[0], employee_code="ANN").status_code == 401
+    r = face_login(client, photos(ANN, 2)[0], employee_code="ANN")
+    assert r.status_code == 429
+    assert error_code(r) == "too_many_attempts"
+    assert 0 < int(r.headers["Retry-After"]) <= 900
+    # Bob is not locked; password login counts separately
+    assert face_login(client, photos(BOB, 1)[0], employee_code="BOB").status_code == 200
+
+
+def test_face_lockout_holds_across_restarts(settings, client, people):
+    for _ in range(5):
+        face_login(client, photos(CAT, 0)[0], employee_code="ANN")
+    with TestClient(create_app(settings)) as other:
+        r = face_login(other, photos(ANN, 2)[0], employee_code="ANN")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+
+
+def test_twenty_failures_from_one_client_lock_the_client(client, people):
+    cat = photos(CAT, 0)[0]
+    for _ in range(20):
+        assert face_login(client, cat).status_code == 401
+    r = face_login(client, photos(ANN, 2)[0])
+    assert r.status_code == 429
+
+
+def test_quality_failures_do_not_count_towards_lockout(client, people):
+    for _ in range(6):
+        assert face_login(client, no_face(), employee_code="ANN").status_code == 422
+    assert face_login(client, photos(ANN, 2)[0], employee_code="ANN").status_code == 200
+
+
+def test_every_attempt_writes_a_decision_record_admins_can_list(client, app, people):
+    admin = people["admin"]
+    face_login(client, photos(ANN, 2)[0])
+    face_login(client, photos(CAT, 0)[0])
+    face_login(client, no_face())
+    face_login(client, photos(ANN, 2)[0], employee_code="ANN")
+    r = client.get("/api/v1/face-attempts", params={"purpose": "login"}, headers=admin)
+    assert r.status_code == 200
+    page = r.json()
+    assert page["total"] == 4
+    newest_first = [a["decision"] for a in page["items"]]
+    assert newest_first == ["recognized", "rejected:no_face", "unknown", "recognized"]
+    one_to_n = page["items"][3]
+    assert one_to_n["best_user_id"] == people["ann"]["id"]
+    assert one_to_n["model_id"] == app.state.engine.model_id
+    assert one_to_n["best_score"] >= one_to_n["threshold"]
+    assert one_to_n["runner_up_score"] is not None and one_to_n["runner_up_score"] < one_to_n["best_score"]
+    assert one_to_n["latency_ms"] > 0 and one_to_n["client"] == "testclient"
+    unknown = page["items"][2]
+    assert unknown["best_score"] < unknown["threshold"]
+    enrolls = client.get("/api/v1/face-attempts", params={"purpose": "enroll"}, headers=admin).json()
+    assert [a["decision"] for a in enrolls["items"]] == ["enrolled", "enrolled"]
+    rejected = client.get("/api/v1/face-attempts", params={"decision": "rejected:"}, headers=admin).json()
+    assert rejected["total"] == 1
+
+
+def test_records_are_admin_only(client, people):
+    _, mh = user_headers(client, people["admin"], code="M1", role="manager", site="north")
+    _, eh = user_headers(client, people["admin"], code="E9", site="north")
+    for headers in (mh, eh):
+        assert client.get("/api/v1/face-attempts", headers=headers).status_code == 403
+        assert client.get("/api/v1/audit", headers=headers).status_code == 403
+    assert client.get("/api/v1/face-attempts").status_code == 401
