@@ -256,16 +256,33 @@ def erase_user_templates(session: Session, user_id: int) -> int:
     return int(count)
 
 
+_PENDING = "faces_after_commit"
+
+
 def _after_commit(session: Session, fn) -> None:
+    """Run fn once the session's transaction commits; forget it if the transaction rolls back."""
     from sqlalchemy import event
 
-    def run(_session: Session) -> None:
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "after_commit", _run_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
+    pending.append(fn)
+
+
+def _run_pending(session: Session) -> None:
+    pending, session.info[_PENDING] = list(session.info.get(_PENDING) or []), []
+    for fn in pending:
         try:
             fn()
         except Exception:  # noqa: BLE001 - the DB is the truth; the version poll will resync
             log.exception("gallery update after commit failed")
 
-    event.listen(session, "after_commit", run, once=True)
+
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info[_PENDING] = []
 
 
 def users_needing_reenrollment(session: Session, model_id: str | None = None) -> list[int]:
