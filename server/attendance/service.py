@@ -76,7 +76,8 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
 
     Returns the row, or None when there is nothing to record yet (no punch and the day not closed, or an unscheduled
     day without punches; such a row, if one existed, is removed: it is derived data, punches are not).
-    A day closed earlier is re-opened and recomputed when punches arrive late (details.reopened_at).
+    A day closed earlier is re-opened and recomputed when punches arrive late (details: closed_as, the status it
+    was first closed with; reopened_at, the latest re-opening; reopened, how many times).
     """
     now = now or clock_now()
     rule = rule_on(session, user.id, work_date)
@@ -97,12 +98,13 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     wd = existing or _upsert_work_day(session, user.id, work_date)
     details = dict(res.details)
     previous = wd.details or {}
+    for key in ("closed_as", "reopened_at", "reopened"):
+        if key in previous:
+            details[key] = previous[key]
     if wd.closed_at is not None and existing is not None and wd.status != res.status:
-        details["reopened_at"] = now.isoformat()
-        details["previous_status"] = wd.status
-    elif "reopened_at" in previous:
-        details["reopened_at"] = previous["reopened_at"]
-        details["previous_status"] = previous.get("previous_status")
+        details.setdefault("closed_as", wd.status)  # the status the day was first closed with
+        details["reopened_at"] = now.isoformat()  # the latest re-opening
+        details["reopened"] = int(previous.get("reopened", 0)) + 1
     wd.shift_id = res.shift_id
     wd.first_in, wd.last_out = res.first_in, res.last_out
     wd.worked_minutes, wd.late_minutes = res.worked_minutes, res.late_minutes
