@@ -64,7 +64,7 @@ async def lifespan(app: FastAPI):
         if settings.scheduler_enabled:
             steps.run("scheduler", lambda: _start_scheduler(app, st.db, settings))
         else:
-            steps.steps["scheduler"] = {"ok": True, "seconds": 0.0, "disabled": True}
+            steps.skip("scheduler", "SCHEDULER_ENABLED=false")
         log.info("startup finished in %.3fs", time.time() - steps.started)
         yield
     finally:

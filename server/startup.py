@@ -40,6 +40,10 @@ class StartupState:
         log.info("startup step %s done in %.3fs", name, secs)
         return result
 
+    def skip(self, name: str, reason: str) -> None:
+        self.steps[name] = {"ok": True, "seconds": 0.0, "skipped": reason}
+        log.info("startup step %s skipped: %s", name, reason)
+
     def failing(self) -> dict[str, str]:
         out = {}
         for name in STEPS:

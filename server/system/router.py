@@ -13,6 +13,13 @@ from server import __version__
 router = APIRouter(tags=["system"])
 
 
+def gallery_stats(gallery) -> dict | None:
+    if gallery is None:
+        return None
+    return {"templates": gallery.size(),
+            "models": {m: {"templates": gallery.size(m), "users": gallery.users(m)} for m in gallery.model_ids()}}
+
+
 def _database_check(request: Request) -> str | None:
     db = getattr(request.app.state, "db", None)
     if db is None:
@@ -66,7 +73,7 @@ def status(request: Request):
         "database": {"dialect": db.dialect if db else None, "revision": revision},
         "models": loaded_model_ids(),
         "face_model": st.settings.face_model,
-        "gallery": gallery.stats() if gallery is not None else None,
+        "gallery": gallery_stats(gallery),
         "scheduler": {"enabled": st.settings.scheduler_enabled,
                       "running": bool(scheduler and scheduler.running),
                       "jobs": scheduler.describe() if scheduler else []},
@@ -81,5 +88,5 @@ def metrics(request: Request):
     extra = {"process_resident_memory_bytes": psutil.Process().memory_info().rss,
              "process_uptime_seconds": round(time.time() - st.startup.started, 3)}
     if gallery is not None:
-        extra["face_gallery_templates"] = gallery.stats().get("templates", 0)
+        extra["face_gallery_templates"] = gallery.size()
     return PlainTextResponse(st.metrics.render(extra), media_type="text/plain; version=0.0.4")
