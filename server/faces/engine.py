@@ -57,7 +57,10 @@ DLIB_DUPLICATE = 0.93
 CARD_THRESHOLDS = {"VGG-Face": 0.32, "Facenet": 0.60, "Facenet512": 0.70, "ArcFace": 0.32}
 
 YUNET_SCORE_MIN = 0.6  # candidate boxes below this are dropped (quality gate applies its own floor)
-DETECT_MAX_SIDE = 640  # YuNet runs on a copy scaled down to this; boxes are scaled back
+# YuNet runs on a copy scaled down to these longer sides, coarse first; the finer pass runs only when the coarse
+# one finds nothing. 320 px is 4-6x faster than 640 px and, measured on the 50 deepface photos, gives the same
+# identity separation (landmarks are scaled back to full resolution for the alignment crop).
+DETECT_SIDES = (320, 640)
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,20 @@ class _YuNet:
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         _check_image(image)
+        longest = max(image.shape[:2])
+        faces: list[DetectedFace] = []
+        for i, side in enumerate(DETECT_SIDES):
+            if i > 0 and longest <= DETECT_SIDES[i - 1]:
+                break  # the previous pass already saw the image at full resolution
+            faces = self._detect_at(image, side)
+            if faces:
+                break
+        return faces
+
+    def _detect_at(self, image: np.ndarray, max_side: int) -> list[DetectedFace]:
         cv2 = self._cv2
         h, w = image.shape[:2]
-        scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+        scale = min(1.0, max_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)),
                                                        interpolation=cv2.INTER_AREA)
         with self._pool.take() as det:

@@ -32,7 +32,7 @@ def test_single_face_photos_pass(sface, image_of, face_settings, rel, purpose):
 def test_background_person_does_not_block_enrollment(sface, image_of, face_settings):
     image = image_of("deepface_id05/img62.jpg")  # a smaller second face behind the subject
     faces = sface.detect(image)
-    assert len(faces) == 2
+    assert len([f for f in faces if f.score >= face_settings.min_face_confidence]) == 2
     face, _ = _gate(sface, image, "enroll", face_settings)
     assert face.area == max(f.area for f in faces)
 
