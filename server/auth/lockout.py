@@ -20,7 +20,7 @@ from server.errors import TooManyAttempts
 
 
 def normalize_subject(subject: str | None) -> str | None:
-    s = (subject or "").strip().lower()
+    s = (subject or "").replace("\x00", "").strip().lower()
     return s[:320] or None
 
 

@@ -42,7 +42,7 @@ def issue_token_pair(session: Session, settings, user: User, *, family_id: str |
 def find_login_user(session: Session, username: str) -> User | None:
     """By email (case-insensitive) or employee_code (exact)."""
     username = (username or "").strip()
-    if not username:
+    if not username or "\x00" in username or len(username) > 320:
         return None
     return session.scalar(select(User).where(or_(User.employee_code == username, User.email == username.lower())))
 
@@ -150,7 +150,7 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
 
     if engine is None:
         raise ModelWeightsMissing()
-    code = (employee_code or "").strip() or None
+    code = (employee_code or "").strip().replace("\x00", "") or None
     lockout.check(session, settings, kind="face", subject=code, client=client)
     started = time.perf_counter()
 

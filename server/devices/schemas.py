@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from server.users.schemas import _no_nul
 
 
 class DeviceCreate(BaseModel):
@@ -10,6 +12,8 @@ class DeviceCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     site: str | None = Field(default=None, max_length=100)
+
+    _check_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: _no_nul(v)))
 
 
 class DeviceOut(BaseModel):

@@ -1,7 +1,9 @@
 """Users (admin / manager) and the caller's own record. Enrollment endpoints: server/users/faces_router.py."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from server.auth.deps import current_user, require_manager
@@ -12,6 +14,7 @@ from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, U
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
+UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated user")
@@ -29,7 +32,7 @@ def create_user(body: UserCreate, actor: User = Depends(require_manager), sessio
 
 @router.get("", response_model=UserPage, summary="List users (admin: all; manager: its own site)")
 def list_users(role: Role | None = None, active: bool | None = None, search: str | None = Query(None, max_length=100),
-               site: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+               site: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
                actor: User = Depends(require_manager), session: Session = Depends(get_session)):
     items, total = service.list_users(session, actor=actor, role=role, active=active, search=search, site=site,
                                       limit=limit, offset=offset)
@@ -37,13 +40,13 @@ def list_users(role: Role | None = None, active: bool | None = None, search: str
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="A user (self, or a user the caller manages)")
-def get_user(user_id: int, actor: User = Depends(current_user), session: Session = Depends(get_session)):
+def get_user(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session)):
     return UserOut.of(service.get_visible_user(session, actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut,
               summary="Update a user (admin; manager: employees of its site; self: name, email, timezone, password)")
-def update_user(user_id: int, body: UserUpdate, actor: User = Depends(current_user),
+def update_user(user_id: UserId, body: UserUpdate, actor: User = Depends(current_user),
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)
@@ -52,7 +55,7 @@ def update_user(user_id: int, body: UserUpdate, actor: User = Depends(current_us
 
 @router.delete("/{user_id}", status_code=204,
                summary="Delete a user: deactivate, revoke tokens, erase biometric data (attendance stays)")
-def delete_user(user_id: int, request: Request, actor: User = Depends(require_manager),
+def delete_user(user_id: UserId, request: Request, actor: User = Depends(require_manager),
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_managed_user(session, actor, user_id)
     service.deactivate_user(session, actor=actor, user=user)
@@ -86,7 +89,7 @@ def _read_uploads(uploads: list[UploadFile], max_bytes: int) -> list[bytes]:
 
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
-def enroll_faces(user_id: int, request: Request, images: list[UploadFile] = File(...),
+def enroll_faces(user_id: UserId, request: Request, images: list[UploadFile] = File(...),
                  consent: bool = Form(False), allow_duplicate: bool = Form(False),
                  actor: User = Depends(require_manager), session: Session = Depends(get_session),
                  settings=Depends(get_settings_dep)):
@@ -105,14 +108,14 @@ def enroll_faces(user_id: int, request: Request, images: list[UploadFile] = File
 
 
 @router.get("/{user_id}/faces", response_model=list[TemplateOut], summary="A user's enrolled templates")
-def list_faces(user_id: int, actor: User = Depends(current_user), session: Session = Depends(get_session)):
+def list_faces(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session)):
     user = service.get_visible_user(session, actor, user_id)
     return enrollment.list_templates(session, user.id)
 
 
 @router.delete("/{user_id}/faces", status_code=204,
                summary="Erase a user's biometric data: templates, stored photos, gallery entry (self, admin, manager)")
-def erase_faces(user_id: int, actor: User = Depends(current_user), session: Session = Depends(get_session),
+def erase_faces(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session),
                 settings=Depends(get_settings_dep)):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)

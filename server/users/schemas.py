@@ -21,6 +21,13 @@ def _email(v: str | None) -> str | None:
     return v
 
 
+def _no_nul(v):
+    """PostgreSQL text cannot hold NUL; refuse it as bad input rather than fail in the database."""
+    if isinstance(v, str) and "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    return v
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,6 +40,7 @@ class UserCreate(BaseModel):
     site: str | None = Field(default=None, max_length=100)
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+    _check_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: _no_nul(v)))
 
 
 class UserUpdate(BaseModel):
@@ -47,6 +55,7 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+    _check_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: _no_nul(v)))
 
 
 class UserOut(BaseModel):

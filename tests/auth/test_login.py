@@ -100,3 +100,14 @@ def test_deactivation_kills_access_and_refresh_tokens(client):
     assert client.patch(f"/api/v1/users/{user['id']}", json={"is_active": False}, headers=admin).status_code == 200
     assert client.get("/api/v1/users/me", headers=bearer(pair["access_token"])).status_code == 401
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_odd_input_is_a_clean_4xx_never_a_500(client):
+    admin = {"Authorization": "Bearer " + login(client, "admin@example.com", ADMIN_PASSWORD)["access_token"]}
+    assert client.post("/api/v1/auth/login", data={"username": "a\x00b", "password": "x"}).status_code == 401
+    assert client.post("/api/v1/auth/login", data={"username": "x" * 5000, "password": "x"}).status_code == 401
+    assert client.post("/api/v1/users", json={"employee_code": "E1", "full_name": "a\x00b"},
+                       headers=admin).status_code == 422
+    assert client.get("/api/v1/users/99999999999999", headers=admin).status_code == 422
+    assert client.get("/api/v1/audit", params={"since": "2026-01-01T00:00:00"}, headers=admin).status_code == 200
+    assert client.get("/api/v1/face-attempts", params={"user_id": 2**40}, headers=admin).status_code == 422
