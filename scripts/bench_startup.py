@@ -64,7 +64,8 @@ def one_run(database_url: str | None, models_dir: str) -> dict:
         ready_s = time.perf_counter() - t0
         _, st = get(f"http://127.0.0.1:{port}/status")
         return {"ready_seconds": round(ready_s, 3), "rss_mb": st["rss_mb"], "dialect": st["database"]["dialect"],
-                "models": st["models"], "startup_steps": {k: v["seconds"] for k, v in st["startup"].items()}}
+                "models": st["models"], "startup_steps": {k: v["seconds"] for k, v in st["startup"].items()},
+                "rss_mb_before_face_model": st["startup"]["migrations"]["rss_mb_after"]}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -82,6 +83,7 @@ def main() -> None:
         "runs": runs,
         "ready_seconds_median": statistics.median(r["ready_seconds"] for r in runs),
         "rss_mb_median": statistics.median(r["rss_mb"] for r in runs),
+        "rss_mb_before_face_model_median": statistics.median(r["rss_mb_before_face_model"] for r in runs),
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
     }, indent=2))

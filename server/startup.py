@@ -36,8 +36,9 @@ class StartupState:
                 raise StartupError(f"startup step '{name}' failed: {msg}") from None
             return None
         secs = time.perf_counter() - t0
-        self.steps[name] = {"ok": True, "seconds": round(secs, 3)}
-        log.info("startup step %s done in %.3fs", name, secs)
+        rss = _rss_mb()
+        self.steps[name] = {"ok": True, "seconds": round(secs, 3), "rss_mb_after": rss}
+        log.info("startup step %s done in %.3fs (RSS %.0f MB)", name, secs, rss)
         return result
 
     def skip(self, name: str, reason: str) -> None:
@@ -53,6 +54,12 @@ class StartupState:
             elif not step["ok"]:
                 out[name] = step["error"]
         return out
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
 def ensure_directories(settings) -> None:

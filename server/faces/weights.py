@@ -117,8 +117,15 @@ def required_files(model: str) -> list[str]:
     return [CARD_MODELS[key].file, YUNET_FILE]
 
 
-def missing_weights(model: str, weights_dir: Path | str) -> list[str]:
-    """File names the model needs that are absent (or empty) in weights_dir. No hashing: fast."""
+def missing_weights(model: str, weights_dir: Path | str | None = None) -> list[str]:
+    """File names the model needs that are absent (or empty) in weights_dir (default: the configured one).
+
+    No hashing: fast enough for /ready and diagnose_startup.
+    """
+    if weights_dir is None:
+        from server.config import get_settings
+
+        weights_dir = get_settings().weights_dir
     wd = Path(weights_dir)
     return [f for f in required_files(model) if not (wd / f).is_file() or (wd / f).stat().st_size == 0]
 
@@ -290,7 +297,11 @@ def provision_dlib(weights_dir: Path, log=print) -> list[str]:
 
 
 def provision_offline(weights_dir: Path, log=print) -> list[str]:
+    """SFace + YuNet + dlib into weights_dir (idempotent). Returns the file names written."""
     return provision_sface(weights_dir, log) + provision_dlib(weights_dir, log)
+
+
+provision_offline_models = provision_offline  # name used by scripts/live_server.py
 
 
 def download_card_model(name: str, weights_dir: Path, log=print, timeout: float = 120) -> bool:
