@@ -151,6 +151,20 @@ def run(client, cases, *, admin_email: str, admin_password: str, pid: int | None
     }
 
 
+def verdict(result: dict, max_rss_growth_mb: float) -> tuple[bool, list[str]]:
+    """Pass only when every answer was a named 4xx AND the RSS growth was measured and under the limit: an RSS that
+    could not be read (no --pid and no rss_mb in /status) is a failure, never taken as zero growth."""
+    reasons = []
+    if result["failures"]:
+        reasons.append(f"{result['failures']} answers were not a named 4xx")
+    growth = result.get("rss_growth_mb")
+    if growth is None:
+        reasons.append("server RSS could not be read (give --pid, or a server whose /status has rss_mb)")
+    elif growth >= max_rss_growth_mb:
+        reasons.append(f"RSS grew {growth} MB (limit {max_rss_growth_mb} MB)")
+    return not reasons, reasons
+
+
 def _generate(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
@@ -200,8 +214,8 @@ def main(argv=None) -> int:
     finally:
         if server:
             server.stop()
-    ok = result["failures"] == 0 and (result["rss_growth_mb"] or 0) < a.max_rss_growth_mb
-    result["passed"] = ok
+    ok, reasons = verdict(result, a.max_rss_growth_mb)
+    result["passed"], result["fail_reasons"] = ok, reasons
     if a.json:
         print(json.dumps(result, indent=2))
     else:
@@ -210,6 +224,8 @@ def main(argv=None) -> int:
               f"{result['rss_mb_before']} → {result['rss_mb_after']} MB (growth {result['rss_growth_mb']} MB)")
         for f in result["failure_examples"]:
             print("  FAIL", f)
+        for why in result["fail_reasons"]:
+            print("  FAIL:", why)
         if result["skipped_endpoints"]:
             print("  endpoints not served (skipped):", ", ".join(result["skipped_endpoints"]))
     return 0 if ok else 1
