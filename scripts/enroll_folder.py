@@ -13,6 +13,13 @@ POST/PATCH /api/v1/users do), then the photos are enrolled in batches of up to 5
 people, audit, decision records). A photo that fails the quality gate is left out and the rest of its batch retried,
 so one bad photo never blocks a person. Consent is taken as given by whoever runs the script (--consent-version).
 
+Summary: people created / updated / unchanged, photos enrolled / skipped / failed, failures counted by reason with
+examples, and `failures_by_person` (folder → [{code, photo?, reason, ...}]). With a people CSV, a folder that no row
+names is not enrolled and is reported as `folder_not_in_people_csv`; a row whose folder is missing as
+`folder_missing`. A photo refused as `duplicate_face` (the face is already enrolled for someone else) is reported
+under its person with the other person's user id, employee code and score; the service does not say which photo of
+a batch matched, so such a batch is retried one photo at a time and only the matching photos fail.
+
 Resume: progress is written after every batch to PATH/.enroll_state.json (or --state FILE); running again skips
 photos already enrolled or already refused (--retry-failed tries the refused ones again). A batch interrupted after
 its commit but before the state was written is recognised by the user's template count, never enrolled twice.
@@ -53,10 +60,10 @@ class Person:
 
 
 def read_people(root: Path, csv_path: Path | None) -> list[Person]:
-    csv_path = csv_path or (root / "people.csv" if (root / "people.csv").exists() else None)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    """The people to enroll: every folder (no CSV), or the CSV's rows in order (see unlisted_folders())."""
+    csv_path = people_csv(root, csv_path)
     if csv_path is None:
-        return [Person(f, f.name) for f in folders]
+        return [Person(f, f.name) for f in _folders(root)]
     people = []
     with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
@@ -67,6 +74,20 @@ def read_people(root: Path, csv_path: Path | None) -> list[Person]:
             extra = {k: row[k] for k in ("email", "role", "site", "timezone") if row.get(k)}
             people.append(Person(root / (row.get("folder") or code), code, row.get("full_name") or None, extra))
     return people
+
+
+def people_csv(root: Path, csv_path: Path | None) -> Path | None:
+    return csv_path or (root / "people.csv" if (root / "people.csv").exists() else None)
+
+
+def _folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def unlisted_folders(root: Path, people: list[Person]) -> list[Path]:
+    """Folders under root that no CSV row points at: they are not enrolled, and the summary says so."""
+    listed = {p.folder.resolve() for p in people}
+    return [f for f in _folders(root) if f.resolve() not in listed]
 
 
 class State:
@@ -109,12 +130,18 @@ class Enroller:
         self.photos = Counter()
         self.failures: Counter = Counter()
         self.examples: dict[str, list[str]] = {}
+        self.by_person: dict[str, list[dict]] = {}
 
-    def fail(self, key: str, code: str) -> None:
+    def fail(self, key: str, code: str, reason: str | None = None, **details) -> None:
+        """Counts a failure by reason and notes it under its person (the folder: the part of key before "/")."""
         self.failures[code] += 1
         self.examples.setdefault(code, [])
         if len(self.examples[code]) < 5:
             self.examples[code].append(key)
+        folder, _, photo = key.partition("/")
+        entry = {"code": code, **({"photo": photo} if photo else {}), **({"reason": reason} if reason else {}),
+                 **details}
+        self.by_person.setdefault(folder, []).append(entry)
 
     # ------------------------------------------------------------------ users
     def ensure_user(self, session, person: Person):
@@ -172,62 +199,86 @@ class Enroller:
         from server.users.models import User
 
         if not person.folder.is_dir():
-            self.fail(person.folder.name, "folder_missing")
+            self.fail(person.folder.name, "folder_missing", f"the people CSV names {person.folder.name}/, which "
+                                                            f"does not exist")
             return
         with self.db.session() as session:
             try:
                 user = self.ensure_user(session, person)
             except (AppError, _PersonError) as exc:
-                self.fail(person.folder.name, exc.code)
+                self.fail(person.folder.name, exc.code, str(exc))
                 return
             session.commit()
             user_id = user.id
             todo = self._todo(person, user_id, session)
         if not todo and not person.photos():
-            self.fail(person.folder.name, "no_photos")
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start:start + BATCH]
-            while batch:
-                with self.db.session() as session:
-                    user, actor = session.get(User, user_id), session.get(User, self.actor_id)
-                    after = len(list_templates(session, user_id)) + len(batch)
-                    for key, _, data in batch:
-                        self.state.set(key, {"sha256": _sha(data), "status": "pending", "templates_after": after})
-                    self.state.save()
-                    try:
-                        enroll(session, self.settings, self.engine, actor=actor, user=user,
-                               images=[d for _, _, d in batch], consent=True, client="enroll_folder")
-                        session.commit()
-                    except AppError as exc:
-                        session.rollback()
-                        batch = self._after_failure(batch, exc)
-                        self.state.save()
-                        continue
+            self.fail(person.folder.name, "no_photos", "no JPEG/PNG/WebP photo in the folder")
+        batches = [todo[start:start + BATCH] for start in range(0, len(todo), BATCH)]
+        while batches:
+            batch = batches.pop(0)
+            with self.db.session() as session:
+                user, actor = session.get(User, user_id), session.get(User, self.actor_id)
+                after = len(list_templates(session, user_id)) + len(batch)
                 for key, _, data in batch:
-                    self.state.set(key, {"sha256": _sha(data), "status": "enrolled"})
-                    self.photos["enrolled"] += 1
+                    self.state.set(key, {"sha256": _sha(data), "status": "pending", "templates_after": after})
                 self.state.save()
-                batch = []
+                try:
+                    enroll(session, self.settings, self.engine, actor=actor, user=user,
+                           images=[d for _, _, d in batch], consent=True, client="enroll_folder")
+                    session.commit()
+                except AppError as exc:
+                    session.rollback()
+                    batches[0:0] = self._after_failure(batch, exc)
+                    self.state.save()
+                    continue
+            for key, _, data in batch:
+                self.state.set(key, {"sha256": _sha(data), "status": "enrolled"})
+                self.photos["enrolled"] += 1
+            self.state.save()
 
-    def _after_failure(self, batch, exc) -> list:
-        """Mark the photos that failed; return the ones to try again (none when the whole batch is refused)."""
+    def _after_failure(self, batch, exc) -> list[list]:
+        """Mark the photos that failed; return the batches to try again (none when the whole batch is refused).
+
+        The quality gate names the failing photos (`failures: [{index, code, message}]`). A duplicate_face refusal
+        names only the other person (`user_id`, `score`), not the photo: a batch of several photos is then split and
+        its photos tried one at a time, so only the photos that match someone else fail."""
+        if exc.code == "duplicate_face" and len(batch) > 1:
+            return [[item] for item in batch]
         failures = exc.details.get("failures")
-        bad = {f["index"]: f["code"] for f in failures} if failures else {i: exc.code for i in range(len(batch))}
+        if failures:
+            bad = {f["index"]: (f["code"], f.get("message")) for f in failures}
+        else:
+            bad = {i: (exc.code, exc.message) for i in range(len(batch))}
+        extra = {}
         if exc.code == "duplicate_face":
-            bad = {i: "duplicate_face" for i in range(len(batch))}
+            extra = {k: exc.details[k] for k in ("user_id", "score") if k in exc.details}
+            code = self._employee_code(extra.get("user_id"))
+            if code:
+                extra["employee_code"] = code
         keep = []
         for i, (key, photo, data) in enumerate(batch):
             if i in bad:
-                self.state.set(key, {"sha256": _sha(data), "status": "failed", "code": bad[i]})
+                code, message = bad[i]
+                self.state.set(key, {"sha256": _sha(data), "status": "failed", "code": code})
                 self.photos["failed"] += 1
-                self.fail(key, bad[i])
+                self.fail(key, code, message, **(extra if code == "duplicate_face" else {}))
             else:
                 keep.append((key, photo, data))
-        return keep
+        return [keep] if keep else []
+
+    def _employee_code(self, user_id) -> str | None:
+        if user_id is None:
+            return None
+        from server.users.models import User
+
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            return user.employee_code if user else None
 
     def summary(self) -> dict:
         return {"people": dict(self.people), "photos": dict(self.photos),
-                "failures_by_reason": dict(self.failures.most_common()), "examples": self.examples}
+                "failures_by_reason": dict(self.failures.most_common()), "examples": self.examples,
+                "failures_by_person": self.by_person}
 
 
 class _PersonError(Exception):
@@ -282,6 +333,10 @@ def main(argv=None) -> int:
     load_gallery(db, engine, settings)  # duplicates are checked against everyone already enrolled
     enroller = Enroller(settings, db, engine, a.actor, State(a.state or a.path / STATE_NAME), a.retry_failed)
     people = read_people(a.path, a.people)
+    if people_csv(a.path, a.people) is not None:
+        for folder in unlisted_folders(a.path, people):
+            enroller.fail(folder.name, "folder_not_in_people_csv",
+                          f"{folder.name}/ has no row in the people CSV: not enrolled")
     try:
         for person in _progress(people, not a.json):
             enroller.enroll_person(person)
@@ -299,6 +354,12 @@ def main(argv=None) -> int:
             print("failures by reason:")
             for code, n in out["failures_by_reason"].items():
                 print(f"  {code:24} {n:5}   e.g. {', '.join(out['examples'][code][:3])}")
+            print("failures by person:")
+            for folder, items in out["failures_by_person"].items():
+                for f in items:
+                    who = f" (duplicate of {f.get('employee_code') or 'user'} #{f['user_id']}, score {f.get('score')})" \
+                        if f["code"] == "duplicate_face" and "user_id" in f else ""
+                    print(f"  {folder}/{f.get('photo', '')}: {f['code']}{who} {f.get('reason') or ''}".rstrip())
     return 0
 
 

@@ -129,3 +129,57 @@ def test_duplicate_face_of_another_person_is_refused(env, tmp_path, capsys):
     out = _run(root, capsys)
     assert out["photos"]["enrolled"] == 1
     assert out["failures_by_reason"] == {"duplicate_face": 1}
+    [failure] = out["failures_by_person"]["D2"]
+    assert failure["code"] == "duplicate_face" and failure["photo"] == photos[1].name
+    assert failure["employee_code"] == "D1" and failure["user_id"] and failure["score"] > 0
+    assert "already enrolled" in failure["reason"]
+    assert "D1" not in out["failures_by_person"]
+
+
+def test_one_duplicate_photo_does_not_refuse_the_rest_of_the_batch(env, tmp_path, capsys):
+    """The service names the other person but not the photo: the batch is split and only the duplicate fails."""
+    from server.faces.models import FaceTemplate
+    from server.users.models import User
+
+    root = tmp_path / "dups"
+    ada, grace = _photos("deepface_id01"), _photos("deepface_id05")
+    (root / "D1").mkdir(parents=True)
+    shutil.copy(ada[0], root / "D1" / ada[0].name)
+    (root / "D2").mkdir()
+    shutil.copy(ada[1], root / "D2" / "a_same_as_D1.jpg")  # someone else's face among D2's own photos
+    for p in grace:
+        shutil.copy(p, root / "D2" / p.name)
+    out = _run(root, capsys)
+    assert out["photos"] == {"enrolled": 1 + len(grace), "failed": 1}
+    assert out["failures_by_person"] == {"D2": [
+        {**out["failures_by_person"]["D2"][0], "code": "duplicate_face", "photo": "a_same_as_D1.jpg",
+         "employee_code": "D1"}]}
+    with env.session() as s:
+        d2 = s.scalar(select(User).where(User.employee_code == "D2"))
+        assert s.scalar(select(func.count()).select_from(FaceTemplate)
+                        .where(FaceTemplate.user_id == d2.id)) == len(grace)
+    again = _run(root, capsys)  # the refusal is remembered: nothing retried, nothing enrolled twice
+    assert again["photos"] == {"skipped": 2 + len(grace)} and again["failures_by_reason"] == {}
+
+
+def test_folders_missing_from_people_csv_are_reported(env, tmp_path, capsys):
+    from server.users.models import User
+
+    root = tmp_path / "people"
+    for code, identity in (("E001", "deepface_id01"), ("E002", "deepface_id05")):
+        (root / code).mkdir(parents=True)
+        shutil.copy(_photos(identity)[0], root / code / "1.jpg")
+    (root / "people.csv").write_text("folder,employee_code,full_name\nE001,E001,Ada Lovelace\n"
+                                     "E404,E404,Nobody\n")
+    out = _run(root, capsys)
+    assert out["photos"] == {"enrolled": 1}
+    assert out["failures_by_reason"] == {"folder_not_in_people_csv": 1, "folder_missing": 1}
+    assert out["failures_by_person"]["E002"][0]["code"] == "folder_not_in_people_csv"
+    assert "people CSV" in out["failures_by_person"]["E002"][0]["reason"]
+    assert out["failures_by_person"]["E404"][0]["code"] == "folder_missing"
+    with env.session() as s:
+        assert s.scalar(select(User).where(User.employee_code == "E002")) is None
+
+    assert enroll_folder.main([str(root)]) == 0  # the plain summary names them too
+    text = capsys.readouterr().out
+    assert "folder_not_in_people_csv" in text and "E002/" in text
