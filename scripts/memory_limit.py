@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     p.add_argument("--limit-mb", type=int, default=512)
     p.add_argument("--checks", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--frames", type=int, default=1, choices=(1, 2, 3), help="frames per check (the page sends 3)")
     p.add_argument("--faces", type=Path, default=default_faces())
     p.add_argument("--database-url", help="an empty database to use (default: a fresh SQLite file)")
     p.add_argument("--enroll-size", type=int, default=0,
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
     url = a.database_url or f"sqlite:///{data / 'faceclock.db'}"
     synthetic = insert_synthetic_people(url, a.enrolled, data)
     cg = MemoryCgroup(a.limit_mb, f"faceclock-memlimit-{os.getpid()}")
-    env = dict(kv.split("=", 1) for kv in a.env)
+    env = {"DEBOUNCE_SECONDS": "0", **dict(kv.split("=", 1) for kv in a.env)}  # every check writes its punch
     server = LiveServer(data, database_url=url, prefix=cg.prefix, env=env)
     result = {"limit": cg.method, "server_env": env, "synthetic": synthetic}
     try:
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
             def mb(self) -> float:
                 return server.rss_mb()
 
-        result["soak"] = soak(server.url, key, probes, a.checks, a.concurrency, 1, CgroupRss(), min(100, a.checks // 2),
+        result["soak"] = soak(server.url, key, probes, a.checks, a.concurrency, a.frames, CgroupRss(), min(100, a.checks // 2),
                               not a.json)
         result["gallery"] = api.status().get("gallery")
     except Exception as exc:  # the server died (OOM) or refused: reported below with the cgroup's counters
