@@ -34,11 +34,8 @@ from server.faces import weights as W
 
 log = logging.getLogger("faceclock.faces.engine")
 
-# Native libraries read these when they are first loaded (cv2/onnxruntime/dlib are loaded lazily,
-# after this module): one compute thread per inference; concurrency comes from the inference
-# semaphore (one slot per core), so two workers on 2 cores never run 2x2 threads.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# OMP/OpenBLAS/MKL thread caps are set in server/__init__.py, before numpy is first imported (OpenBLAS reads them
+# when it is loaded). cv2 is capped with cv2.setNumThreads(1) and onnxruntime with its session options below.
 
 # --- calibrated operating points (cosine similarity of L2-normalised embeddings) -------------
 # Measured with `python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --model ID --json`
@@ -150,6 +147,7 @@ class _YuNet:
     def __init__(self, weights_dir: Path, slots: int):
         import cv2
 
+        cv2.setNumThreads(1)  # one thread per inference (see server/__init__.py); every engine uses this detector
         self._cv2 = cv2
         path = str(weights_dir / W.YUNET_FILE)
         self._pool = _Pool(lambda: cv2.FaceDetectorYN.create(path, "", (320, 320), YUNET_SCORE_MIN, 0.3, 50), slots)
