@@ -168,8 +168,9 @@ class _YuNet:
         cv2 = self._cv2
         h, w = image.shape[:2]
         scale = min(1.0, max_side / max(h, w))
-        small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)),
-                                                       interpolation=cv2.INTER_AREA)
+        # at least 1 px each way: a 100000x1 image scaled to 640 px would otherwise ask cv2.resize for 0 rows
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = image if scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         with self._pool.take() as det:
             det.setInputSize((small.shape[1], small.shape[0]))
             _, rows = det.detect(small)

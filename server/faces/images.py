@@ -44,7 +44,7 @@ def read_limited(source: Any, max_bytes: int) -> bytes:
     return bytes(buf)
 
 
-def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+def _open_checked(data: bytes, max_pixels: int, min_side: int = 1) -> Image.Image:
     if not data:
         raise InvalidImage("Empty upload")
     try:
@@ -62,6 +62,12 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
         raise InvalidImage("Image has no pixels")
     if w * h > max_pixels:
         raise ImageTooManyPixels(width=w, height=h, max_pixels=max_pixels)
+    if min(w, h) < min_side:
+        # A face box must be at least MIN_FACE_SIZE px on its shorter side, so a thinner image cannot hold one
+        # (a 100000x1 strip, a 40x40 thumbnail). invalid_image, not no_face: the file itself is unusable as a photo,
+        # whatever the camera points at, and it is decided from the header before any decoding or detection.
+        raise InvalidImage(f"Image is {w}x{h} px: its shorter side must be at least {min_side} px to hold a face",
+                           width=w, height=h, min_side=min_side)
     if getattr(img, "is_animated", False) and img.format != "MPO":
         raise InvalidImage("Animated images are not accepted")
     return img
@@ -86,13 +92,15 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
-def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
+def decode_image(data: bytes, max_pixels: int, min_side: int = 1) -> np.ndarray:
     """JPEG/PNG/WebP bytes -> contiguous BGR uint8 HxWx3 array, upright per EXIF.
 
     ImageTooManyPixels (422 image_too_large) is raised from the header, before any pixel is
-    decoded; anything that is not a complete JPEG/PNG/WebP raises InvalidImage (422).
+    decoded, and so is InvalidImage for an image whose shorter side is below min_side (the face
+    service passes MIN_FACE_SIZE); anything that is not a complete JPEG/PNG/WebP raises
+    InvalidImage (422).
     """
-    img = _open_checked(data, max_pixels)
+    img = _open_checked(data, max_pixels, min_side)
     try:
         img.load()
         img = ImageOps.exif_transpose(img) or img

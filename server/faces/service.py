@@ -73,7 +73,7 @@ def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = Non
     s = _settings(settings)
     if len(image_bytes) > s.upload_max_bytes:
         raise ImageTooLarge(limit_bytes=s.upload_max_bytes)
-    image = decode_image(image_bytes, s.image_max_pixels)
+    image = decode_image(image_bytes, s.image_max_pixels, min_side=s.min_face_size)
     eng = _engine(engine)
     with inference_slot(s):
         faces = eng.detect(image)

@@ -77,6 +77,14 @@ def test_engine_rejects_non_bgr_input(sface):
         sface.detect(np.zeros((10, 10, 3), np.float32))
 
 
+@pytest.mark.parametrize("shape", [(1, 100000, 3), (100000, 1, 3), (1, 640, 3), (2, 30000, 3), (1, 1, 3)])
+@pytest.mark.parametrize("engine_name", ["sface", "dlib_engine"])
+def test_extreme_aspect_ratios_find_no_face_instead_of_crashing(request, engine_name, shape):
+    """Regression: YuNet's downscale asked cv2.resize for 0 rows (100000x1 -> 640x0) and raised cv2.error (a 500)."""
+    engine = request.getfixturevalue(engine_name)
+    assert engine.detect(np.full(shape, 128, np.uint8)) == []
+
+
 @pytest.mark.parametrize("model", ["sface", "dlib", "Facenet", "VGG-Face"])
 def test_missing_weights_name_the_fetch_script(face_settings, tmp_path, model):
     settings = face_settings.model_copy(update={"face_model": model, "models_dir": tmp_path})

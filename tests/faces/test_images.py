@@ -138,6 +138,22 @@ def test_huge_png_refused_from_header_without_allocating():
     assert peak < 20 * 1024 * 1024
 
 
+@pytest.mark.parametrize("size", [(100000, 1), (1, 100000), (30000, 59), (59, 59)])
+def test_images_too_thin_to_hold_a_face_are_refused_from_the_header(size):
+    """Shorter side below min_side (the service passes MIN_FACE_SIZE): 422 invalid_image before decoding."""
+    data = _png_header_only(*size)
+    with pytest.raises(InvalidImage) as exc:
+        decode_image(data, MP, min_side=60)
+    assert exc.value.status_code == 422 and exc.value.code == "invalid_image"
+    assert exc.value.details == {"width": size[0], "height": size[1], "min_side": 60}
+
+
+def test_min_side_lets_a_small_but_usable_image_through():
+    img = Image.new("RGB", (60, 400), (90, 120, 150))
+    assert decode_image(_encode(img, "PNG"), MP, min_side=60).shape == (400, 60, 3)
+    assert decode_image(_encode(Image.new("RGB", (1, 1)), "PNG"), MP).shape == (1, 1, 3)  # default: no minimum
+
+
 def test_pixel_limit_is_configurable():
     with pytest.raises(ImageTooManyPixels):
         decode_image(photo("deepface_id01/img5.jpg"), 1000)
