@@ -13,7 +13,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,10 +48,11 @@ def check_settings():
         ZoneInfo(s.default_timezone)
     except Exception:
         problems.append(f"DEFAULT_TIMEZONE={s.default_timezone!r} is not an IANA zone")
-    if s.environment == "production" and not s.jwt_secret:
-        problems.append("JWT_SECRET is required when ENVIRONMENT=production")
-    if s.jwt_secret and len(s.jwt_secret) < 32:
-        problems.append("JWT_SECRET should be at least 32 characters")
+    from server.auth.tokens import secret_problem, secret_warning
+
+    jwt_problem = secret_problem(s) or secret_warning(s)
+    if jwt_problem:
+        problems.append(jwt_problem)
     try:
         from server.faces.weights import canonical_model
 
@@ -86,34 +86,40 @@ def check_packages(settings):
 
 
 def check_directories(settings):
+    """The same rules as the server's "directories" step: DATA_DIR, its images/ and locks/ must be writable;
+    MODELS_DIR is only read (it may be read-only, as in the Docker image)."""
     if settings is None:
         return _result("directories", False, "settings invalid", "")
-    bad = []
-    for d in (Path(settings.data_dir), settings.weights_dir, settings.images_dir):
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=d):
-                pass
-        except OSError as exc:
-            bad.append(f"{d}: {exc.strerror}")
-    return _result("directories", not bad, "; ".join(bad) or f"DATA_DIR={settings.data_dir} writable",
-                   "set DATA_DIR / MODELS_DIR to writable paths")
+    from server.startup import writable_dirs, writable_problem
+
+    bad = [f"{d}: {problem}" for d in writable_dirs(settings) if (problem := writable_problem(d))]
+    w = Path(settings.weights_dir)
+    if w.exists() and (not w.is_dir() or not os.access(w, os.R_OK | os.X_OK)):
+        bad.append(f"{w}: not a readable directory")
+    return _result("directories", not bad, "; ".join(bad) or f"DATA_DIR={settings.data_dir} writable, "
+                   f"MODELS_DIR={w} {'readable' if w.exists() else 'not created yet'}",
+                   "set DATA_DIR to a writable path and MODELS_DIR to a readable one")
 
 
 def check_database(settings):
     if settings is None:
         return [_result("database", False, "settings invalid", "")]
-    from server.database import Database
     from server.migrate import current_revision, head_revision
+    from server.startup import StartupError, open_database
 
-    db = Database(settings.effective_database_url, connect_timeout=settings.db_connect_timeout)
+    try:
+        db = open_database(settings)
+    except StartupError as exc:
+        return [_result("database", False, str(exc), "set DATABASE_URL to a postgresql+psycopg:// or sqlite:/// URL"),
+                _result("migrations", False, "no usable database", "")]
     shown = db.engine.url.render_as_string(hide_password=True)
     try:
         try:
             current = current_revision(db)
         except Exception as exc:
             msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            return [_result("database", False, f"{shown}: {msg}", "check DATABASE_URL and that the server runs"),
+            return [_result("database", False, f"{shown}: {msg}",
+                            "check DATABASE_URL and that the database server runs"),
                     _result("migrations", False, "database unreachable", "")]
         head = head_revision()
         conn = _result("database", True, f"{db.dialect} at {shown}")

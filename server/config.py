@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, v):
         return v or None
 
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_lower(cls, v):
+        return v.strip().lower() if isinstance(v, str) else v
+
     @property
     def weights_dir(self) -> Path:
         return Path(self.models_dir) if self.models_dir else Path(self.data_dir) / "models"

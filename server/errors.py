@@ -1,17 +1,22 @@
 """Application errors: each carries an HTTP status and a stable machine code.
 
-One handler (`install_handlers`) turns them, HTTP errors and validation errors into
-`{"error": {"code": ..., "message": ..., ...details}}`.
+One mapping (`error_response`) turns them, HTTP errors, validation errors, an unreachable database and any other
+exception into `{"error": {"code": ..., "message": ..., ...details}}`. It is reached from FastAPI's exception
+handlers (`install_handlers`) and from `RequestContextMiddleware`, which also puts `X-Request-ID` on every response
+and counts every request in /metrics.
 """
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("faceclock.errors")
 
@@ -67,38 +72,108 @@ ModelWeightsMissing = _error(
 )
 
 
-def _json(status: int, code: str, message: str, headers: dict | None = None, **details: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status, headers=headers)
-
-
 _HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "image_too_large", 415: "unsupported_media_type",
                422: "validation_error", 429: "too_many_requests", 503: "service_unavailable"}
 
 
-def install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError):
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+def _is_database_unavailable(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def error_response(exc: BaseException, *, request_id: str | None = None) -> JSONResponse:
+    """THE error mapping: every exception becomes `{"error": {"code", "message", ...}}` with its status.
+
+    AppError → its status/code; HTTP errors (404, 405, 413 ...) → the status with a code from _HTTP_CODES; request
+    validation → 422 validation_error with `fields`; a database that cannot be reached → 503 database_unavailable
+    with Retry-After; anything else → 500 internal_error (logged with its traceback and the request id).
+    """
+    headers: dict[str, str] | None = None
+    if isinstance(exc, AppError):
+        status, body, headers = exc.status_code, exc.body(), exc.headers
+    elif isinstance(exc, StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return _json(exc.status_code, code, message, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError):
+        status, body, headers = exc.status_code, {"error": {"code": code, "message": message}}, exc.headers
+    elif isinstance(exc, RequestValidationError):
         fields = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
-        return _json(422, "validation_error", "Request validation failed", fields=fields)
+        status = 422
+        body = {"error": {"code": "validation_error", "message": "Request validation failed", "fields": fields}}
+    elif isinstance(exc, ClientDisconnect):
+        status, body = 400, {"error": {"code": "client_disconnected", "message": "The client went away"}}
+    elif _is_database_unavailable(exc):
+        log.warning("database unavailable (request %s): %s", request_id, exc.__class__.__name__)
+        status, headers = 503, {"Retry-After": "5"}
+        body = DatabaseUnavailable().body()
+    else:
+        log.error("unhandled error (request %s)", request_id, exc_info=exc)
+        status = 500
+        body = {"error": {"code": "internal_error", "message": "Internal server error", "request_id": request_id}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        from sqlalchemy.exc import DBAPIError, OperationalError
 
-        if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
-            log.warning("database unavailable: %s", exc.__class__.__name__)
-            return _json(503, "database_unavailable", "The database cannot be reached", headers={"Retry-After": "5"})
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _json(500, "internal_error", "Internal server error")
+def install_handlers(app: FastAPI) -> None:
+    """FastAPI's own exception middleware maps these three kinds; everything else that escapes an endpoint is
+    mapped by RequestContextMiddleware. Both call `error_response`."""
+
+    async def _handle(request: Request, exc: Exception):
+        return error_response(exc, request_id=getattr(request.state, "request_id", None))
+
+    for kind in (AppError, StarletteHTTPException, RequestValidationError):
+        app.add_exception_handler(kind, _handle)
+
+
+def _request_id(scope) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            rid = value.decode("latin-1")
+            if 0 < len(rid) <= 128 and rid.isprintable():
+                return rid
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Pure ASGI, just inside Starlette's ServerErrorMiddleware, so it sees every response and every exception:
+
+    * gives each request an id (the client's `X-Request-ID` when sane, else a new one) and puts it on the response;
+    * turns an exception that escaped the app into the JSON error of `error_response` (500 internal_error, 503
+      database_unavailable ...), so even those answers carry the id and the error shape;
+    * records the request in the per-process metrics (method, route template or "unmatched", status, latency).
+    """
+
+    def __init__(self, app, metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        rid = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        header = (b"x-request-id", rid.encode("latin-1"))
+        status = None
+        t0 = time.perf_counter()
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if status is not None:  # the answer is already on its way: nothing else can be sent
+                log.error("error after the response started (request %s)", rid, exc_info=exc)
+                raise
+            response = error_response(exc, request_id=rid)
+            await response(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe(scope.get("method", ""), route, status or 500, time.perf_counter() - t0)

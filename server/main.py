@@ -1,19 +1,18 @@
-"""create_app() and the lifespan: directories → migrations → face engine → gallery → seeds → scheduler."""
+"""create_app() and the lifespan: settings → directories → migrations → face engine → gallery → seeds → scheduler."""
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from server import __version__
 from server.config import Settings, get_settings
-from server.database import Database
-from server.errors import install_handlers
+from server.errors import RequestContextMiddleware, install_handlers
 from server.metrics import Metrics
-from server.startup import StartupState, ensure_directories, migrate
+from server.startup import (StartupFailureMessage, StartupState, check_settings, ensure_directories, migrate,
+                            open_database, startup_lock)
 
 log = logging.getLogger("faceclock")
 
@@ -33,8 +32,13 @@ def _load_gallery(db, engine, settings):
 def _run_seeds(db, settings):
     from seeds import run_all
 
-    with db.session() as s:
+    with startup_lock(db, settings), db.session() as s:  # committed before the lock is released
         return run_all(s, settings)
+
+
+def _open_and_migrate(st, settings):
+    st.db = open_database(settings)
+    return migrate(st.db, settings)
 
 
 def _start_scheduler(app, db, settings):
@@ -51,11 +55,12 @@ async def lifespan(app: FastAPI):
     st = app.state
     settings: Settings = st.settings
     steps: StartupState = st.startup
-    steps.run("directories", lambda: ensure_directories(settings))
-    st.db = Database(settings.effective_database_url, pool_size=settings.db_pool_size,
-                     connect_timeout=settings.db_connect_timeout)
+    st.db = None
     try:
-        steps.run("migrations", lambda: migrate(st.db, settings))
+        steps.run("settings", lambda: check_settings(settings))
+        steps.run("directories", lambda: ensure_directories(settings))
+        # Several workers start at once: migrations and seeds each run under a cross-process lock.
+        steps.run("migrations", lambda: _open_and_migrate(st, settings))
         # A missing model leaves the process up with /ready = 503 naming the problem (and the script to run).
         st.engine = steps.run("face_engine", lambda: _load_engine(settings), fatal=False)
         if st.engine is not None:
@@ -71,7 +76,8 @@ async def lifespan(app: FastAPI):
         scheduler = getattr(st, "scheduler", None)
         if scheduler is not None:
             scheduler.shutdown()
-        st.db.dispose()
+        if st.db is not None:
+            st.db.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = None
     app.state.gallery = None
     app.state.scheduler = None
+    app.state.db = None
     install_handlers(app)
     _install_middleware(app)
     _include_routers(app)
@@ -112,19 +119,10 @@ def _install_middleware(app: FastAPI) -> None:
     from server.body_limit import BodyLimitMiddleware, body_limit
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(app.state.settings.upload_max_bytes))
-
-    @app.middleware("http")
-    async def request_id_and_metrics(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if len(rid) > 128 or not rid.isprintable():
-            rid = uuid.uuid4().hex
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or "unmatched"
-        app.state.metrics.observe(request.method, path, response.status_code, time.perf_counter() - t0)
-        response.headers["X-Request-ID"] = rid
-        return response
+    # Added last = outermost of ours: its X-Request-ID, error mapping and metrics cover every answer, the body
+    # limit's 413 and the 500/503 of an exception that escaped the app included.
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(StartupFailureMessage, startup=app.state.startup)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -1,9 +1,14 @@
 """The startup steps of the lifespan, each timed and recorded for /ready and /status."""
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import re
 import tempfile
 import time
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +16,7 @@ from sqlalchemy import text
 
 log = logging.getLogger("faceclock.startup")
 
-STEPS = ("directories", "migrations", "face_engine", "gallery", "seeds", "scheduler")
+STEPS = ("settings", "directories", "migrations", "face_engine", "gallery", "seeds", "scheduler")
 
 
 class StartupError(RuntimeError):
@@ -22,6 +27,7 @@ class StartupError(RuntimeError):
 class StartupState:
     started: float = field(default_factory=time.time)
     steps: dict[str, dict] = field(default_factory=dict)
+    fatal: str | None = None  # the one-line reason the start was refused
 
     def run(self, name: str, fn, *, fatal: bool = True):
         t0 = time.perf_counter()
@@ -33,7 +39,8 @@ class StartupState:
             self.steps[name] = {"ok": False, "seconds": round(secs, 3), "error": msg}
             log.error("startup step %s FAILED after %.3fs: %s", name, secs, msg)
             if fatal:
-                raise StartupError(f"startup step '{name}' failed: {msg}") from None
+                self.fatal = f"startup step '{name}' failed: {msg}"
+                raise StartupError(self.fatal) from None
             return None
         secs = time.perf_counter() - t0
         rss = _rss_mb()
@@ -56,21 +63,167 @@ class StartupState:
         return out
 
 
+class StartupFailureMessage:
+    """Pure ASGI: when the lifespan refuses the start, the server (uvicorn) is told the one-line reason instead of
+    Starlette's traceback of the lifespan, so the log ends with what to fix, not with a stack trace."""
+
+    def __init__(self, app, startup: StartupState):
+        self.app = app
+        self.startup = startup
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+
+        async def send_reason(message):
+            if message["type"] == "lifespan.startup.failed" and self.startup.fatal:
+                message = {**message, "message": self.startup.fatal}
+            await send(message)
+
+        await self.app(scope, receive, send_reason)
+
+
 def _rss_mb() -> float:
     import psutil
 
     return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
+def check_settings(settings) -> None:
+    """Settings the server cannot run with: refuse the start now rather than fail at the first request."""
+    from server.auth.tokens import secret_problem, secret_warning
+
+    problem = secret_problem(settings)
+    if problem:
+        raise StartupError(problem)
+    warning = secret_warning(settings)
+    if warning:
+        log.warning("%s", warning)
+
+
+def writable_dirs(settings) -> list[Path]:
+    """Directories the server writes to. The weights dir (MODELS_DIR) is only read: see `check_weights_dir`."""
+    data = Path(settings.data_dir)
+    return [data, settings.images_dir, data / "locks"]
+
+
 def ensure_directories(settings) -> None:
-    for d in (Path(settings.data_dir), settings.weights_dir, settings.images_dir, Path(settings.data_dir) / "locks"):
+    for d in writable_dirs(settings):
+        problem = writable_problem(d)
+        if problem:
+            raise StartupError(f"directory {d} is not writable ({problem}); set DATA_DIR to a writable path "
+                               f"or fix its permissions")
+    check_weights_dir(settings.weights_dir)
+
+
+def writable_problem(d: Path) -> str | None:
+    """None when `d` exists (or can be created) and a file can be created in it, else the reason."""
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=d, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    return None
+
+
+def check_weights_dir(d: Path) -> None:
+    """MODELS_DIR may be read-only (the Docker image provisions it at build time): it is never write-tested.
+
+    A missing one is created when possible; when it cannot be, the face engine step reports the missing weights
+    (with the script to run) and the process stays up. One that exists but cannot be read stops the start.
+    """
+    d = Path(d)
+    if not d.exists():
         try:
             d.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=d, prefix=".write-test-"):
-                pass
         except OSError as exc:
-            raise StartupError(f"directory {d} is not writable ({exc.strerror}); set DATA_DIR to a writable path "
-                               f"or fix its permissions") from None
+            log.warning("models directory %s does not exist and cannot be created (%s)", d, exc.strerror)
+        return
+    if not d.is_dir() or not os.access(d, os.R_OK | os.X_OK):
+        raise StartupError(f"models directory {d} is not a readable directory; set MODELS_DIR to the directory "
+                           f"holding the face model weights or fix its permissions")
+
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+def open_database(settings):
+    """The Database of DATABASE_URL, or a one-line StartupError naming DATABASE_URL when it cannot be used."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from server.database import Database
+
+    url = settings.effective_database_url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        hidden = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        raise StartupError(f"DATABASE_URL {hidden!r} is not a database URL; use e.g. "
+                           f"postgresql+psycopg://user:pass@host:5432/db or sqlite:////path/to/file.db") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
+        raise StartupError(f"DATABASE_URL {shown}: the {parsed.get_backend_name()!r} database is not supported; "
+                           f"use postgresql+psycopg://... or sqlite:///...")
+    try:
+        return Database(url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StartupError(f"DATABASE_URL {shown}: its database driver is not available ({_first_line(exc)}); "
+                           f"use postgresql+psycopg://... or sqlite:///...") from None
+    except (ArgumentError, TypeError, ValueError) as exc:
+        raise StartupError(f"DATABASE_URL {shown} cannot be used: {_first_line(exc)}") from None
+
+
+STARTUP_LOCK_KEY = zlib.crc32(b"faceclock.startup")  # below the scheduler's job keys (SCHEDULER_LEADER_LOCK_ID * 1e6)
+STARTUP_LOCK_WAIT_SECONDS = 300.0
+
+
+@contextmanager
+def startup_lock(db, settings, *, wait_seconds: float = STARTUP_LOCK_WAIT_SECONDS):
+    """Serialises migrations and seeds across processes (uvicorn workers, replicas, `python -m seeds`).
+
+    PostgreSQL: a session advisory lock, held on its own connection (freed by the server if the process dies).
+    SQLite: an exclusive flock on DATA_DIR/locks/startup-<hash of the database URL>.lock.
+    Waits up to `wait_seconds`, then fails naming the lock.
+    """
+    deadline = time.monotonic() + wait_seconds
+    if db.dialect == "postgresql":
+        with db.engine.connect() as conn:
+            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": STARTUP_LOCK_KEY}).scalar():
+                conn.rollback()
+                _wait_or_fail(deadline, f"PostgreSQL advisory lock {STARTUP_LOCK_KEY}")
+            conn.commit()
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK_KEY})
+                    conn.commit()
+                except Exception:  # the connection is gone: the server has released the lock with it
+                    log.warning("could not release the startup lock", exc_info=True)
+        return
+    lock_dir = Path(settings.data_dir) / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / f"startup-{zlib.crc32(str(db.url).encode()):08x}.lock"
+    with open(path, "w") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                _wait_or_fail(deadline, f"lock file {path}")
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _wait_or_fail(deadline: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        raise StartupError(f"another process has held the startup {what} for too long (migrations or seeds); "
+                           f"check for a stuck faceclock process")
+    time.sleep(0.1)
 
 
 def check_database(db) -> None:
@@ -88,7 +241,8 @@ def migrate(db, settings) -> str | None:
     check_database(db)
     head = m.head_revision()
     if settings.auto_migrate:
-        m.upgrade(db)
+        with startup_lock(db, settings):
+            m.upgrade(db)
     current = m.current_revision(db)
     if current != head:
         raise StartupError(f"database is at revision {current or 'none'} but the code needs {head}; run "

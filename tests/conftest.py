@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,6 +82,66 @@ def fresh_pg_database(base):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def empty_pg_database(base):
+    """A new, empty (not migrated) PostgreSQL database; dropped on exit."""
+    name = f"{base.database}_e{os.getpid()}_{next(_counter)}"
+    admin = _pg_admin_engine(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def empty_db_url(request, tmp_path) -> str:
+    """URL of a fresh database with no tables at all (what a first start meets)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with empty_pg_database(make_url(PG_URL)) as url:
+        yield url
+
+
+def _can_create_in(path: Path) -> bool:
+    try:
+        (path / ".probe").touch()
+    except OSError:
+        return False
+    (path / ".probe").unlink()
+    return True
+
+
+@contextmanager
+def read_only_directory(path: Path):
+    """Makes the existing directory `path` read-only for this process, root included, until exit.
+
+    Not root: permission bits. Root ignores those, so: the immutable attribute (chattr +i, ext4/xfs/btrfs), else a
+    read-only bind mount of the directory onto itself. Either keeps what is in it readable.
+    """
+    undo: list[list[str]] = []
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+    elif subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0:
+        undo.append(["chattr", "-i", str(path)])
+    elif subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True).returncode == 0:
+        undo.append(["umount", str(path)])
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], capture_output=True)
+    try:
+        if _can_create_in(path):
+            pytest.skip("this machine offers no way to make a directory read-only for this user")
+        yield path
+    finally:
+        for cmd in undo:
+            subprocess.run(cmd, capture_output=True)
+        if os.geteuid() != 0:
+            path.chmod(0o755)
 
 
 @pytest.fixture(params=_backends())

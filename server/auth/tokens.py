@@ -45,6 +45,28 @@ class SecretMissing(RuntimeError):
     """JWT_SECRET is required in production."""
 
 
+def secret_problem(settings) -> str | None:
+    """Why the server must not start with this JWT configuration (checked by the lifespan's first step), or None."""
+    if settings.environment != "production":
+        return None
+    if not settings.jwt_secret:
+        return ("JWT_SECRET must be set when ENVIRONMENT=production (at least 32 random bytes, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+    n = len(settings.jwt_secret.encode())
+    if n < _MIN_SECRET_BYTES:
+        return f"JWT_SECRET is {n} bytes long; ENVIRONMENT=production needs at least {_MIN_SECRET_BYTES}"
+    return None
+
+
+def secret_warning(settings) -> str | None:
+    """A short JWT_SECRET outside production: allowed (development), but worth saying."""
+    if settings.environment != "production" and settings.jwt_secret:
+        n = len(settings.jwt_secret.encode())
+        if n < _MIN_SECRET_BYTES:
+            return f"JWT_SECRET is only {n} bytes long; use at least {_MIN_SECRET_BYTES} (required in production)"
+    return None
+
+
 def signing_secret(settings) -> str:
     """JWT_SECRET, or (outside production) the secret persisted under DATA_DIR, created on first use."""
     if settings.jwt_secret:
