@@ -39,12 +39,18 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def live(tmp_path, models_dir, monkeypatch):
+def live_env() -> dict[str, str]:
+    """Extra server settings; a test overrides it with @pytest.mark.parametrize("live_env", [{...}])."""
+    return {}
+
+
+@pytest.fixture
+def live(tmp_path, models_dir, monkeypatch, live_env):
     """A real server (uvicorn subprocess) on a free port with a fresh SQLite database."""
     from live_server import LiveServer
 
     monkeypatch.setenv("MODELS_DIR", str(models_dir))
-    server = LiveServer(tmp_path / "server")
+    server = LiveServer(tmp_path / "server", env=live_env)
     server.start()
     yield server
     server.stop()
@@ -69,7 +75,8 @@ def browser_factory(chromium, tmp_path):
 
     drivers = []
 
-    def make(camera_photo: Path):
+    def make(camera_photo: Path, init_script: str | None = None):
+        """A browser whose fake camera shows camera_photo; init_script runs in every page before its own scripts."""
         y4m = photo_to_y4m(camera_photo, tmp_path / f"camera{len(drivers)}.y4m")
         opts = webdriver.ChromeOptions()
         opts.binary_location = chromium[0]
@@ -80,6 +87,8 @@ def browser_factory(chromium, tmp_path):
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(options=opts, service=Service(chromium[1]))
         driver.set_page_load_timeout(60)
+        if init_script:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
         drivers.append(driver)
         return driver
 

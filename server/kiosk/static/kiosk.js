@@ -3,6 +3,17 @@
  *   GET  /api/v1/devices/me   (X-Device-Key)  validates the key, names the kiosk
  *   POST /api/v1/kiosk/check  (X-Device-Key)  multipart images[] + request_id (+ captured_at when replayed)
  * Query parameters: ?auto=0 starts with automatic capture off; ?reset=1 forgets the stored device key.
+ *
+ * Offline queue: an attempt the server could not answer (no network, timeout, 502/503/504, 429) is kept in IndexedDB
+ * (in memory when the browser has none: then only until the page is reloaded) and replayed in capture order with its
+ * request_id and captured_at. An attempt answered with another 5xx (a server error, not an outage) is tried
+ * MAX_SERVER_ERRORS times, then moved aside to the "failed" store so it cannot block the punches behind it; replays
+ * the server refuses for their capture time (captured_at_too_old, ...) are moved there too. The page shows how many
+ * are waiting and how many could not be recorded; tapping the latter offers to send the server-error ones again.
+ *
+ * Automatic capture needs a steady face when the browser has the Shape Detection API (window.FaceDetector, whose
+ * detect() works on the platform); otherwise it falls back to a steady, non-flat scene (frame difference), and the
+ * server's quality gate refuses frames without a face (no_face is not shown for automatic attempts).
  */
 (function () {
   "use strict";
@@ -21,6 +32,12 @@
   var REQUEST_TIMEOUT_MS = 15000;
   var RETRY_MS = 4000;
   var SHOW_REPLAYED_WITHIN_MS = 60000;
+  var MAX_SERVER_ERRORS = 3;     // 5xx answers (not outages) before an attempt is moved aside
+  var FACE_MOVE = 0.04;          // steady face: its box centre moves less than this fraction of the frame per tick
+  var FACE_RESIZE = 0.12;        // ... and its width changes less than this fraction
+  var REFUSED_REPLAY = { captured_at_too_old: "taken too long ago for the server to accept",
+                         captured_at_in_future: "the kiosk clock was ahead of the server",
+                         invalid_captured_at: "its capture time was not accepted" };
 
   var PLAIN = {
     no_face: "No face found — look at the camera",
@@ -69,53 +86,117 @@
   function tickClock() { $("clock").textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }); }
 
   // ---------------------------------------------------------------- offline queue (IndexedDB, in-memory fallback)
-  var queue = (function () {
-    var memory = [], memSeq = 1;
-    var dbp = new Promise(function (resolve) {
-      if (!window.indexedDB) return resolve(null);
-      var r = indexedDB.open("faceclock-kiosk", 1);
-      r.onupgradeneeded = function () { r.result.createObjectStore("queue", { keyPath: "seq", autoIncrement: true }); };
+  // Two stores with the same interface (add, first, all, put, remove, count → Promises of plain values):
+  // "queue" (waiting, in capture order) and "failed" (moved aside, with a reason).
+  function memoryStore() {
+    var items = [], seq = 1;
+    return {
+      add: function (item) { item.seq = seq++; items.push(item); return Promise.resolve(item.seq); },
+      first: function () { return Promise.resolve(items.length ? items[0] : null); },
+      all: function () { return Promise.resolve(items.slice()); },
+      put: function (item) {
+        items = items.map(function (i) { return i.seq === item.seq ? item : i; });
+        return Promise.resolve(item.seq);
+      },
+      remove: function (s) { items = items.filter(function (i) { return i.seq !== s; }); return Promise.resolve(); },
+      count: function () { return Promise.resolve(items.length); }
+    };
+  }
+
+  function openDatabase() {
+    return new Promise(function (resolve) {
+      var idb = null;
+      try { idb = window.indexedDB; } catch (e) { idb = null; }
+      if (!idb) return resolve(null);
+      var r;
+      try { r = idb.open("faceclock-kiosk", 2); } catch (e) { return resolve(null); }
+      r.onupgradeneeded = function () {
+        var db = r.result;
+        ["queue", "failed"].forEach(function (name) {
+          if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, { keyPath: "seq", autoIncrement: true });
+        });
+      };
       r.onsuccess = function () { resolve(r.result); };
-      r.onerror = function () { resolve(null); };
+      r.onerror = r.onblocked = function () { resolve(null); };
     });
-    function op(mode, fn) {
+  }
+
+  var dbp = openDatabase();
+  function store(name) {
+    var mem = memoryStore();
+    function op(mode, idbFn, memFn) {
       return dbp.then(function (db) {
-        if (!db) return fn(null);
+        if (!db) return memFn();
         return new Promise(function (resolve, reject) {
-          var t = db.transaction("queue", mode), r = fn(t.objectStore("queue"));
-          t.oncomplete = function () { resolve(r ? r.result : undefined); };
+          var t = db.transaction(name, mode), r = idbFn(t.objectStore(name));
+          t.oncomplete = function () { resolve(r.result); };
           t.onerror = t.onabort = function () { reject(t.error); };
         });
       });
     }
     return {
-      add: function (item) {
-        return op("readwrite", function (s) {
-          if (!s) { item.seq = memSeq++; memory.push(item); return null; }
-          return s.add(item);
-        });
-      },
+      add: function (item) { return op("readwrite", function (s) { return s.add(item); }, function () { return mem.add(item); }); },
       first: function () {
-        return op("readonly", function (s) { return s ? s.getAll(null, 1) : { result: memory.slice(0, 1) }; })
+        return op("readonly", function (s) { return s.getAll(null, 1); }, function () { return mem.all(); })
           .then(function (a) { return a && a.length ? a[0] : null; });
       },
-      remove: function (seq) {
-        return op("readwrite", function (s) {
-          if (!s) { memory = memory.filter(function (i) { return i.seq !== seq; }); return null; }
-          return s.delete(seq);
-        });
-      },
-      count: function () { return op("readonly", function (s) { return s ? s.count() : { result: memory.length }; }); }
+      all: function () { return op("readonly", function (s) { return s.getAll(); }, function () { return mem.all(); }); },
+      put: function (item) { return op("readwrite", function (s) { return s.put(item); }, function () { return mem.put(item); }); },
+      remove: function (seq) { return op("readwrite", function (s) { return s.delete(seq); }, function () { return mem.remove(seq); }); },
+      count: function () { return op("readonly", function (s) { return s.count(); }, function () { return mem.count(); }); }
     };
-  })();
+  }
+  var queue = store("queue"), failed = store("failed");
+  var backend = dbp.then(function (db) { return db ? "indexeddb" : "memory"; });
 
   function refreshQueueCount() {
-    return queue.count().then(function (n) {
+    return Promise.all([queue.count(), failed.count(), backend]).then(function (v) {
+      var n = v[0], f = v[1];
       $("queue-count").textContent = String(n);
+      $("queue-note").textContent = v[2] === "memory" ? " (kept until this page is reloaded)" : "";
       $("queue").classList.toggle("hidden", n === 0);
+      $("failed-count").textContent = String(f);
+      $("failed").classList.toggle("hidden", f === 0);
       document.body.dataset.queued = String(n);
+      document.body.dataset.failed = String(f);
+      document.body.dataset.queueBackend = v[2];
       return n;
     });
+  }
+
+  function describe(item) {
+    return fmtTime(item.captured_at) + " — " + (REFUSED_REPLAY[item.reason] ||
+      (item.reason === "server_error" ? "server error " + (item.detail || "") : item.reason));
+  }
+
+  // Moves a waiting attempt aside: it will not be sent again unless someone asks (tap the "not recorded" badge).
+  async function moveAside(item, reason, detail) {
+    await failed.add({ request_id: item.request_id, captured_at: item.captured_at, frames: item.frames,
+                       reason: reason, detail: detail || "", failed_at: new Date().toISOString() });
+    await queue.remove(item.seq);
+    await refreshQueueCount();
+    console.warn("faceclock: attempt not recorded", item.request_id, item.captured_at, reason, detail || "");
+    showResult("bad", { name: "Not recorded", kind: "the punch taken at " + fmtTime(item.captured_at),
+                        time: REFUSED_REPLAY[reason] || "the server could not record it", status: "tell an administrator" });
+    hint("A waiting punch could not be recorded");
+  }
+
+  async function reviewFailed() {
+    var items = await failed.all();
+    if (!items.length) return;
+    var resend = items.filter(function (i) { return i.reason === "server_error"; });
+    var text = items.length + " attempt(s) could not be recorded:\n" + items.map(describe).join("\n") +
+      (resend.length ? "\n\nOK: send the " + resend.length + " server-error one(s) again and clear this list."
+                     : "\n\nOK: clear this list.");
+    if (!window.confirm(text)) return;
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].reason === "server_error") {
+        await queue.add({ request_id: items[i].request_id, captured_at: items[i].captured_at, frames: items[i].frames });
+      }
+      await failed.remove(items[i].seq);
+    }
+    await refreshQueueCount();
+    flush();
   }
 
   // ---------------------------------------------------------------- server calls
@@ -138,8 +219,11 @@
     return request(API + "/check", { method: "POST", body: fd });
   }
 
-  // A network error, a timeout or a 5xx means "try again later": the attempt is kept.
-  function retryable(res) { return !res || res.status >= 500 || res.status === 429; }
+  // No answer, a timeout, an outage (502/503/504: the server or its database cannot be reached) or 429: try again
+  // later, as often as needed. Other 5xx are server errors: counted against the attempt (MAX_SERVER_ERRORS).
+  function outage(res) { return !res || res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504; }
+  function serverError(res) { return !!res && res.status >= 500 && !outage(res); }
+  function retryable(res) { return outage(res) || serverError(res); }
 
   // ---------------------------------------------------------------- showing answers
   function showResult(kind, lines) {
@@ -227,8 +311,9 @@
       var res = null;
       try { res = await sendCheck(item, false); } catch (e) { res = null; }
       if (retryable(res) && !(res && res.status === 429)) {
+        if (serverError(res)) item.serverErrors = 1;
         await queue.add(item);
-        setOnline(false);
+        setOnline(!!res);
         await refreshQueueCount();
         showQueued();
         return;
@@ -243,7 +328,9 @@
   }
 
   // Replays waiting attempts in capture order, one at a time. The server answers a request_id it has already seen
-  // with the same result, so a replay whose first answer was lost never makes a second punch.
+  // with the same result, so a replay whose first answer was lost never makes a second punch. An outage stops the
+  // round (the next one starts in RETRY_MS); a server error counts against that attempt, and after
+  // MAX_SERVER_ERRORS of them it is moved aside so the punches behind it go on.
   async function flush() {
     if (flushing || !key) return;
     flushing = true;
@@ -253,9 +340,18 @@
         if (!item) break;
         var res = null;
         try { res = await sendCheck(item, true); } catch (e) { res = null; }
-        if (retryable(res)) { setOnline(!!res && res.status < 500); break; }
+        if (outage(res)) { setOnline(!!res && res.status === 429); break; }
         setOnline(true);
+        if (serverError(res)) {
+          item.serverErrors = (item.serverErrors || 0) + 1;
+          var detail = res.status + (errorCode(res) ? " " + errorCode(res) : "");
+          if (item.serverErrors < MAX_SERVER_ERRORS) { await queue.put(item); break; }
+          await moveAside(item, "server_error", detail);
+          continue;
+        }
         if (res.status === 401 && errorCode(res) === "invalid_device_key") { forgetKey(PLAIN.invalid_device_key); break; }
+        var code = errorCode(res);
+        if (res.status === 422 && REFUSED_REPLAY[code]) { await moveAside(item, code, res.status + " " + code); continue; }
         await queue.remove(item.seq);
         await refreshQueueCount();
         console.info("faceclock: sent waiting attempt", item.request_id, res.status, JSON.stringify(res.body));
@@ -282,18 +378,62 @@
     var m = s / g.length;
     return Math.sqrt(Math.max(0, s2 / g.length - m * m));
   }
-  function tick() {
-    var g = sample();
-    if (!g) return;
-    steady = prev && meanDiff(g, prev) < MOTION ? steady + 1 : 0;
-    prev = g;
-    current = g;
-    var armed = !lastAttemptSig || meanDiff(g, lastAttemptSig) > CHANGE;
+  // Steady face (Shape Detection API) when the browser has a working FaceDetector; else a steady scene.
+  var faceDetector = null, detecting = false, prevFace = null, faceGoneSinceAttempt = true;
+  if (typeof window.FaceDetector === "function") {
+    try { faceDetector = new window.FaceDetector({ fastMode: true, maxDetectedFaces: 3 }); } catch (e) { faceDetector = null; }
+  }
+  function steadyMode() { return faceDetector ? "face" : "scene"; }
+
+  function largest(faces) {
+    var best = null;
+    faces.forEach(function (f) {
+      var b = f.boundingBox;
+      if (!best || b.width * b.height > best.width * best.height) best = b;
+    });
+    return best;
+  }
+  function faceSteady(a, b) {
+    if (!a || !b) return false;
+    var w = video.videoWidth || 640, h = video.videoHeight || 480;
+    var dx = (a.x + a.width / 2 - b.x - b.width / 2) / w, dy = (a.y + a.height / 2 - b.y - b.height / 2) / h;
+    return Math.sqrt(dx * dx + dy * dy) < FACE_MOVE && Math.abs(a.width - b.width) / Math.max(1, b.width) < FACE_RESIZE;
+  }
+
+  function maybeAuto(g, armed) {
     if (autoOn && armed && steady >= STEADY_TICKS && !busy && !showing && contrast(g) > MIN_CONTRAST &&
         Date.now() - lastAutoAt > AUTO_MIN_GAP_MS) {
       lastAutoAt = Date.now();
+      faceGoneSinceAttempt = false;
       attempt("auto");
     }
+  }
+
+  function tick() {
+    var g = sample();
+    if (!g) return;
+    var sceneSteady = prev && meanDiff(g, prev) < MOTION;
+    prev = g;
+    current = g;
+    var sceneChanged = !lastAttemptSig || meanDiff(g, lastAttemptSig) > CHANGE;
+    if (!faceDetector) {
+      steady = sceneSteady ? steady + 1 : 0;
+      maybeAuto(g, sceneChanged);
+      return;
+    }
+    if (detecting) return;
+    detecting = true;
+    faceDetector.detect(video).then(function (faces) {
+      var box = faces && faces.length ? largest(faces) : null;
+      if (!box) faceGoneSinceAttempt = true;
+      steady = box && faceSteady(box, prevFace) ? steady + 1 : 0;
+      prevFace = box;
+      maybeAuto(g, faceGoneSinceAttempt || sceneChanged);
+    }, function (e) {  // the API exists but this platform has no face detection: fall back to the scene heuristic
+      console.info("faceclock: FaceDetector unavailable (" + (e && e.name) + "): steady scene instead");
+      faceDetector = null;
+      document.body.dataset.steady = steadyMode();
+    }).finally(function () { detecting = false; });
   }
 
   // ---------------------------------------------------------------- camera
@@ -401,6 +541,21 @@
     startKiosk();
   }
 
-  window.faceclockKiosk = { attempt: attempt, flush: flush, queueCount: refreshQueueCount };
+  $("failed").addEventListener("click", reviewFailed);
+  document.body.dataset.steady = steadyMode();
+
+  // For the page's own tests and for whoever debugs a kiosk from the browser console.
+  function summary(items) {
+    return items.map(function (i) {
+      return { request_id: i.request_id, captured_at: i.captured_at, serverErrors: i.serverErrors || 0,
+               reason: i.reason, detail: i.detail };
+    });
+  }
+  window.faceclockKiosk = {
+    attempt: attempt, flush: flush, queueCount: refreshQueueCount, steadyMode: steadyMode,
+    backend: function () { return backend; },
+    waiting: function () { return queue.all().then(summary); },
+    failed: function () { return failed.all().then(summary); }
+  };
   start();
 })();
