@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seeds import insert_if_absent
 from server.users.models import Role
 
 ROLES = {
@@ -13,11 +15,6 @@ ROLES = {
 
 def seed(session: Session) -> int:
     """Creates missing roles; returns how many were created."""
-    existing = {r.name for r in session.query(Role).all()}
-    created = 0
-    for name, description in ROLES.items():
-        if name not in existing:
-            session.add(Role(name=name, description=description))
-            created += 1
-    session.flush()
-    return created
+    existing = set(session.scalars(select(Role.name)))
+    return sum(insert_if_absent(session, Role(name=name, description=description))
+               for name, description in ROLES.items() if name not in existing)

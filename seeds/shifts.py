@@ -5,6 +5,7 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seeds import insert_if_absent
 from server.shifts.models import Shift
 
 DEFAULT_SHIFTS = (
@@ -20,7 +21,5 @@ def seed(session: Session, timezone: str) -> int:
     created = 0
     for spec in DEFAULT_SHIFTS:
         if session.scalar(select(Shift).where(Shift.name == spec["name"])) is None:
-            session.add(Shift(timezone=timezone, **spec))
-            created += 1
-    session.flush()
+            created += insert_if_absent(session, Shift(timezone=timezone, **spec))
     return created

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sqlalchemy import func, select
 
 from seeds import run_all
@@ -74,3 +75,55 @@ def test_seeds_cli(db_url, tmp_path):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 3, "shifts": 2, "admin": "created"}
     out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 0, "shifts": 0, "admin": None}
+
+
+def test_short_admin_password_is_refused_when_the_admin_is_created(db, settings_factory, db_url):
+    from seeds import SeedError
+
+    with db.session() as s:
+        with pytest.raises(SeedError, match="ADMIN_PASSWORD has 5 characters but PASSWORD_MIN_LENGTH is 10"):
+            run_all(s, settings_factory(db_url, admin_password="short"))
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+        run_all(s, settings_factory(db_url, admin_password="long-enough-1"))
+    with db.session() as s:  # an existing admin: ADMIN_PASSWORD is not used, so it is not checked either
+        assert run_all(s, settings_factory(db_url, admin_password="short"))["admin"] is None
+
+
+def test_short_admin_password_stops_the_start_with_a_clear_message(settings_factory, db_url):
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+    from server.startup import StartupError
+
+    app = create_app(settings_factory(db_url, admin_password="abc123"))
+    with pytest.raises(StartupError, match="startup step 'seeds' failed: ADMIN_PASSWORD has 6 characters but "
+                                           "PASSWORD_MIN_LENGTH is 10"):
+        with TestClient(app):
+            pass
+
+
+def test_seeds_cli_refuses_a_short_admin_password(db_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path), "ADMIN_PASSWORD": "short"}
+    p = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines()[-1].startswith("seeds: ADMIN_PASSWORD has 5 characters")
+    assert "Traceback" not in p.stderr
+
+
+def test_a_row_inserted_by_another_process_is_skipped(db, settings_factory, db_url):
+    """What a concurrent seeder sees: its check said "missing", but the row is there when it inserts."""
+    from seeds import insert_if_absent
+    from server.users.models import Role as RoleRow
+
+    with db.session() as s:
+        run_all(s, settings_factory(db_url))
+    with db.session() as s:
+        assert insert_if_absent(s, RoleRow(name="admin", description="again")) is False
+        assert insert_if_absent(s, RoleRow(name="auditor", description="new")) is True
+    with db.session() as s:
+        assert sorted(s.scalars(select(RoleRow.name))) == ["admin", "auditor", "employee", "manager"]
