@@ -24,10 +24,10 @@ from server.errors import (
 )
 
 PURPOSES = ("enroll", "login", "kiosk", "verify", "identify")
-# Enrollment/login: a second confident face counts unless the main face is this many times larger
-# in area (people far behind the subject: deepface img54, img62 have them).
-# A kiosk frame uses settings.dominant_face_ratio instead (default 2.0, more lenient).
-BACKGROUND_FACE_RATIO = 3.0  # must stay >= settings.dominant_face_ratio (enrollment is stricter)
+# Only a kiosk frame may take the largest face when other faces are in view, and only when its area is at least
+# settings.dominant_face_ratio (DOMINANT_FACE_RATIO, default 2.5) times the next real face's. Every other purpose is
+# strict: any second real face -> multiple_faces.
+LENIENT_PURPOSES = frozenset({"kiosk"})
 CROP_SIDE = 112  # measurements run on the face crop resized to this square
 
 
@@ -72,34 +72,46 @@ def _score(q: dict, settings: Any) -> float:
     return round(float(np.prod(parts) ** (1 / len(parts))), 4)
 
 
-def _cut_by_border(face: Any, shape: tuple) -> bool:
+def is_real_face(face: Any, settings: Any) -> bool:
+    """A detection that counts as a person in the photo: at least MIN_FACE_CONFIDENCE and MIN_FACE_SIZE px on its
+    shorter side. Smaller or less confident detections (a far-away face in the crowd, a false positive in a dark
+    background) are ignored when deciding whether a photo shows several people; they could not pass the gate as the
+    main face either. Faces cut by the image border count: a half-visible person beside the subject is a person."""
+    return face.score >= settings.min_face_confidence and min(face.w, face.h) >= settings.min_face_size
+
+
+def cut_by_border(face: Any, shape: tuple) -> bool:
     h, w = shape[:2]
     return face.x <= 0 or face.y <= 0 or face.x + face.w >= w or face.y + face.h >= h
 
 
-def significant_faces(faces: list, settings: Any, shape: tuple | None = None) -> list:
-    """Other faces that make a photo ambiguous: confident ones not cut by the frame edge."""
-    return [f for f in faces if f.score >= settings.min_face_confidence
-            and (shape is None or not _cut_by_border(f, shape))]
+def significant_faces(faces: list, settings: Any) -> list:
+    """The real faces among `faces` (see is_real_face), in the given order."""
+    return [f for f in faces if is_real_face(f, settings)]
 
 
 def choose_face(faces: list, purpose: str, settings: Any, shape: tuple | None = None):
-    """The face to use (largest), or raise FaceNotFound / MultipleFaces.
+    """The face to use, or raise FaceNotFound / MultipleFaces.
 
-    A second face counts when it is confident, not cut by the image border (a bystander at the
-    edge), and not much smaller than the main one: for a kiosk frame the main face must be
-    DOMINANT_FACE_RATIO times larger in area, for enrollment/login BACKGROUND_FACE_RATIO times.
+    The face used is the largest real face (the largest detection when none is real: the gate then names what is
+    wrong with it). Enrollment, login, verify and identify: any second real face -> multiple_faces. A kiosk frame
+    (`shape` = the frame's shape) ignores real faces cut by the frame edge (someone walking past) and takes the
+    largest face when it is DOMINANT_FACE_RATIO times the area of the next real face (the person at the kiosk in
+    front, someone further behind); otherwise multiple_faces.
     """
     if not faces:
         raise FaceNotFound()
     ordered = sorted(faces, key=lambda f: f.area, reverse=True)
-    main = ordered[0]
-    others = significant_faces(ordered[1:], settings, shape)
+    real = significant_faces(ordered, settings)
+    main = real[0] if real else ordered[0]
+    others = real[1:]
+    if purpose in LENIENT_PURPOSES:
+        if shape is not None:
+            others = [f for f in others if not cut_by_border(f, shape)]
+        if others and main.area >= settings.dominant_face_ratio * others[0].area:
+            others = []
     if others:
-        ratio = settings.dominant_face_ratio if purpose == "kiosk" else BACKGROUND_FACE_RATIO
-        rival = others[0]
-        if main.area < ratio * rival.area:
-            raise MultipleFaces(faces=len(others) + 1)
+        raise MultipleFaces(faces=len(others) + 1)
     return main
 
 

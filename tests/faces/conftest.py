@@ -15,12 +15,14 @@ FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
 PEOPLE = {
     "id01": ["deepface_id01/img5.jpg", "deepface_id01/img11.jpg"],
     "id03": ["deepface_id03/img51.jpg", "deepface_id03/img50.jpg"],
-    "id05": ["deepface_id05/img16.jpg", "deepface_id05/img17.jpg", "deepface_id05/img62.jpg"],
+    "id05": ["deepface_id05/img16.jpg", "deepface_id05/img17.jpg", "deepface_id05/img61.jpg"],
     "id10": ["deepface_id10/img46.jpg", "deepface_id10/img44.jpg"],
 }
 SINGLE_FACE = [p for paths in PEOPLE.values() for p in paths]
 NO_FACE = ["noface/skimage_rocket.jpg", "noface/skimage_brick.png", "noface/synthetic_uniform_gray.png"]
 MULTI_FACE = ["multi/selfie-many-people.jpg"]
+COUPLE = "multi/couple.jpg"  # two people of about the same size
+BACKGROUND_PERSON = "multi/img62.jpg"  # one subject (deepface_id05) and a half-visible real person at the border
 
 
 def photo(rel: str) -> bytes:

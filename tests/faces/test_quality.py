@@ -1,13 +1,20 @@
 """The quality gate with real photos: each rejection code, and all single-face photos pass."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
 from server.errors import AppError
-from server.faces.quality import check_quality, sharpness, face_crop_gray
-from tests.faces.conftest import MULTI_FACE, NO_FACE, SINGLE_FACE
+from server.faces.engine import DetectedFace
+from server.faces.images import decode_image
+from server.faces.quality import check_quality, face_crop_gray, is_real_face, sharpness
+from tests.faces.conftest import BACKGROUND_PERSON, COUPLE, MULTI_FACE, NO_FACE, SINGLE_FACE
+
+
+SHARED_COUPLE = Path(__file__).resolve().parents[3] / "shared" / "faces" / "small" / "multi" / "couple.jpg"
 
 
 def _gate(engine, image, purpose, settings):
@@ -29,12 +36,44 @@ def test_single_face_photos_pass(sface, image_of, face_settings, rel, purpose):
     assert 0 < q["score"] <= 1 and q["size"] >= face_settings.min_face_size
 
 
-def test_background_person_does_not_block_enrollment(sface, image_of, face_settings):
-    image = image_of("deepface_id05/img62.jpg")  # a smaller second face behind the subject
+def test_a_real_second_face_refuses_enrollment_and_login_but_not_a_kiosk_frame(sface, image_of, face_settings):
+    """Spec: multiple_faces for enrollment and login; only a kiosk frame may take a clearly dominant face.
+    img62: the subject, plus a half-visible real person at the right border (119 px, confidence ~0.88)."""
+    image = image_of(BACKGROUND_PERSON)
     faces = sface.detect(image)
-    assert len([f for f in faces if f.score >= face_settings.min_face_confidence]) == 2
-    face, _ = _gate(sface, image, "enroll", face_settings)
+    real = [f for f in faces if is_real_face(f, face_settings)]
+    assert len(real) == 2 and real[0].area >= face_settings.dominant_face_ratio * real[1].area
+    for purpose in ("enroll", "login", "verify", "identify"):
+        assert _code(sface, image, purpose, face_settings) == "multiple_faces", purpose
+    face, _ = _gate(sface, image, "kiosk", face_settings)
     assert face.area == max(f.area for f in faces)
+
+
+def test_tiny_or_unsure_second_detections_are_ignored(sface, image_of, face_settings):
+    """A second detection below MIN_FACE_SIZE or MIN_FACE_CONFIDENCE is not a person: enrollment goes ahead."""
+    image = image_of("deepface_id01/img5.jpg")
+    main = sface.detect(image)[0]
+    tiny = DetectedFace(0, 0, face_settings.min_face_size - 1, 80, 0.99, main.landmarks)
+    unsure = DetectedFace(5, 5, 200, 200, face_settings.min_face_confidence - 0.01, main.landmarks)
+    real = DetectedFace(5, 5, face_settings.min_face_size, face_settings.min_face_size,
+                        face_settings.min_face_confidence, main.landmarks)
+    face, _ = check_quality(image, [main, tiny, unsure], "enroll", face_settings)
+    assert face == main  # also: the unsure detection is larger than nothing real, the real face is used
+    face, _ = check_quality(image, [unsure, main], "login", face_settings)
+    assert face == main
+    with pytest.raises(AppError) as exc:
+        check_quality(image, [main, real], "enroll", face_settings)
+    assert exc.value.code == "multiple_faces"
+
+
+@pytest.mark.parametrize("purpose", ["enroll", "login", "kiosk"])
+def test_couple_is_refused_for_every_purpose(sface, image_of, face_settings, purpose):
+    """Two people of about the same size (a half-size copy of ../shared/faces/small/multi/couple.jpg)."""
+    assert _code(sface, image_of(COUPLE), purpose, face_settings) == "multiple_faces"
+    original = SHARED_COUPLE
+    if original.is_file():  # the full-size original too, when the shared set is next to the repo
+        image = decode_image(original.read_bytes(), 40_000_000)
+        assert _code(sface, image, purpose, face_settings) == "multiple_faces"
 
 
 @pytest.mark.parametrize("rel", NO_FACE)
@@ -62,6 +101,9 @@ def test_kiosk_takes_a_clearly_dominant_face(sface, image_of, face_settings):
     assert len(faces) == 2
     face, _ = _gate(sface, scene, "kiosk", face_settings)
     assert face.area == max(f.area for f in faces)
+    assert all(is_real_face(f, face_settings) for f in faces)
+    assert _code(sface, scene, "enroll", face_settings) == "multiple_faces"  # was taken when 3x larger: not any more
+    assert _code(sface, scene, "login", face_settings) == "multiple_faces"
     strict = face_settings.model_copy(update={"dominant_face_ratio": 100.0})
     assert _code(sface, scene, "kiosk", strict) == "multiple_faces"
 
