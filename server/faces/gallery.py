@@ -1,9 +1,15 @@
-"""In-memory gallery: per model_id a float32 matrix of enrolled templates; 1:N is one product.
+"""In-memory gallery: per model_id a float32 matrix of the templates of ACTIVE users; 1:N is one product.
 
 Snapshots are immutable (copy-on-write): readers take the current snapshot reference without a
 lock, writers build a new one under a lock and swap it in. Other workers/replicas notice changes
-through ``gallery_state.version`` (bumped in the same transaction as every enroll/erase), checked
-at most every ``GALLERY_POLL_SECONDS``.
+through ``gallery_state.version`` (bumped in the same transaction as every enroll/erase and every
+change of ``users.is_active``), checked at most every ``GALLERY_POLL_SECONDS``.
+
+Deactivated users are not in the gallery: they can be neither recognized nor the runner-up that
+makes someone else's match "ambiguous". A before-flush hook on every Session (installed when this
+module is imported) notices ``User.is_active`` changes by itself, whatever code path makes them:
+it bumps the version in the same transaction and, once it commits, drops the user from this
+process's gallery (deactivation) or puts their templates back (reactivation).
 """
 from __future__ import annotations
 
@@ -14,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from server.errors import ModelMismatch
 from server.faces.models import FaceTemplate, GalleryState
+from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.gallery")
 
@@ -86,16 +93,35 @@ def read_version(session: Session) -> int:
     return int(session.scalar(select(GalleryState.version).where(GalleryState.id == 1)) or 0)
 
 
-def bump_version(session: Session) -> tuple[int, int]:
-    """Increment gallery_state.version in the caller's transaction; returns (old, new)."""
+def bump_version(session: Session, *, flush: bool = True) -> tuple[int, int]:
+    """Increment gallery_state.version in the caller's transaction; returns (old, new).
+
+    flush=False inside a flush (the is_active hook): the first row is then added without flushing.
+    """
     res = session.execute(update(GalleryState).where(GalleryState.id == 1)
                           .values(version=GalleryState.version + 1))
     if res.rowcount == 0:
         session.add(GalleryState(id=1, version=1))
-        session.flush()
+        if flush:
+            session.flush()
         return 0, 1
     new = read_version(session)
     return new - 1, new
+
+
+def ensure_state_row(session: Session) -> None:
+    """Create the gallery_state row if missing (startup), so later bumps are a plain UPDATE."""
+    if session.get(GalleryState, 1) is None:
+        session.add(GalleryState(id=1, version=0))
+        session.flush()
+
+
+def active_templates(model_id: str, user_id: int | None = None):
+    """SELECT (id, user_id, dim, embedding) of the templates of model_id whose user is active."""
+    q = (select(FaceTemplate.id, FaceTemplate.user_id, FaceTemplate.dim, FaceTemplate.embedding)
+         .join(User, User.id == FaceTemplate.user_id)
+         .where(FaceTemplate.model_id == model_id, User.is_active.is_(True)))
+    return q if user_id is None else q.where(FaceTemplate.user_id == user_id)
 
 
 class Gallery:
@@ -106,14 +132,13 @@ class Gallery:
         self.version: int | None = None  # DB version the snapshots reflect
         self._checked_at = 0.0
         self.last_search_ms: float | None = None
+        self.reenrollment: dict | None = None  # model-change report made at startup (load_gallery)
 
     # -- loading -------------------------------------------------------------------------
     def load(self, session: Session, model_id: str, dim: int | None = None) -> int:
-        """(Re)load every template of model_id from the database. Returns the template count."""
+        """(Re)load every active user's template of model_id from the database. Returns the template count."""
         version = read_version(session)
-        rows = session.execute(select(FaceTemplate.id, FaceTemplate.user_id, FaceTemplate.dim,
-                                      FaceTemplate.embedding)
-                               .where(FaceTemplate.model_id == model_id)).all()
+        rows = session.execute(active_templates(model_id)).all()
         dims = {r.dim for r in rows}
         if len(dims) > 1:
             raise ModelMismatch(f"templates of {model_id} have several dimensions: {sorted(dims)}")
@@ -172,6 +197,15 @@ class Gallery:
             self._snaps[model_id] = _Snapshot.build(
                 model_id, snap.dim, np.vstack([snap.matrix, vec]),
                 np.append(snap.user_ids, user_id), np.append(snap.template_ids, template_id))
+
+    def replace_user(self, user_id: int, rows_by_model: dict[str, list[tuple[int, np.ndarray]]]) -> None:
+        """Set user_id's templates to exactly `rows_by_model` ({model_id: [(template_id, embedding)]}) in every
+        loaded model (idempotent: used when a user is reactivated)."""
+        self.remove_user(user_id)
+        for model_id, rows in rows_by_model.items():
+            if model_id in self._snaps:
+                for template_id, embedding in rows:
+                    self.add(model_id, user_id, template_id, embedding)
 
     def remove_user(self, user_id: int) -> int:
         removed = 0
@@ -258,6 +292,87 @@ def decide_frames(per_frame: Sequence[Sequence[Candidate]], threshold: float, ma
     return worst  # recognized by all frames: report the weakest frame's figures
 
 
+# ----------------------------------------------------------------------------- after commit
+
+_PENDING = "faces_after_commit"
+
+
+def after_commit(session: Session, fn) -> None:
+    """Run fn once the session's transaction commits; forget it if the transaction rolls back."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "after_commit", _run_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
+    pending.append(fn)
+
+
+def _run_pending(session: Session) -> None:
+    pending, session.info[_PENDING] = list(session.info.get(_PENDING) or []), []
+    for fn in pending:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the DB is the truth; the version poll will resync
+            log.exception("gallery update after commit failed")
+
+
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info[_PENDING] = []
+
+
+# ----------------------------------------------------------------------------- users.is_active
+
+def _activity_changes(session: Session) -> dict[int, bool]:
+    """{user_id: is_active} for users whose is_active this flush changes."""
+    out = {}
+    for obj in session.dirty:
+        if not isinstance(obj, User) or obj.id is None:
+            continue
+        hist = inspect(obj).attrs.is_active.history
+        if not hist.added:
+            continue
+        active = bool(hist.added[0])
+        if hist.deleted and bool(hist.deleted[0]) == active:
+            continue
+        out[obj.id] = active
+    return out
+
+
+def _on_before_flush(session: Session, flush_context, instances) -> None:
+    changes = _activity_changes(session)
+    if not changes:
+        return
+    reactivated: dict[int, dict[str, list]] = {}
+    for user_id, active in changes.items():
+        if active:  # read now: SQL cannot run after the commit
+            rows = session.execute(select(FaceTemplate.id, FaceTemplate.model_id, FaceTemplate.embedding)
+                                   .where(FaceTemplate.user_id == user_id)).all()
+            by_model: dict[str, list] = {}
+            for r in rows:
+                by_model.setdefault(r.model_id, []).append((r.id, np.frombuffer(r.embedding, np.float32)))
+            reactivated[user_id] = by_model
+    old, new = bump_version(session, flush=False)
+
+    def apply() -> None:
+        gallery = get_gallery()
+        for user_id, active in changes.items():
+            if active:
+                gallery.replace_user(user_id, reactivated[user_id])
+            else:
+                gallery.remove_user(user_id)
+        gallery.note_bump(old, new)
+        log.info("gallery: %s", ", ".join(f"user {u} {'reactivated' if a else 'deactivated'}"
+                                          for u, a in changes.items()))
+
+    after_commit(session, apply)
+
+
+event.listen(Session, "before_flush", _on_before_flush)
+
+
+# ----------------------------------------------------------------------------- the process gallery
+
 _gallery: Gallery | None = None
 _gallery_lock = threading.Lock()
 
@@ -276,18 +391,33 @@ def get_gallery(settings=None) -> Gallery:
 
 
 def load_gallery(db_or_session, engine, settings=None) -> Gallery:
-    """Startup step (after the engine): load the configured model's templates into memory.
+    """Startup step (after the engine): load the configured model's templates (active users) into memory.
 
-    Accepts a server.database.Database or a Session. Returns the process gallery.
+    Accepts a server.database.Database or a Session. Returns the process gallery. Then, for a FACE_MODEL change:
+    logs a WARNING naming how many users have templates of other models only (they must re-enroll) and, with
+    KEEP_ENROLLMENT_IMAGES=true and a Database, starts re-embedding their kept photos in a background thread that
+    commits user by user (the gallery learns each user's new templates as they commit). /ready does not wait for it:
+    re-embedding a few thousand photos takes minutes on 2 cores, and until then those users are simply not yet
+    recognized, exactly as without the re-embedding.
     """
+    from server.faces import model_change
+
     gallery = get_gallery(settings)
     if settings is not None:
         gallery.poll_seconds = settings.gallery_poll_seconds
     if isinstance(db_or_session, Session):
         gallery.load(db_or_session, engine.model_id, engine.dim)
-    else:
-        with db_or_session.session() as session:
-            gallery.load(session, engine.model_id, engine.dim)
+        if settings is not None:
+            model_change.warn_at_startup(db_or_session, engine.model_id, settings)
+        return gallery
+    with db_or_session.session() as session:
+        ensure_state_row(session)
+        session.commit()
+        gallery.load(session, engine.model_id, engine.dim)
+        report = model_change.warn_at_startup(session, engine.model_id, settings) if settings is not None else None
+    gallery.reenrollment = None if report is None else {k: v for k, v in report.items() if k != "users"}
+    if report and report["with_kept_images"] and settings.keep_enrollment_images:
+        model_change.start_background_reembed(db_or_session, engine, settings)
     return gallery
 
 

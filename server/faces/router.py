@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
 from server.auth.deps import require_admin
 from server.deps import client_id, get_session, get_settings_dep
-from server.faces import service
+from server.errors import ModelWeightsMissing
+from server.faces import model_change, service
 from server.faces.images import read_limited
-from server.faces.schemas import IdentifyOut, VerifyOut
+from server.faces.schemas import IdentifyOut, ReembedOut, ReenrollmentOut, VerifyOut
 
 router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
 
@@ -57,3 +58,27 @@ def identify(request: Request, image: UploadFile = File(...), top_k: int = Form(
             best_user_id=best, best_score=result["score"], runner_up_score=result["runner_up"],
             threshold=result["threshold"])
     return result
+
+
+def _engine(request: Request):
+    engine = request.app.state.engine
+    if engine is None:
+        raise ModelWeightsMissing()
+    return engine
+
+
+@router.get("/reenrollment", response_model=ReenrollmentOut,
+            responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503]},
+            summary="After a FACE_MODEL change: users whose templates are all of other models (admin)")
+def reenrollment(request: Request, _admin=Depends(require_admin), session: Session = Depends(get_session)):
+    return model_change.reenrollment_report(session, _engine(request).model_id)
+
+
+@router.post("/reembed", response_model=ReembedOut,
+             responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503],
+                        409: {"description": "reembed_running (another request or process is re-embedding)"}},
+             summary="Re-embed kept enrollment photos into the current model, user by user (admin)")
+def reembed(request: Request, limit: int = Query(100, ge=1, le=10_000, description="at most this many users"),
+            admin=Depends(require_admin), session: Session = Depends(get_session),
+            settings=Depends(get_settings_dep)):
+    return model_change.reembed_kept_images(session, _engine(request), settings, limit=limit, actor_user_id=admin.id)

@@ -39,3 +39,39 @@ class IdentifyOut(BaseModel):
     margin: float
     candidates: list[CandidateOut]
     quality: FaceQuality
+
+
+class ReenrollUser(BaseModel):
+    user_id: int
+    employee_code: str
+    full_name: str
+    is_active: bool
+    model_ids: list[str] = Field(description="the models their templates were made by (none is the current one)")
+    templates: int
+    kept_images: int = Field(description="templates whose enrollment photo is kept (KEEP_ENROLLMENT_IMAGES)")
+    can_reembed: bool = Field(description="POST /api/v1/faces/reembed can make current-model templates for them")
+
+
+class ReenrollmentOut(BaseModel):
+    model_id: str = Field(description="the current FACE_MODEL's model_id")
+    count: int = Field(description="users with templates of other models only: they cannot be recognized")
+    active: int
+    with_kept_images: int
+    users: list[ReenrollUser]
+
+
+class ReembedFailure(BaseModel):
+    user_id: int
+    template_id: int = Field(description="the old template whose kept photo failed")
+    code: str = Field(description="a quality code (no_face, multiple_faces, ...), invalid_image or image_missing")
+    message: str
+
+
+class ReembedOut(BaseModel):
+    model_id: str
+    users_reembedded: int = Field(description="users who got at least one template of the current model")
+    templates_created: int
+    failed: list[ReembedFailure]
+    remaining: int = Field(description="users with kept photos not processed in this call (limit): call again")
+    users_to_reenroll: list[int] = Field(description="users still without a template of the current model")
+    seconds: float

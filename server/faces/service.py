@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 
 from server.errors import ImageTooLarge, ModelMismatch
 from server.faces.engine import DetectedFace, FaceEngine
-from server.faces.gallery import Candidate, Decision, bump_version, decide_frames, get_gallery
+from server.faces.gallery import Candidate, Decision, after_commit, bump_version, decide_frames, get_gallery
 from server.faces.images import decode_image
 from server.faces.loader import get_engine, inference_slot
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.faces.quality import check_quality
+from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.service")
 
@@ -211,22 +212,29 @@ def _save_image(user_id: int, data: bytes, settings: Any) -> str:
 
 
 def store_templates(session: Session, user_id: int, samples: Sequence[FaceSample],
-                    images: Sequence[bytes] | None = None, *, settings: Any | None = None) -> list[FaceTemplate]:
-    """Insert templates, bump the gallery version; the in-memory gallery is updated after commit.
+                    images: Sequence[bytes] | None = None, *, settings: Any | None = None,
+                    image_paths: Sequence[str | None] | None = None) -> list[FaceTemplate]:
+    """Insert templates, bump the gallery version; the in-memory gallery is updated after commit (only for an active
+    user: the gallery holds active users only).
 
-    The photos are kept (for re-embedding when FACE_MODEL changes) only with KEEP_ENROLLMENT_IMAGES.
+    The photos are kept (for re-embedding when FACE_MODEL changes) only with KEEP_ENROLLMENT_IMAGES; `image_paths`
+    instead names photos already kept (re-embedding them for a new model).
     """
     s = _settings(settings)
     rows = []
     for i, sample in enumerate(samples):
-        path = _save_image(user_id, images[i], s) if (s.keep_enrollment_images and images) else None
+        if image_paths is not None:
+            path = image_paths[i]
+        else:
+            path = _save_image(user_id, images[i], s) if (s.keep_enrollment_images and images) else None
         emb = np.ascontiguousarray(sample.embedding, np.float32)
         rows.append(FaceTemplate(user_id=user_id, model_id=sample.model_id, dim=int(emb.shape[0]),
                                  embedding=emb.tobytes(), quality=dict(sample.quality), image_path=path))
     session.add_all(rows)
     session.flush()
+    active = bool(session.scalar(select(User.is_active).where(User.id == user_id)))
     old, new = bump_version(session)
-    _after_commit(session, lambda: _apply_added(rows, old, new))
+    after_commit(session, lambda: _apply_added(rows if active else [], old, new))
     return rows
 
 
@@ -252,69 +260,15 @@ def erase_user_templates(session: Session, user_id: int) -> int:
         gallery.remove_user(user_id)
         gallery.note_bump(old, new)
 
-    _after_commit(session, apply)
+    after_commit(session, apply)
     return int(count)
 
 
-_PENDING = "faces_after_commit"
-
-
-def _after_commit(session: Session, fn) -> None:
-    """Run fn once the session's transaction commits; forget it if the transaction rolls back."""
-    from sqlalchemy import event
-
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-        event.listen(session, "after_commit", _run_pending)
-        event.listen(session, "after_soft_rollback", _drop_pending)
-    pending.append(fn)
-
-
-def _run_pending(session: Session) -> None:
-    pending, session.info[_PENDING] = list(session.info.get(_PENDING) or []), []
-    for fn in pending:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 - the DB is the truth; the version poll will resync
-            log.exception("gallery update after commit failed")
-
-
-def _drop_pending(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info[_PENDING] = []
-
-
 def users_needing_reenrollment(session: Session, model_id: str | None = None) -> list[int]:
-    """Users with templates of other models only (after a FACE_MODEL change)."""
-    model_id = model_id or _engine(None).model_id
-    current = select(FaceTemplate.user_id).where(FaceTemplate.model_id == model_id)
-    return sorted(session.scalars(select(FaceTemplate.user_id).where(FaceTemplate.user_id.not_in(current))
-                                  .distinct()).all())
+    """Users with templates of other models only (after a FACE_MODEL change); see server/faces/model_change.py."""
+    from server.faces.model_change import users_needing_reenrollment as lacking
 
-
-def reembed_kept_images(session: Session, *, engine: FaceEngine | None = None,
-                        settings: Any | None = None) -> dict:
-    """Re-embed the kept enrollment photos of users lacking templates of the current model."""
-    eng, s = _engine(engine), _settings(settings)
-    done, failed = 0, []
-    for user_id in users_needing_reenrollment(session, eng.model_id):
-        paths = session.scalars(select(FaceTemplate.image_path).where(
-            FaceTemplate.user_id == user_id, FaceTemplate.image_path.is_not(None))).all()
-        samples, kept = [], []
-        for p in paths:
-            try:
-                samples.append(analyze(Path(p).read_bytes(), "enroll", engine=eng, settings=s))
-                kept.append(p)
-            except Exception as exc:  # noqa: BLE001
-                failed.append({"user_id": user_id, "path": p, "error": getattr(exc, "code", str(exc))})
-        if samples:
-            rows = store_templates(session, user_id, samples, settings=s.model_copy(update={"keep_enrollment_images": False}))
-            for row, p in zip(rows, kept):
-                row.image_path = p
-            done += 1
-    return {"model_id": eng.model_id, "users_reembedded": done, "failed": failed,
-            "users_to_reenroll": users_needing_reenrollment(session, eng.model_id)}
+    return lacking(session, model_id or _engine(None).model_id)
 
 
 # ----------------------------------------------------------------------------- audit
