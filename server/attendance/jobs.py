@@ -3,8 +3,9 @@
 * attendance.close_days (every CLOSE_DAY_INTERVAL_MINUTES): once a scheduled shift's end + grace_out has passed,
   its work day is closed: `absent` without punches, `incomplete` with an in and no out. Already-closed days are
   skipped, so it is idempotent; a punch that arrives later for a closed day (offline kiosk) re-opens and recomputes
-  that day at once (service.recompute_day). Looks back LOOKBACK_DAYS (or the offline window, if longer) so a stopped
-  scheduler catches up.
+  that day at once (service.recompute_day). It looks back max(LOOKBACK_DAYS, MAX_OFFLINE_HOURS / 24 + 2) days:
+  a stopped scheduler catches up on a week at least, and always on every day an offline kiosk may still upload
+  punches for. Days of employment only (service.employed_on), active users only.
 * attendance.retention (daily): deletes face decision records (face_attempts) and kiosk answers older than
   RETENTION_DAYS (kiosk answers are kept at least MAX_OFFLINE_HOURS so a replay still finds its answer), and stored
   face images older than RETENTION_DAYS (files under DATA_DIR/images; template rows keep working, image_path → null).
@@ -24,9 +25,9 @@ from types import SimpleNamespace
 from sqlalchemy import delete, exists, or_, select, update
 
 from server.attendance.models import KioskRequest, WorkDay
-from server.attendance.service import recompute_day
+from server.attendance.service import employed_on, recompute_day
 from server.attendance.workday import ShiftRule, local_date, window
-from server.clock import as_utc, now as clock_now
+from server.clock import now as clock_now
 from server.config import get_settings
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.scheduler import register_job
@@ -67,9 +68,9 @@ def due_days(session, settings, now: datetime) -> dict[int, set[date]]:
         if user is None:
             continue
         rule = shifts[a.shift_id]
-        first = max(a.valid_from, start, local_date(as_utc(user.created_at), rule.timezone))
-        for d in _days(first, min(a.valid_to or end, end)):
-            if (a.user_id, d) in closed or not rule.scheduled_on(d) or now < window(rule, d).close_at:
+        for d in _days(max(a.valid_from, start), min(a.valid_to or end, end)):
+            if (a.user_id, d) in closed or not rule.scheduled_on(d) or not employed_on(user, d, rule.timezone) \
+                    or now < window(rule, d).close_at:
                 continue
             due.setdefault(a.user_id, set()).add(d)
     for uid, d in session.execute(select(WorkDay.user_id, WorkDay.work_date).where(

@@ -2,7 +2,9 @@
 
 Idempotency rests on the UNIQUE(device_id, request_id) constraint of `kiosk_requests`, never on a read-then-write:
 
-1. A stored answer for (device, request_id) is returned as is (fast path for retries; an optimisation only).
+1. A stored answer for (device, request_id) is returned as is (fast path for retries; an optimisation only). When
+   retention has deleted it (older than RETENTION_DAYS and MAX_OFFLINE_HOURS), the punch made by that request, if
+   any, is answered again (`punch_answer`): a replay never reaches the punches' own unique constraint.
 2. The face is analysed outside any transaction (the device check's transaction is committed first, so no row lock is
    held during inference).
 3. One transaction INSERTs the kiosk_requests row first. A concurrent request with the same key blocks on the unique
@@ -108,6 +110,17 @@ def stored_answer(session: Session, device_id: int, request_id: str) -> Answer |
     return None if row is None else Answer(row.status_code, row.response, replayed=True)
 
 
+def punch_answer(session: Session, settings, device_id: int, request_id: str) -> Answer | None:
+    """The answer to a replay whose stored answer the retention job has deleted while its punch (never deleted,
+    UNIQUE(device_id, request_id) too) remains: recognized with that punch, as originally."""
+    punch = session.scalar(select(Punch).where(Punch.device_id == device_id, Punch.request_id == request_id))
+    if punch is None:
+        return None
+    user = session.get(User, punch.user_id)
+    return Answer(200, recognized_body(session, punch, user, settings, duplicate=False, request_id=request_id),
+                  replayed=True)
+
+
 def _zone_of(session: Session, punch: Punch, user: User, settings) -> str:
     if punch.shift_id is not None:
         shift = session.get(Shift, punch.shift_id)
@@ -164,7 +177,7 @@ def check(session: Session, settings, device, *, request_id: str | None, capture
           frames: list[bytes], identify: Identify) -> Answer:
     """The whole kiosk check (see the module doc). Commits its own transactions."""
     request_id = parse_request_id(request_id)
-    replay = stored_answer(session, device.id, request_id)
+    replay = stored_answer(session, device.id, request_id) or punch_answer(session, settings, device.id, request_id)
     if replay is not None:
         return replay
     if not frames:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.attendance.models import Punch, WorkDay
 from server.attendance.workday import (
-    ShiftRule, compute_day, local_date, next_kind, punch_status, scheduled_window, work_date_for,
+    ShiftRule, compute_day, derive_kinds, local_date, next_kind, punch_status, punch_statuses, scheduled_window,
+    work_date_for,
 )
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
@@ -37,15 +38,39 @@ def fallback_zone(user: User, settings) -> str:
     return user.timezone or settings.default_timezone
 
 
-def resolve_work_date(session: Session, user: User, at: datetime, settings) -> tuple[date, ShiftRule | None]:
-    """The work day of a punch at `at` and the shift rule that applies to it (None: no shift assigned then)."""
-    approx = local_date(at, fallback_zone(user, settings))
-    for a in assignments_between(session, approx - timedelta(days=2), approx + timedelta(days=2), [user.id]):
-        rule = ShiftRule.from_model(session.get(Shift, a.shift_id))
+def _pick_work_date(at: datetime, assignments, rules: dict[int, ShiftRule], zone: str
+                    ) -> tuple[date, ShiftRule | None]:
+    """The work day of `at` among the user's assignments (the first whose range holds the date its shift gives)."""
+    approx = local_date(at, zone)
+    for a in assignments:
+        if a.valid_from > approx + timedelta(days=2) or (a.valid_to is not None
+                                                         and a.valid_to < approx - timedelta(days=2)):
+            continue
+        rule = rules[a.shift_id]
         d = work_date_for(at, rule)
         if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to):
             return d, rule
     return approx, None
+
+
+def _rules_of(session: Session, assignments) -> dict[int, ShiftRule]:
+    return {sid: ShiftRule.from_model(session.get(Shift, sid)) for sid in {a.shift_id for a in assignments}}
+
+
+def resolve_work_date(session: Session, user: User, at: datetime, settings) -> tuple[date, ShiftRule | None]:
+    """The work day of a punch at `at` and the shift rule that applies to it (None: no shift assigned then)."""
+    zone = fallback_zone(user, settings)
+    approx = local_date(at, zone)
+    assignments = assignments_between(session, approx - timedelta(days=2), approx + timedelta(days=2), [user.id])
+    return _pick_work_date(at, assignments, _rules_of(session, assignments), zone)
+
+
+def employed_on(user: User, d: date, zone: str) -> bool:
+    """Whether `d` (a date in `zone`) is a day of the user's employment: from the day they were created to the day
+    they were deactivated. Days outside are never closed as absent nor reported unless something was recorded."""
+    if d < local_date(as_utc(user.created_at), zone):
+        return False
+    return user.deactivated_at is None or d <= local_date(as_utc(user.deactivated_at), zone)
 
 
 def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:
@@ -74,6 +99,10 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
                   ) -> WorkDay | None:
     """Recomputes (user, work_date) from its non-voided punches and stores it. Punch statuses follow the shift.
 
+    Kinds of automatic punches are re-derived first (in time order, alternating from "in"; explicit kinds stay),
+    so a punch uploaded late by an offline kiosk puts the later ones right. Statuses: only the first in and the
+    last out are judged (workday.punch_statuses).
+
     Returns the row, or None when there is nothing to record yet (no punch and the day not closed, or an unscheduled
     day without punches; such a row, if one existed, is removed: it is derived data, punches are not).
     A day closed earlier is re-opened and recomputed when punches arrive late (details: closed_as, the status it
@@ -82,10 +111,12 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     now = now or clock_now()
     rule = rule_on(session, user.id, work_date)
     punches = day_punches(session, user.id, work_date)
+    for p, kind in zip(punches, derive_kinds(punches)):
+        if p.kind != kind:
+            p.kind = kind
     res = compute_day(work_date, rule, punches, now, fallback_zone(user, settings))
     win = scheduled_window(rule, work_date)
-    for p in punches:
-        status = punch_status(p.kind, as_utc(p.at), win)
+    for p, status in zip(punches, punch_statuses([_at_utc(p) for p in punches], win)):
         if p.status != status:
             p.status = status
         p.shift_id = rule.shift_id if rule else None
@@ -117,6 +148,16 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     return wd
 
 
+@dataclass(frozen=True)
+class _Timed:
+    at: datetime
+    kind: str
+
+
+def _at_utc(p: Punch) -> _Timed:
+    return _Timed(as_utc(p.at), p.kind)
+
+
 @dataclass
 class NewPunch:
     punch: Punch
@@ -138,7 +179,9 @@ def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str
               source: str = "kiosk", device_id: int | None = None, request_id: str | None = None,
               score: float | None = None, created_by: int | None = None, reason: str | None = None,
               debounce: bool = False) -> NewPunch:
-    """Records a punch (kind alternates per work day when not given) and recomputes its work day.
+    """Records a punch and recomputes its work day. A kiosk punch without `kind` is automatic: its kind follows
+    from its place in the day (re-derived at every recompute). A manual punch, or any punch given a `kind`, keeps
+    its kind (kind_fixed); a manual punch without one takes the kind its place gives it at insertion.
 
     With `debounce`, a punch of the same user less than DEBOUNCE_SECONDS away is returned instead (duplicate=True).
     """
@@ -151,8 +194,9 @@ def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str
                                                       WorkDay.work_date == first.work_date))
             return NewPunch(first, True, wd)
     work_date, rule = resolve_work_date(session, user, at, settings)
-    kind = kind or next_kind(day_punches(session, user.id, work_date), at)
-    punch = Punch(user_id=user.id, kind=kind, at=at, work_date=work_date,
+    explicit = kind is not None
+    kind = kind or next_kind([_at_utc(p) for p in day_punches(session, user.id, work_date)], at)
+    punch = Punch(user_id=user.id, kind=kind, kind_fixed=explicit, at=at, work_date=work_date,
                   shift_id=rule.shift_id if rule else None,
                   status=punch_status(kind, at, scheduled_window(rule, work_date)), source=source,
                   device_id=device_id, request_id=request_id, score=score, created_by=created_by, reason=reason,
@@ -160,14 +204,54 @@ def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str
     session.add(punch)
     session.flush()
     wd = recompute_day(session, user, work_date, settings)
+    if source == "manual" and not punch.kind_fixed:
+        punch.kind_fixed = True  # chosen by a person: later punches never flip it
+        session.flush()
     return NewPunch(punch, False, wd)
+
+
+def rework_user_days(session: Session, settings, user: User, start: date, end: date | None, *,
+                     now: datetime | None = None) -> list[date]:
+    """After a change of the user's shift assignments, or of a shift they work, that may move work dates in
+    [start, end] (end None: open-ended): re-resolves the work date of every punch that may belong to that range
+    (work_date within two days of it, voided ones included), then recomputes every day touched (old and new dates,
+    and the days already recorded in the range). Under the user's row lock, like the kiosk. Returns the dates."""
+    now = now or clock_now()
+    lock_user(session, user.id)
+    lo = start - timedelta(days=2)
+    hi = None if end is None else end + timedelta(days=2)
+    q = select(Punch).where(Punch.user_id == user.id, Punch.work_date >= lo)
+    if hi is not None:
+        q = q.where(Punch.work_date <= hi)
+    punches = list(session.scalars(q.order_by(Punch.at, Punch.id)))
+    last = max([p.work_date for p in punches] + [local_date(now, fallback_zone(user, settings))])
+    assignments = assignments_between(session, lo - timedelta(days=2), (hi or last) + timedelta(days=2), [user.id])
+    rules = _rules_of(session, assignments)
+    zone = fallback_zone(user, settings)
+    dates: set[date] = set()
+    for p in punches:
+        new_date, rule = _pick_work_date(as_utc(p.at), assignments, rules, zone)
+        dates.add(p.work_date)
+        if new_date != p.work_date:
+            p.work_date = new_date
+            dates.add(new_date)
+        p.shift_id = rule.shift_id if rule else None
+    session.flush()
+    rows = select(WorkDay.work_date).where(WorkDay.user_id == user.id, WorkDay.work_date >= start)
+    if end is not None:
+        rows = rows.where(WorkDay.work_date <= end)
+    dates.update(session.scalars(rows))
+    for d in sorted(dates):
+        recompute_day(session, user, d, settings, now=now)
+    return sorted(dates)
 
 
 # ------------------------------------------------------------------ corrections (manager / admin)
 
 def punch_snapshot(p: Punch) -> dict:
     return {"user_id": p.user_id, "kind": p.kind, "at": as_utc(p.at).isoformat(), "work_date": p.work_date.isoformat(),
-            "status": p.status, "source": p.source, "voided_at": p.voided_at.isoformat() if p.voided_at else None}
+            "status": p.status, "source": p.source, "kind_fixed": bool(p.kind_fixed),
+            "voided_at": p.voided_at.isoformat() if p.voided_at else None}
 
 
 def _reason(reason: str | None) -> str:
@@ -224,6 +308,7 @@ def correct_punch(session: Session, settings, *, actor: User, punch_id: int, at:
         punch.work_date, _ = resolve_work_date(session, user, punch.at, settings)
     if kind is not None:
         punch.kind = kind
+        punch.kind_fixed = True  # a corrected kind is kept by later recomputes
     session.flush()
     if punch.work_date != old_date:
         recompute_day(session, user, old_date, settings)

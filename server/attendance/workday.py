@@ -7,11 +7,13 @@ Everything here takes UTC instants and a `ShiftRule` (the plain values of a shif
   shift's 06:00 check-out belongs to the previous evening's work day, and a 08:40 check-in to a 09:00 shift to that day.
 * `window(rule, date)` – the shift's start/end as UTC instants for that work day. Local wall times are converted with
   zoneinfo, so a 22:00–06:00 night lasts 9 real hours on the last Sunday of October in Europe/Madrid and 7 in March.
-* `punch_status(kind, at, window)` – on_time / late / early_leave / overtime / off_shift of one punch.
+* `punch_status(kind, at, window)` – on_time / late / early_leave / overtime / off_shift of an arrival / departure;
+  `punch_statuses(punches, window)` – the statuses of a whole day (only the first in and the last out are judged).
+* `derive_kinds(punches)` – in / out of a day's punches: automatic ones alternate from `in`, explicit ones are kept.
 * `compute_day(date, rule, punches, now)` – first in, last out, worked minutes minus breaks, late / early leave /
   overtime minutes and the status present / late / absent / incomplete / off_day.
 
-Rules, stated once (README "Attendance rules" repeats them):
+Rules, stated once (docs/attendance.md repeats them):
 * Minutes are whole minutes, rounded down.
 * Late: the first in is after start + grace_in; late minutes count from the shift start (not from the end of grace).
 * Early leave: the last out is before end - grace_out; minutes count up to the shift end. Overtime: the last out is after
@@ -176,15 +178,18 @@ def scheduled_window(rule: ShiftRule | None, work_date: date) -> ShiftWindow | N
 
 
 def close_at(rule: ShiftRule | None, work_date: date, fallback_zone: str = "UTC") -> datetime:
-    """When a work day can be closed: shift end + grace_out; without a schedule, when the local day ends."""
+    """When a work day can be closed: shift end + grace_out; without a schedule, when the work day ends (the local
+    wall time at which the next work day begins, converted with zoneinfo, so a DST day is 23 or 25 hours long)."""
     if rule is not None and rule.scheduled_on(work_date):
         return window(rule, work_date).close_at
     if rule is not None:
-        return to_utc(work_date + DAY, time(0), rule.zone) + rule.day_offset
+        local_end = datetime.combine(work_date + DAY, time(0)) + rule.day_offset  # wall-clock arithmetic
+        return to_utc(local_end.date(), local_end.time(), rule.zone)
     return to_utc(work_date + DAY, time(0), ZoneInfo(fallback_zone))
 
 
 def punch_status(kind: str, at: datetime, win: ShiftWindow | None) -> str:
+    """Status of a punch judged as the day's arrival (kind "in") or departure (kind "out")."""
     if win is None:
         return "off_shift"
     if kind == "in":
@@ -194,6 +199,33 @@ def punch_status(kind: str, at: datetime, win: ShiftWindow | None) -> str:
     if at > win.end + win.grace_out:
         return "overtime"
     return "on_time"
+
+
+def punch_statuses(ordered: Sequence[PunchLike], win: ShiftWindow | None) -> list[str]:
+    """Statuses of a work day's punches (in time order). Only the arrival and the departure are judged: the first
+    in may be `late`, the last out (when no in follows it) may be `early_leave` or `overtime`; every other punch
+    (a break's out and in) is `on_time`. All are `off_shift` on a day without a scheduled shift."""
+    if win is None:
+        return ["off_shift"] * len(ordered)
+    out = ["on_time"] * len(ordered)
+    first_in = next((i for i, p in enumerate(ordered) if p.kind == "in"), None)
+    if first_in is not None:
+        out[first_in] = punch_status("in", ordered[first_in].at, win)
+    if ordered and ordered[-1].kind == "out":
+        out[-1] = punch_status("out", ordered[-1].at, win)
+    return out
+
+
+def derive_kinds(ordered: Sequence[PunchLike]) -> list[str]:
+    """Kinds of a work day's punches (in time order): automatic punches alternate starting with `in`; a punch whose
+    kind was given explicitly (`kind_fixed`: manual or corrected) keeps it, and the alternation continues from it."""
+    kinds: list[str] = []
+    expected = "in"
+    for p in ordered:
+        kind = p.kind if getattr(p, "kind_fixed", False) else expected
+        kinds.append(kind)
+        expected = "out" if kind == "in" else "in"
+    return kinds
 
 
 def next_kind(previous: Iterable[PunchLike], at: datetime) -> str:

@@ -80,6 +80,27 @@ def test_late_offline_upload_reopens_a_closed_day(world, clock):
     assert _days(world, eve)["2026-11-25"]["status"] == "present"
 
 
+def test_close_day_lookback_covers_the_offline_window(world, clock):
+    """The job looks back max(7 days, MAX_OFFLINE_HOURS / 24 + 2): with a 10-day offline window, a day 11 days ago
+    that nobody closed (the scheduler was stopped) is still closed; with the default 72 h, only the last week."""
+    clock.set(datetime(2026, 11, 10, 7, 0, tzinfo=UTC))
+    world.new_shift(**madrid_shift())
+    gus = world.employee("GUS", "Madrid day", valid_from="2026-11-10")
+    clock.set(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    st = world.client.app.state
+    jobs.close_days(st.db, st.settings, now=clock.t)  # 72 h: looks back 7 days, to the 14th
+    r = world.client.get(f"/api/v1/attendance/days?user_id={gus['id']}&from=2026-11-10&to=2026-11-21",
+                         headers=world.admin)
+    dates = {d["work_date"] for d in r.json()["items"]}
+    assert "2026-11-14" in dates and "2026-11-10" not in dates
+    wide = st.settings.model_copy(update={"max_offline_hours": 240})
+    jobs.close_days(st.db, wide, now=clock.t)
+    r = world.client.get(f"/api/v1/attendance/days?user_id={gus['id']}&from=2026-11-10&to=2026-11-21",
+                         headers=world.admin)
+    days = {d["work_date"]: d["status"] for d in r.json()["items"]}
+    assert days["2026-11-10"] == "absent" and len(days) == 11  # the 10th .. the 20th; the 21st is under way
+
+
 def test_overnight_day_closes_after_the_morning(world, clock):
     world.new_shift(**madrid_shift("Madrid night", "22:00", "06:00", break_minutes=30))
     owl = world.employee("OWL", "Madrid night", valid_from="2026-11-25")

@@ -214,3 +214,38 @@ def test_next_kind_alternates_by_time():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         work_date_for(datetime(2026, 11, 25, 9), DAY)
+
+
+def test_close_of_an_unscheduled_day_is_wall_clock_arithmetic_across_dst():
+    """A weekday shift 13:00-21:00: its work days begin at 05:00 local (half of the 16 h gap before 13:00). Saturday
+    24 October 2026 is unscheduled; its work day ends on Sunday at 05:00 local, which is winter time (the clocks went
+    back at 03:00): 04:00 UTC, not 03:00 (midnight CEST + 5 h)."""
+    afternoon = ShiftRule("Europe/Madrid", time(13), time(21), (0, 1, 2, 3, 4), 5, 5, 0, shift_id=4)
+    sat = date(2026, 10, 24)
+    assert scheduled_window(afternoon, sat) is None
+    assert close_at(afternoon, sat) == madrid(date(2026, 10, 25), 5, offset=MADRID_WINTER)
+    assert close_at(afternoon, sat) == datetime(2026, 10, 25, 4, 0, tzinfo=UTC)
+    # and in spring (29 March 2026, clocks forward at 02:00): Sunday 05:00 CEST = 03:00 UTC
+    assert close_at(afternoon, date(2026, 3, 28)) == datetime(2026, 3, 29, 3, 0, tzinfo=UTC)
+    # the close time is where the next work day begins
+    sunday_start = madrid(date(2026, 10, 25), 5, offset=MADRID_WINTER)
+    assert work_date_for(sunday_start - timedelta(seconds=1), afternoon) == sat
+    assert work_date_for(sunday_start, afternoon) == date(2026, 10, 25)
+
+
+def test_day_statuses_judge_only_arrival_and_departure():
+    from server.attendance.workday import derive_kinds, punch_statuses
+
+    @dataclass
+    class K:
+        at: datetime
+        kind: str
+        kind_fixed: bool = False
+
+    ps = [K(madrid(WED, 9, 20), "out"), K(madrid(WED, 12), "out"), K(madrid(WED, 13), "in", True),
+          K(madrid(WED, 16), "in")]
+    assert derive_kinds(ps) == ["in", "out", "in", "out"]
+    ps = [P(p.at, k) for p, k in zip(ps, derive_kinds(ps))]
+    assert punch_statuses(ps, window(DAY, WED)) == ["late", "on_time", "on_time", "early_leave"]
+    assert punch_statuses(ps[:3], window(DAY, WED)) == ["late", "on_time", "on_time"]  # back in: no departure yet
+    assert punch_statuses(ps, None) == ["off_shift"] * 4
