@@ -3,9 +3,10 @@
 GET    /api/v1/shifts                any signed-in user (?include_inactive=true for archived ones)
 POST   /api/v1/shifts                admin
 GET    /api/v1/shifts/{id}           any signed-in user
-PATCH  /api/v1/shifts/{id}           admin
+PATCH  /api/v1/shifts/{id}           admin; work days of its users are recomputed (last 31 days)
 DELETE /api/v1/shifts/{id}           admin: archives (history keeps pointing at it), 204
-PUT    /api/v1/users/{id}/shift      manager (own site) / admin: {shift_id, valid_from, valid_to?}; overlap → 409
+PUT    /api/v1/users/{id}/shift      manager (own site) / admin: {shift_id, valid_from, valid_to?}; overlap → 409;
+                                     the user's work days in the range are recomputed
 GET    /api/v1/users/{id}/shifts     the user, its manager or an admin: assignment history
 """
 from __future__ import annotations
@@ -14,13 +15,20 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from server.auth.deps import require_admin, require_employee, require_manager
-from server.deps import get_session
+from server.deps import get_session, get_settings_dep
 from server.shifts import service
 from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
 from server.users.models import User
+from server.users.router import UserId as Id  # the bounded id type (1 .. 2**31-1): a huge id is a 422, not a 500
 from server.users.service import get_managed_user, get_visible_user
 
 router = APIRouter(prefix="/api/v1", tags=["shifts"])
+
+_AUTH = {401: {"description": "not_authenticated / invalid_token"},
+         403: {"description": "forbidden: role not allowed, a kiosk key, or a user outside the manager's site"}}
+_NOT_FOUND = {404: {"description": "not_found: no such shift (or user)"}}
+_INVALID = {422: {"description": "validation_error (bad zone, weekdays, times, break as long as the shift, "
+                                 "id out of range, valid_to before valid_from)"}}
 
 
 def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
@@ -28,41 +36,53 @@ def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
                          valid_from=a.valid_from, valid_to=a.valid_to)
 
 
-@router.get("/shifts", response_model=list[ShiftOut])
+@router.get("/shifts", response_model=list[ShiftOut], responses=_AUTH,
+            summary="List shifts (archived ones with include_inactive=true)")
 def list_shifts(include_inactive: bool = False, _: User = Depends(require_employee),
                 session: Session = Depends(get_session)):
     return service.list_shifts(session, include_inactive=include_inactive)
 
 
-@router.post("/shifts", response_model=ShiftOut, status_code=201)
+@router.post("/shifts", response_model=ShiftOut, status_code=201,
+             responses={**_AUTH, 409: {"description": "shift_name_taken"}, **_INVALID},
+             summary="Create a shift (admin); end before start = overnight")
 def create_shift(body: ShiftCreate, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
     return service.create_shift(session, actor=actor, data=body.model_dump())
 
 
-@router.get("/shifts/{shift_id}", response_model=ShiftOut)
-def get_shift(shift_id: int, _: User = Depends(require_employee), session: Session = Depends(get_session)):
+@router.get("/shifts/{shift_id}", response_model=ShiftOut, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+            summary="A shift")
+def get_shift(shift_id: Id, _: User = Depends(require_employee), session: Session = Depends(get_session)):
     return service.get_shift(session, shift_id)
 
 
-@router.patch("/shifts/{shift_id}", response_model=ShiftOut)
-def update_shift(shift_id: int, body: ShiftUpdate, actor: User = Depends(require_admin),
-                 session: Session = Depends(get_session)):
+@router.patch("/shifts/{shift_id}", response_model=ShiftOut,
+              responses={**_AUTH, **_NOT_FOUND, 409: {"description": "shift_name_taken"}, **_INVALID},
+              summary="Edit a shift (admin); its users' work days of the last 31 days are recomputed")
+def update_shift(shift_id: Id, body: ShiftUpdate, actor: User = Depends(require_admin),
+                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     shift = service.get_shift(session, shift_id)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    return service.update_shift(session, actor=actor, shift=shift, changes=changes)
+    return service.update_shift(session, settings, actor=actor, shift=shift, changes=changes)
 
 
-@router.delete("/shifts/{shift_id}", status_code=204)
-def archive_shift(shift_id: int, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
+@router.delete("/shifts/{shift_id}", status_code=204, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+               summary="Archive a shift (admin): no new assignments, history kept")
+def archive_shift(shift_id: Id, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
     service.archive_shift(session, actor=actor, shift=service.get_shift(session, shift_id))
     return Response(status_code=204)
 
 
-@router.put("/users/{user_id}/shift", response_model=AssignmentResult)
-def assign_shift(user_id: int, body: AssignmentIn, actor: User = Depends(require_manager),
-                 session: Session = Depends(get_session)):
+@router.put("/users/{user_id}/shift", response_model=AssignmentResult,
+            responses={**_AUTH, **_NOT_FOUND,
+                       409: {"description": "assignment_overlap (names the existing assignment), shift_archived"},
+                       **_INVALID},
+            summary="Assign a shift from valid_from (to valid_to); ends an earlier open-ended assignment; "
+                    "the user's work days in the range are recomputed")
+def assign_shift(user_id: Id, body: AssignmentIn, actor: User = Depends(require_manager),
+                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = get_managed_user(session, actor, user_id)
-    new, ended = service.assign_shift(session, actor=actor, user=user, shift_id=body.shift_id,
+    new, ended = service.assign_shift(session, settings, actor=actor, user=user, shift_id=body.shift_id,
                                       valid_from=body.valid_from, valid_to=body.valid_to)
     names = service.shift_names(session)
     return AssignmentResult(assignment=_assignment_out(new, names),
@@ -70,8 +90,10 @@ def assign_shift(user_id: int, body: AssignmentIn, actor: User = Depends(require
                             history=[_assignment_out(a, names) for a in service.history(session, user.id)])
 
 
-@router.get("/users/{user_id}/shifts", response_model=list[AssignmentOut])
-def assignment_history(user_id: int, actor: User = Depends(require_employee),
+@router.get("/users/{user_id}/shifts", response_model=list[AssignmentOut],
+            responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+            summary="A user's shift assignment history (self, its manager, admin)")
+def assignment_history(user_id: Id, actor: User = Depends(require_employee),
                        session: Session = Depends(get_session)):
     user = get_visible_user(session, actor, user_id)
     names = service.shift_names(session)

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.users.router import UserId as Id  # the bounded id type (1 .. 2**31-1)
+
 
 def _check_zone(v: str | None) -> str | None:
     if v is None:
@@ -88,7 +90,7 @@ class ShiftOut(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    shift_id: int
+    shift_id: Id
     valid_from: date
     valid_to: date | None = Field(None, description="Inclusive; open-ended when absent")
 

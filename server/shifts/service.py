@@ -13,6 +13,11 @@ from server.errors import Conflict, NotFound, ValidationFailed
 from server.shifts.models import Shift, ShiftAssignment
 from server.users.models import User
 
+# A shift edit recomputes the work days of its users from this many days back (in the shift's zone) on; older days
+# keep the figures they were computed with. An assignment change recomputes its whole range instead.
+SHIFT_EDIT_RECOMPUTE_DAYS = 31
+RULE_FIELDS = ("timezone", "start_time", "end_time", "weekdays", "grace_in_minutes", "grace_out_minutes",
+               "break_minutes")
 SHIFT_FIELDS = ("name", "timezone", "start_time", "end_time", "weekdays", "grace_in_minutes", "grace_out_minutes",
                 "break_minutes", "is_active")
 
@@ -80,7 +85,9 @@ def create_shift(session: Session, *, actor: User, data: dict) -> Shift:
     return shift
 
 
-def update_shift(session: Session, *, actor: User, shift: Shift, changes: dict) -> Shift:
+def update_shift(session: Session, settings, *, actor: User, shift: Shift, changes: dict) -> Shift:
+    """Applies `changes`. When a field that decides work days changed (zone, times, weekdays, graces, break), the
+    work days of the shift's users from SHIFT_EDIT_RECOMPUTE_DAYS ago on are re-resolved and recomputed."""
     before = snapshot(shift)
     if "name" in changes and changes["name"] != shift.name:
         if session.scalar(select(Shift.id).where(Shift.name == changes["name"], Shift.id != shift.id)) is not None:
@@ -93,7 +100,27 @@ def update_shift(session: Session, *, actor: User, shift: Shift, changes: dict) 
     if after != before:
         audit(session, actor_user_id=actor.id, action="shifts.update", entity="shift", entity_id=shift.id,
               before=before, after=after)
+    if any(before[f] != after[f] for f in RULE_FIELDS):
+        _rework_shift_users(session, settings, shift)
     return shift
+
+
+def _rework_shift_users(session: Session, settings, shift: Shift) -> None:
+    from server.attendance.service import rework_user_days
+    from server.attendance.workday import local_date
+    from server.clock import now as clock_now
+
+    now = clock_now()
+    today = local_date(now, shift.timezone)
+    since = today - timedelta(days=SHIFT_EDIT_RECOMPUTE_DAYS)
+    ranges: dict[int, list[tuple[date, date | None]]] = {}
+    for a in assignments_between(session, since, today + timedelta(days=1)):
+        if a.shift_id == shift.id:
+            ranges.setdefault(a.user_id, []).append((max(a.valid_from, since), a.valid_to))
+    for user_id in sorted(ranges):  # one lock order for everyone
+        user = session.get(User, user_id)
+        for start, end in ranges[user_id]:
+            rework_user_days(session, settings, user, start, end, now=now)
 
 
 def archive_shift(session: Session, *, actor: User, shift: Shift) -> Shift:
@@ -124,10 +151,12 @@ def _overlaps(a: ShiftAssignment, start: date, end: date | None) -> bool:
     return a.valid_from <= (end or date.max) and start <= a_end
 
 
-def assign_shift(session: Session, *, actor: User, user: User, shift_id: int, valid_from: date,
+def assign_shift(session: Session, settings, *, actor: User, user: User, shift_id: int, valid_from: date,
                  valid_to: date | None) -> tuple[ShiftAssignment, list[ShiftAssignment]]:
     """Adds an assignment. An open-ended assignment that started earlier is ended the day before `valid_from`
     (the usual "from this date on, this shift"); any other overlap is refused with 409 assignment_overlap.
+    Then the user's punches from valid_from (to valid_to) are re-resolved to their work days and the days old and
+    new recomputed (attendance.service.rework_user_days), so a retroactive assignment corrects the past.
     Returns the new assignment and those it ended."""
     shift = get_shift(session, shift_id)
     if not shift.is_active:
@@ -155,6 +184,10 @@ def assign_shift(session: Session, *, actor: User, user: User, shift_id: int, va
     audit(session, actor_user_id=actor.id, action="shifts.assign", entity="shift_assignment", entity_id=new.id,
           after={"user_id": user.id, "shift_id": shift.id, "valid_from": valid_from.isoformat(),
                  "valid_to": valid_to.isoformat() if valid_to else None})
+    from server.attendance.service import rework_user_days
+
+    # an ended open-ended assignment no longer covers the days after valid_to either
+    rework_user_days(session, settings, user, valid_from, None if ended else valid_to)
     return new, ended
 
 
