@@ -1,11 +1,12 @@
 """Attendance reports (manager: own site; admin: everyone).
 
-GET /api/v1/attendance/report.csv?from&to&user_id?   one row per user per work day, streamed (UTF-8 BOM, CRLF)
-GET /api/v1/attendance/summary?from&to&user_id?      JSON totals per user
+GET /api/v1/attendance/report.csv?from&to&user_id?   one row per user per day, streamed (UTF-8 BOM, CRLF)
+GET /api/v1/attendance/summary?from&to&user_id?      JSON totals per user, over the same rows
 """
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -15,16 +16,23 @@ from server.attendance.service import default_range, ensure_supervised
 from server.auth.deps import require_manager
 from server.deps import get_session, get_settings_dep
 from server.reports import service
+from server.reports.schemas import SummaryOut
 from server.users.models import User
+from server.users.router import UserId
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["reports"])
+UserFilter = Annotated[UserId | None, Query(description="Only this user")]
+_ERRORS = {401: {"description": "not_authenticated / invalid_token"},
+           403: {"description": "forbidden: not a manager or admin, a kiosk key, or a user outside the site"},
+           404: {"description": "not_found: no such user"},
+           422: {"description": "validation_error: to before from, more than 366 days, user_id out of range"}}
 
 
 @router.get("/report.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}},
+            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **_ERRORS},
             summary="Attendance CSV: one row per user per day (local times of the shift's zone)")
 def report_csv(request: Request, from_: date | None = Query(None, alias="from"), to: date | None = None,
-               user_id: int | None = None, actor: User = Depends(require_manager),
+               user_id: UserFilter = None, actor: User = Depends(require_manager),
                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)
     if user_id is not None:
@@ -36,12 +44,13 @@ def report_csv(request: Request, from_: date | None = Query(None, alias="from"),
                                       "Cache-Control": "no-store"})
 
 
-@router.get("/summary", summary="Totals per user: days present, late count, absences, overtime …")
-def summary(from_: date | None = Query(None, alias="from"), to: date | None = None, user_id: int | None = None,
+@router.get("/summary", response_model=SummaryOut, responses=_ERRORS,
+            summary="Totals per user: days present, late count, absences, overtime … (the CSV's rows added up)")
+def summary(from_: date | None = Query(None, alias="from"), to: date | None = None, user_id: UserFilter = None,
             actor: User = Depends(require_manager), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)
     if user_id is not None:
         ensure_supervised(session, actor, user_id)
-    return {"from": start.isoformat(), "to": end.isoformat(),
-            "users": service.summary(session, actor=actor, start=start, end=end, user_id=user_id)}
+    return SummaryOut(from_=start, to=end,
+                      users=service.summary(session, settings, actor=actor, start=start, end=end, user_id=user_id))

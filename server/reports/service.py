@@ -1,29 +1,60 @@
-"""Attendance reports: the CSV export (streamed) and per-user totals. No FastAPI here.
+"""Attendance reports: the CSV export (streamed) and per-user totals, both from one grid. No FastAPI here.
 
-CSV: one row per user per work day, UTF-8 with a byte-order mark and CRLF line ends (Excel and LibreOffice open it
-with accents intact), every field quoted as needed by the csv module, and text cells that a spreadsheet would run as a
-formula (starting with = + - @ or a tab/CR) prefixed with an apostrophe (CSV injection).
+The grid has one row per visible user per day of [from, to]: the recorded work day when there is one, otherwise the
+day as its assignment makes it, computed in memory (a GET writes nothing):
+
+* a scheduled day whose close time (shift end + grace_out) has passed: `absent` (the close-the-day job's rule);
+* a scheduled day not closed yet: `scheduled` before the shift starts, `ongoing` after;
+* a day without a scheduled shift (no assignment, or not one of the shift's weekdays): `off_day`;
+* days before the user was created, or after the day they were deactivated (in the day's zone), are not rows
+  unless something was recorded for them (like the close-the-day job, which never marks them absent).
+
+CSV: UTF-8 with a byte-order mark and CRLF line ends (Excel and LibreOffice open it with accents intact), every field
+quoted as needed by the csv module, and text cells that a spreadsheet would run as a formula (starting with = + - @
+or a tab/CR) prefixed with an apostrophe (CSV injection). It is written in chunks of about BATCH rows while users are
+read USER_BATCH at a time, so a large export never sits in memory whole.
 """
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from server.attendance.models import WorkDay
-from server.attendance.service import visible_users_filter
-from server.clock import as_utc
+from server.attendance.service import employed_on, fallback_zone, visible_users_filter
+from server.attendance.workday import ShiftRule, compute_day, scheduled_window
+from server.clock import as_utc, now as clock_now
 from server.shifts.models import Shift
+from server.shifts.service import assignments_between
 from server.users.models import User
 
 CSV_COLUMNS = ("employee_code", "name", "date", "shift", "timezone", "first_in", "last_out", "worked_minutes",
                "late_minutes", "early_leave_minutes", "overtime_minutes", "status")
+REPORT_STATUSES = ("present", "late", "absent", "incomplete", "off_day", "scheduled", "ongoing")
 BATCH = 1000
+USER_BATCH = 50
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ReportRow:
+    user: User
+    work_date: date
+    shift_name: str | None
+    timezone: str
+    first_in: datetime | None
+    last_out: datetime | None
+    worked_minutes: int
+    late_minutes: int
+    early_leave_minutes: int
+    overtime_minutes: int
+    status: str
+    recorded: bool  # a work_days row, or computed here
 
 
 def safe_cell(value) -> str:
@@ -31,37 +62,98 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _rows_query(actor: User, start: date, end: date, user_id: int | None):
-    q = (select(WorkDay, User.employee_code, User.full_name, User.timezone, Shift.name, Shift.timezone)
-         .join(User, User.id == WorkDay.user_id)
-         .outerjoin(Shift, Shift.id == WorkDay.shift_id)
-         .where(WorkDay.work_date >= start, WorkDay.work_date <= end))
+def _users(session, actor: User, user_id: int | None) -> list[User]:
+    q = select(User)
     clause = visible_users_filter(actor)
     if clause is not None:
         q = q.where(clause)
     if user_id is not None:
-        q = q.where(WorkDay.user_id == user_id)
-    return q.order_by(User.employee_code, WorkDay.work_date)
+        q = q.where(User.id == user_id)
+    return list(session.scalars(q.order_by(User.employee_code)))
+
+
+def _days(start: date, end: date) -> Iterator[date]:
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
+
+
+_WORK_DAY_COLUMNS = (WorkDay.user_id, WorkDay.work_date, WorkDay.shift_id, WorkDay.first_in, WorkDay.last_out,
+                     WorkDay.worked_minutes, WorkDay.late_minutes, WorkDay.early_leave_minutes,
+                     WorkDay.overtime_minutes, WorkDay.status)
+
+
+def _recorded(wd, user: User, shifts: dict[int, Shift], settings) -> ReportRow:
+    shift = shifts.get(wd.shift_id)
+    return ReportRow(user, wd.work_date, shift.name if shift else None,
+                     shift.timezone if shift else fallback_zone(user, settings), wd.first_in, wd.last_out,
+                     wd.worked_minutes, wd.late_minutes, wd.early_leave_minutes, wd.overtime_minutes, wd.status, True)
+
+
+def _computed(user: User, d: date, rule: ShiftRule | None, settings, now: datetime) -> ReportRow | None:
+    """A day with nothing recorded (hence no punch), as its assignment makes it; None before / after employment."""
+    zone = rule.timezone if rule else fallback_zone(user, settings)
+    if not employed_on(user, d, zone):
+        return None
+    res = compute_day(d, rule, [], now, fallback_zone(user, settings))  # absent / off_day, and whether closed
+    status = res.status
+    win = scheduled_window(rule, d)
+    if win is not None and not res.closed:
+        status = "scheduled" if now < win.start else "ongoing"
+    return ReportRow(user, d, rule.name if rule else None, zone, None, None, 0, 0, 0, res.overtime_minutes,
+                     status, False)
+
+
+def grid(session, settings, *, actor: User, start: date, end: date, user_id: int | None = None,
+         now: datetime | None = None) -> Iterator[ReportRow]:
+    """The report rows, ordered by employee code then date (see the module doc). Reads only."""
+    now = now or clock_now()
+    shifts = {s.id: s for s in session.scalars(select(Shift))}
+    rules = {sid: ShiftRule.from_model(s) for sid, s in shifts.items()}
+    users = _users(session, actor, user_id)
+    for i in range(0, len(users), USER_BATCH):
+        batch = users[i:i + USER_BATCH]
+        ids = [u.id for u in batch]
+        recorded = {(wd.user_id, wd.work_date): wd for wd in session.execute(  # plain rows: no identity map
+            select(*_WORK_DAY_COLUMNS).where(WorkDay.user_id.in_(ids), WorkDay.work_date >= start,
+                                             WorkDay.work_date <= end))}
+        assignments: dict[int, list] = {}
+        for a in assignments_between(session, start, end, ids):
+            assignments.setdefault(a.user_id, []).append(a)
+        for user in batch:
+            mine = assignments.get(user.id, [])
+            for d in _days(start, end):
+                wd = recorded.get((user.id, d))
+                if wd is not None:
+                    yield _recorded(wd, user, shifts, settings)
+                    continue
+                a = next((a for a in mine if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to)), None)
+                row = _computed(user, d, rules[a.shift_id] if a else None, settings, now)
+                if row is not None:
+                    yield row
 
 
 def _local(dt, zone: str) -> str:
     return "" if dt is None else as_utc(dt).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def csv_chunks(db, settings, *, actor: User, start: date, end: date, user_id: int | None = None) -> Iterator[str]:
-    """Yields the CSV text in chunks of about BATCH rows; reads the rows in batches in its own session, so a large
-    export never sits in memory whole."""
+def csv_chunks(db, settings, *, actor: User, start: date, end: date, user_id: int | None = None,
+               now: datetime | None = None) -> Iterator[str]:
+    """Yields the CSV text in chunks of about BATCH rows, reading in its own session (the response streams after
+    the request's session is gone)."""
+    now = now or clock_now()
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     buf.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     with db.session() as session:
-        result = session.execute(_rows_query(actor, start, end, user_id).execution_options(yield_per=BATCH))
-        for n, (wd, code, name, user_tz, shift_name, shift_tz) in enumerate(result, 1):
-            zone = shift_tz or user_tz or settings.default_timezone
-            writer.writerow([safe_cell(code), safe_cell(name), wd.work_date.isoformat(), safe_cell(shift_name or ""),
-                             zone, _local(wd.first_in, zone), _local(wd.last_out, zone), wd.worked_minutes,
-                             wd.late_minutes, wd.early_leave_minutes, wd.overtime_minutes, wd.status])
+        actor = session.get(User, actor.id)
+        for n, r in enumerate(grid(session, settings, actor=actor, start=start, end=end, user_id=user_id, now=now), 1):
+            writer.writerow([safe_cell(r.user.employee_code), safe_cell(r.user.full_name), r.work_date.isoformat(),
+                             safe_cell(r.shift_name or ""), r.timezone, _local(r.first_in, r.timezone),
+                             _local(r.last_out, r.timezone), r.worked_minutes, r.late_minutes,
+                             r.early_leave_minutes, r.overtime_minutes, r.status])
             if n % BATCH == 0:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -69,35 +161,29 @@ def csv_chunks(db, settings, *, actor: User, start: date, end: date, user_id: in
     yield buf.getvalue()
 
 
-def summary(session, *, actor: User, start: date, end: date, user_id: int | None = None) -> list[dict]:
-    """Totals per user over [start, end]: days present (on time or late), late days, absences, incomplete days,
-    off days worked, and worked / late / early-leave / overtime minutes."""
-    def count(*statuses):
-        return func.sum(case((WorkDay.status.in_(statuses), 1), else_=0))
+SUMMARY_COUNTS = {
+    "days_present": ("present", "late"), "late_count": ("late",), "absences": ("absent",),
+    "incomplete": ("incomplete",), "off_days": ("off_day",), "upcoming": ("scheduled", "ongoing"),
+}
+SUMMARY_MINUTES = ("worked_minutes", "late_minutes", "early_leave_minutes", "overtime_minutes")
 
-    q = (select(User.id, User.employee_code, User.full_name,
-                count("present", "late").label("days_present"), count("late").label("late_count"),
-                count("absent").label("absences"), count("incomplete").label("incomplete"),
-                func.sum(case(((WorkDay.status == "off_day") & (WorkDay.worked_minutes > 0), 1), else_=0))
-                .label("off_days_worked"),
-                func.sum(WorkDay.worked_minutes).label("worked_minutes"),
-                func.sum(WorkDay.late_minutes).label("late_minutes"),
-                func.sum(WorkDay.early_leave_minutes).label("early_leave_minutes"),
-                func.sum(WorkDay.overtime_minutes).label("overtime_minutes"),
-                func.count(WorkDay.id).label("days"))
-         .join(WorkDay, WorkDay.user_id == User.id)
-         .where(WorkDay.work_date >= start, WorkDay.work_date <= end))
-    clause = visible_users_filter(actor)
-    if clause is not None:
-        q = q.where(clause)
-    if user_id is not None:
-        q = q.where(User.id == user_id)
-    q = q.group_by(User.id, User.employee_code, User.full_name).order_by(User.employee_code)
-    text = ("employee_code", "full_name")
-    out = []
-    for row in session.execute(q):
-        d = row._asdict()
-        item = {"user_id": d.pop("id"), "employee_code": d["employee_code"], "full_name": d["full_name"]}
-        item.update({k: int(v or 0) for k, v in d.items() if k not in text})
-        out.append(item)
-    return out
+
+def summary(session, settings, *, actor: User, start: date, end: date, user_id: int | None = None,
+            now: datetime | None = None) -> list[dict]:
+    """Totals per user over the same grid as the CSV (so they add up to its rows): days (rows), days present (on time
+    or late), late days, absences, incomplete days, off days, off days worked, upcoming (scheduled / ongoing) days,
+    and worked / late / early-leave / overtime minutes. Users without a row in the range are left out."""
+    out: dict[int, dict] = {}
+    for r in grid(session, settings, actor=actor, start=start, end=end, user_id=user_id, now=now):
+        item = out.get(r.user.id)
+        if item is None:
+            item = out[r.user.id] = {"user_id": r.user.id, "employee_code": r.user.employee_code,
+                                     "full_name": r.user.full_name, "days": 0, "off_days_worked": 0,
+                                     **{k: 0 for k in SUMMARY_COUNTS}, **{k: 0 for k in SUMMARY_MINUTES}}
+        item["days"] += 1
+        for key, statuses in SUMMARY_COUNTS.items():
+            item[key] += r.status in statuses
+        item["off_days_worked"] += r.status == "off_day" and r.worked_minutes > 0
+        for key in SUMMARY_MINUTES:
+            item[key] += getattr(r, key)
+    return list(out.values())

@@ -1,0 +1,32 @@
+"""Report payloads: the summary's totals per user."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UserTotals(BaseModel):
+    user_id: int
+    employee_code: str
+    full_name: str
+    days: int = Field(description="Rows of the report for this user (days of employment in the range)")
+    days_present: int = Field(description="Days worked on a scheduled shift: present or late")
+    late_count: int = Field(description="Days whose first in was after start + grace")
+    absences: int = Field(description="Scheduled, closed days without any punch")
+    incomplete: int = Field(description="Closed days left with an in and no out (or an out with no in)")
+    off_days: int = Field(description="Days without a scheduled shift")
+    off_days_worked: int = Field(description="Off days with worked minutes")
+    upcoming: int = Field(description="Scheduled days not closed yet and without a punch (scheduled / ongoing)")
+    worked_minutes: int
+    late_minutes: int
+    early_leave_minutes: int
+    overtime_minutes: int
+
+
+class SummaryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    users: list[UserTotals]
