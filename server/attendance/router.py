@@ -11,6 +11,7 @@ DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from server.attendance import kiosk, service
 from server.attendance.schemas import (
-    ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut, WorkDayPage,
+    Id, KioskCheckOut, ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut,
+    WorkDayPage,
 )
 from server.auth.deps import require_device, require_employee, require_manager
 from server.clock import as_utc
@@ -29,16 +31,29 @@ from server.errors import ValidationFailed
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
+UserFilter = Annotated[Id | None, Query(description="Only this user")]
 
 _KIOSK_RESPONSES = {
-    200: {"description": "{decision: recognized, duplicate, user, punch} or {decision: unknown}"},
+    200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "
+                         "request_id}. A replay of a request_id answers the same (header Idempotent-Replayed: true)"},
     401: {"description": "invalid_device_key"},
-    422: {"description": "quality codes of the face engine (no_face, multiple_faces, face_too_small, ...), "
-                         "captured_at_too_old, captured_at_in_future, validation_error"},
+    413: {"description": "image_too_large"},
+    422: {"description": "quality codes of the face engine (no_face, multiple_faces, face_too_small, face_blurry, "
+                         "face_too_dark, face_low_confidence, invalid_image), invalid_captured_at, "
+                         "captured_at_too_old, captured_at_in_future, validation_error (request_id not a UUID, "
+                         "no image, more than 3 frames)"},
+    503: {"description": "model_weights_missing, retry (a concurrent request with the same request_id failed)"},
 }
+_AUTH = {401: {"description": "not_authenticated / invalid_token"},
+         403: {"description": "forbidden: role, a kiosk key, or a user outside the manager's site"}}
+_RANGE = {422: {"description": "validation_error: to before from, more than 366 days, id out of range"}}
+_PUNCH = {**_AUTH, 404: {"description": "not_found: no such punch or user"},
+          409: {"description": "punch_voided"},
+          422: {"description": "validation_error: reason missing, time without offset or in the future, "
+                               "nothing to correct, id out of range"}}
 
 
-@router.post("/api/v1/kiosk/check", tags=["kiosk"], responses=_KIOSK_RESPONSES,
+@router.post("/api/v1/kiosk/check", tags=["kiosk"], response_model=KioskCheckOut, responses=_KIOSK_RESPONSES,
              summary="Check in/out by face; idempotent per (device, request_id)")
 def kiosk_check(request: Request, request_id: str | None = Form(None), captured_at: str | None = Form(None),
                 image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None),
@@ -54,6 +69,7 @@ def kiosk_check(request: Request, request_id: str | None = Form(None), captured_
     answer = kiosk.check(session, settings, device, request_id=request_id, captured_at=captured_at, frames=frames,
                          identify=identify)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    # the stored answer as is (a replay is byte for byte the original); its shape is schemas.KioskCheckOut
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
 
@@ -65,7 +81,8 @@ def _local(dt, zone: str) -> str | None:
 
 def _punch_out(p, zone: str) -> PunchOut:
     return PunchOut(id=p.id, user_id=p.user_id, kind=p.kind, at=as_utc(p.at), local_time=_local(p.at, zone),
-                    work_date=p.work_date, status=p.status, source=p.source, device_id=p.device_id, reason=p.reason,
+                    work_date=p.work_date, status=p.status, source=p.source, kind_fixed=bool(p.kind_fixed),
+                    device_id=p.device_id, reason=p.reason,
                     created_by=p.created_by, voided_at=p.voided_at, void_reason=p.void_reason)
 
 
@@ -105,10 +122,11 @@ def _change(session, settings, punch, wd) -> PunchChange:
 
 # ------------------------------------------------------------------ work days
 
-@router.get("/api/v1/attendance/days", response_model=WorkDayPage, summary="Work days (manager: own site)")
-def work_days(user_id: int | None = None, from_: date | None = Query(None, alias="from"),
+@router.get("/api/v1/attendance/days", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
+            summary="Recorded work days (manager: own site; admin: all)")
+def work_days(user_id: UserFilter = None, from_: date | None = Query(None, alias="from"),
               to: date | None = None, include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
-              offset: int = Query(0, ge=0), actor: User = Depends(require_manager),
+              offset: int = Query(0, ge=0, le=10**9), actor: User = Depends(require_manager),
               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = service.default_range(settings, from_, to)
     if user_id is not None:
@@ -118,9 +136,10 @@ def work_days(user_id: int | None = None, from_: date | None = Query(None, alias
     return _days_page(session, settings, rows, total, limit, offset, include_punches)
 
 
-@router.get("/api/v1/attendance/me", response_model=WorkDayPage, summary="My work days, with their punches")
+@router.get("/api/v1/attendance/me", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
+            summary="My work days, with their punches")
 def my_days(from_: date | None = Query(None, alias="from"), to: date | None = None,
-            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
             user: User = Depends(require_employee), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):
     start, end = service.default_range(settings, from_, to)
@@ -131,9 +150,10 @@ def my_days(from_: date | None = Query(None, alias="from"), to: date | None = No
 
 # ------------------------------------------------------------------ punches and corrections
 
-@router.get("/api/v1/attendance/punches", response_model=PunchPage, summary="Punches, voided ones included")
-def punches(user_id: int | None = None, from_: date | None = Query(None, alias="from"), to: date | None = None,
-            include_voided: bool = True, limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+@router.get("/api/v1/attendance/punches", response_model=PunchPage, responses={**_AUTH, **_RANGE},
+            summary="Punches, voided ones included")
+def punches(user_id: UserFilter = None, from_: date | None = Query(None, alias="from"), to: date | None = None,
+            include_voided: bool = True, limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
             actor: User = Depends(require_manager), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):
     start, end = service.default_range(settings, from_, to)
@@ -147,7 +167,7 @@ def punches(user_id: int | None = None, from_: date | None = Query(None, alias="
     return PunchPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201,
+@router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201, responses=_PUNCH,
              summary="Add a manual punch (reason required); the work day is recomputed")
 def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager),
                      session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
@@ -156,18 +176,18 @@ def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager)
     return _change(session, settings, new.punch, new.work_day)
 
 
-@router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange,
+@router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
               summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
-def correct_punch(punch_id: int, body: PunchCorrectionIn, actor: User = Depends(require_manager),
+def correct_punch(punch_id: Id, body: PunchCorrectionIn, actor: User = Depends(require_manager),
                   session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     punch, wd = service.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
                                       reason=body.reason)
     return _change(session, settings, punch, wd)
 
 
-@router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange,
+@router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
                summary="Void a punch (reason required): never deleted, audited, work day recomputed")
-def void_punch(punch_id: int, reason: str | None = Query(None, max_length=1000),
+def void_punch(punch_id: Id, reason: str | None = Query(None, max_length=1000),
                body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,

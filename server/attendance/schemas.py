@@ -1,12 +1,46 @@
-"""Attendance payloads: work days, punches, corrections."""
+"""Attendance payloads: the kiosk check answer, work days, punches, corrections."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
+
+from server.users.router import UserId as Id  # the bounded id type (1 .. 2**31-1)
 
 Kind = Literal["in", "out"]
+PunchStatus = Literal["on_time", "late", "early_leave", "overtime", "off_shift"]
+
+
+class KioskUser(BaseModel):
+    id: int
+    full_name: str
+
+
+class KioskPunch(BaseModel):
+    id: int
+    kind: Kind = Field(description="in / out: alternates within the work day, the first is in")
+    at: datetime = Field(description="UTC instant of the punch (captured_at for an offline punch)")
+    local_time: str = Field(description="The same instant in the shift's zone (the user's zone without a shift)")
+    work_date: date = Field(description="The work day it belongs to, in the shift's zone")
+    status: PunchStatus
+
+
+class KioskRecognized(BaseModel):
+    decision: Literal["recognized"]
+    request_id: str
+    duplicate: bool = Field(description="true: a punch of this person less than DEBOUNCE_SECONDS away is returned")
+    user: KioskUser
+    punch: KioskPunch
+
+
+class KioskUnknown(BaseModel):
+    decision: Literal["unknown"]
+    request_id: str
+
+
+KioskCheckOut = Annotated[Union[KioskRecognized, KioskUnknown], Field(discriminator="decision")]
+kiosk_answer = TypeAdapter(KioskCheckOut)
 
 
 class PunchOut(BaseModel):
@@ -18,6 +52,8 @@ class PunchOut(BaseModel):
     work_date: date
     status: str
     source: str
+    kind_fixed: bool = Field(False, description="true: kind given explicitly (manual or corrected), kept as is; "
+                                                "false: automatic, re-derived when the day is recomputed")
     device_id: int | None = None
     reason: str | None = None
     created_by: int | None = None
@@ -68,7 +104,7 @@ def _aware(v: datetime | None) -> datetime | None:
 
 
 class ManualPunchIn(BaseModel):
-    user_id: int
+    user_id: Id
     at: datetime = Field(description="ISO 8601 with offset")
     kind: Kind | None = Field(None, description="in / out; alternates within the work day when absent")
     reason: str = Field(min_length=1, max_length=1000)
