@@ -1,6 +1,6 @@
 """Failed-login counters in the database (so they hold across workers and restarts).
 
-A subject (an employee_code / email) is locked after `lockout_max_per_user` failures of one kind within
+A subject (an employee_code, exact; or an email, case-insensitive: see `normalize_subject`) is locked after `lockout_max_per_user` failures of one kind within
 `lockout_window_minutes`; a client (IP address, or "device:<id>" for a kiosk) after `lockout_max_per_client`.
 `check(...)` raises TooManyAttempts (429) with Retry-After = seconds until the oldest counted failure leaves the window.
 
@@ -20,7 +20,11 @@ from server.errors import TooManyAttempts
 
 
 def normalize_subject(subject: str | None) -> str | None:
-    s = (subject or "").replace("\x00", "").strip().lower()
+    """The counter key of a login name, matching how login looks names up: an email (has "@") is case-insensitive,
+    an employee_code is exact (case-sensitive, like its unique constraint), so "E1" and "e1" are two counters."""
+    s = (subject or "").replace("\x00", "").strip()
+    if "@" in s:
+        s = s.lower()
     return s[:320] or None
 
 

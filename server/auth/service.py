@@ -141,46 +141,82 @@ class FaceLoginResult:
 def face_login(session: Session, settings, engine, *, frames: list[bytes], employee_code: str | None,
                client: str) -> FaceLoginResult:
     """1:1 against the templates of `employee_code` when given, else 1:N against the gallery (threshold + margin;
-    every frame must agree). Every attempt writes a decision record. No match → UnknownFace (401, counted for
-    lockout); a bad photo → the quality error (422, not counted); locked → 429."""
+    every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
+    inactive user, or a user enrolled with another model only → UnknownFace (401, counted for lockout); a bad photo
+    → the quality error (422, not counted); locked → 429; no model weights → 503."""
     import time
 
     from server.errors import AppError, ModelWeightsMissing, UnknownFace
     from server.faces import service as faces
 
-    if engine is None:
-        raise ModelWeightsMissing()
     code = (employee_code or "").strip().replace("\x00", "") or None
     lockout.check(session, settings, kind="face", subject=code, client=client)
     started = time.perf_counter()
+    model_id = engine.model_id if engine is not None else settings.face_model
 
     def attempt(decision: str, **kw) -> None:
-        faces.record_attempt(session, "login", model_id=engine.model_id, decision=decision, client=client,
+        faces.record_attempt(session, "login", model_id=model_id, decision=decision, client=client,
                              latency_ms=(time.perf_counter() - started) * 1000, **kw)
 
+    if engine is None:
+        attempt("rejected:model_weights_missing")
+        session.commit()
+        raise ModelWeightsMissing()
     try:
         samples = [faces.analyze(data, "login", engine=engine, settings=settings) for data in frames]
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
         session.commit()
         raise
-    user, score = None, None
     if code is not None:
-        target = session.scalar(select(User).where(User.employee_code == code))
-        result = faces.match_one_to_one(session, target.id, samples, engine=engine) if target is not None else None
-        score = result.score if result is not None else None
-        attempt("recognized" if result is not None and result.matched else "unknown",
-                best_user_id=target.id if target is not None else None, best_score=score,
-                threshold=engine.threshold)
-        if result is not None and result.matched:
-            user = target
+        user, score = _face_one_to_one(session, engine, samples, code, attempt)
     else:
-        decision = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
-        faces.record_decision(session, "login", decision, engine.model_id, started, client=client)
-        if decision.recognized:
-            user, score = session.get(User, decision.user_id), decision.score
-    if user is None or not user.is_active:
+        user, score = _face_one_to_many(session, settings, engine, samples, attempt)
+    if user is None:
         lockout.record_failure(session, kind="face", subject=code, client=client)  # commits the attempt too
         raise UnknownFace()
     lockout.clear_subject(session, kind="face", subject=code or user.employee_code)
     return FaceLoginResult(user, issue_token_pair(session, settings, user), float(score), engine.model_id)
+
+
+def _outcome(matched: bool, user: User | None) -> str:
+    if not matched:
+        return "unknown"
+    return "recognized" if user is not None and user.is_active else "refused:inactive_user"
+
+
+def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> tuple[User | None, float | None]:
+    """The user of `code` if every frame matches its templates and it is active; records the attempt either way."""
+    from server.errors import ModelMismatch
+    from server.faces import service as faces
+
+    target = session.scalar(select(User).where(User.employee_code == code))
+    if target is None:
+        attempt("unknown", threshold=engine.threshold)
+        return None, None
+    try:
+        result = faces.match_one_to_one(session, target.id, samples, engine=engine)
+    except ModelMismatch:  # enrolled with another face model only: needs re-enrollment (the record tells admins)
+        attempt("rejected:model_mismatch", best_user_id=target.id, threshold=engine.threshold)
+        return None, None
+    decision = _outcome(result.matched, target)
+    attempt(decision, best_user_id=target.id, best_score=result.score, threshold=engine.threshold)
+    return (target if decision == "recognized" else None), result.score
+
+
+def _face_one_to_many(session: Session, settings, engine, samples, attempt) -> tuple[User | None, float | None]:
+    """The recognised active user, or None; records the attempt either way."""
+    from server.errors import ModelMismatch
+    from server.faces import service as faces
+
+    try:
+        d = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
+    except ModelMismatch:
+        attempt("rejected:model_mismatch", threshold=engine.threshold)
+        session.commit()
+        raise
+    user = session.get(User, d.user_id) if d.recognized else None
+    decision = _outcome(d.recognized, user)
+    attempt(decision, best_user_id=d.candidates[0].user_id if d.candidates else None, best_score=d.score,
+            runner_up_score=d.runner_up, threshold=d.threshold)
+    return (user if decision == "recognized" else None), d.score

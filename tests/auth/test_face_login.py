@@ -145,3 +145,66 @@ def test_records_are_admin_only(client, people):
         assert client.get("/api/v1/face-attempts", headers=headers).status_code == 403
         assert client.get("/api/v1/audit", headers=headers).status_code == 403
     assert client.get("/api/v1/face-attempts").status_code == 401
+
+
+def _login_records(client, admin):
+    return client.get("/api/v1/face-attempts", params={"purpose": "login"}, headers=admin).json()["items"]
+
+
+def test_inactive_user_one_to_one_is_recorded_as_refused_and_counted(client, app, people):
+    admin, ann = people["admin"], people["ann"]
+    assert client.patch(f"/api/v1/users/{ann['id']}", json={"is_active": False}, headers=admin).status_code == 200
+    r = face_login(client, photos(ANN, 2)[0], employee_code="ANN")
+    assert r.status_code == 401
+    assert error_code(r) == "face_not_recognized"  # the caller is not told the account is inactive
+    record = _login_records(client, admin)[0]
+    assert record["decision"] == "refused:inactive_user"
+    assert record["best_user_id"] == ann["id"]
+    assert record["best_score"] >= record["threshold"]  # the face did match: the record says why login failed
+    for _ in range(4):
+        assert face_login(client, photos(ANN, 2)[0], employee_code="ANN").status_code == 401
+    assert face_login(client, photos(ANN, 2)[0], employee_code="ANN").status_code == 429
+
+
+def test_user_enrolled_with_another_model_only_is_recorded_and_counted(client, app, people):
+    import numpy as np
+
+    from server.faces.models import FaceTemplate
+
+    admin = people["admin"]
+    old = create_user(client, admin, code="OLD", site="north")
+    v = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    v /= np.linalg.norm(v)
+    with app.state.db.session() as s:
+        s.add(FaceTemplate(user_id=old["id"], model_id="some-older-model", dim=128, embedding=v.tobytes(),
+                           quality={}))
+    r = face_login(client, photos(ANN, 2)[0], employee_code="OLD")
+    assert r.status_code == 401
+    assert error_code(r) == "face_not_recognized"
+    record = _login_records(client, admin)[0]
+    assert record["decision"] == "rejected:model_mismatch"
+    assert record["best_user_id"] == old["id"]
+    assert record["model_id"] == app.state.engine.model_id
+    for _ in range(4):
+        assert face_login(client, photos(ANN, 2)[0], employee_code="OLD").status_code == 401
+    r = face_login(client, photos(ANN, 2)[0], employee_code="OLD")
+    assert r.status_code == 429
+    assert len(_login_records(client, admin)) == 5  # the locked attempt is refused before any face work
+
+
+def test_every_outcome_of_one_to_one_writes_one_record(client, people):
+    admin = people["admin"]
+    cases = [(photos(ANN, 2)[0], "ANN", 200, "recognized"), (photos(ANN, 2)[0], "BOB", 401, "unknown"),
+             (photos(ANN, 2)[0], "NOBODY", 401, "unknown"), (no_face(), "ANN", 422, "rejected:no_face")]
+    for image, code, status, decision in cases:
+        before = len(_login_records(client, admin))
+        assert face_login(client, image, employee_code=code).status_code == status
+        records = _login_records(client, admin)
+        assert len(records) == before + 1 and records[0]["decision"] == decision, (code, records[0])
+
+
+def test_employee_code_is_exact_for_face_lockout(client, people):
+    for _ in range(5):
+        assert face_login(client, photos(CAT, 0)[0], employee_code="ann").status_code == 401  # no such code
+    assert face_login(client, photos(ANN, 2)[0], employee_code="ann").status_code == 429
+    assert face_login(client, photos(ANN, 2)[0], employee_code="ANN").status_code == 200
