@@ -52,6 +52,7 @@ NotAuthenticated = _error("NotAuthenticated", 401, "not_authenticated", "Authent
 InvalidToken = _error("InvalidToken", 401, "invalid_token", "Invalid or expired token")
 InvalidDeviceKey = _error("InvalidDeviceKey", 401, "invalid_device_key", "Missing, unknown or revoked device key")
 Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
+WrongCurrentPassword = _error("WrongCurrentPassword", 403, "wrong_current_password", "The current password is wrong")
 TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts", "Too many failed attempts, try later")
 # images / faces
 ImageTooLarge = _error("ImageTooLarge", 413, "image_too_large", "Upload exceeds the size limit")

@@ -45,12 +45,18 @@ def get_user(user_id: UserId, actor: User = Depends(current_user), session: Sess
 
 
 @router.patch("/{user_id}", response_model=UserOut,
-              summary="Update a user (admin; manager: employees of its site; self: name, email, timezone, password)")
-def update_user(user_id: UserId, body: UserUpdate, actor: User = Depends(current_user),
+              responses={403: {"description": "forbidden | wrong_current_password"},
+                         422: {"description": "validation_error (field: current_password, required for your own "
+                                            "password)"},
+                         429: {"description": "too_many_attempts (wrong current passwords count as failed logins)"}},
+              summary="Update a user (admin; manager: employees of its site; self: name, email, timezone, password "
+                      "with current_password)")
+def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: User = Depends(current_user),
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)
-    return UserOut.of(service.update_user(session, settings, actor=actor, user=user, data=body))
+    return UserOut.of(service.update_user(session, settings, actor=actor, user=user, data=body,
+                                          client=client_id(request)))
 
 
 @router.delete("/{user_id}", status_code=204,

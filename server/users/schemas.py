@@ -50,6 +50,8 @@ class UserUpdate(BaseModel):
     email: str | None = None
     role: Role | None = None
     password: str | None = Field(default=None, max_length=1024)
+    current_password: str | None = Field(default=None, max_length=1024,
+                                         description="Required when changing your own password")
     timezone: str | None = Field(default=None, max_length=64)
     site: str | None = Field(default=None, max_length=100)
     is_active: bool | None = None

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, EMPLOYEE, MANAGER, can_manage, ensure_can_view
-from server.auth.passwords import hash_password
+from server.auth import lockout
+from server.auth.passwords import hash_password, verify_password
 from server.auth.service import revoke_user_tokens
 from server.clock import now
-from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongCurrentPassword
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
 
@@ -140,8 +141,23 @@ def list_users(session: Session, *, actor: User, role: str | None = None, active
     return list(rows), total
 
 
-def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate) -> User:
+def check_current_password(session: Session, settings, user: User, current: str | None, client: str) -> None:
+    """Changing one's own password needs the current one (a stolen access token alone must not take the account
+    over). Wrong guesses count as failed password logins of that user: the lockout rules apply (429)."""
+    if not user.password_hash:  # face-only: there is nothing to confirm, so a token alone must not add a password
+        raise Forbidden("You have no password yet: an admin or a manager of your site can set one")
+    if not current:
+        raise ValidationFailed("current_password is required to change your own password", field="current_password")
+    lockout.check(session, settings, kind="password", subject=user.employee_code, client=client)
+    if not verify_password(current, user.password_hash):
+        lockout.record_failure(session, kind="password", subject=user.employee_code, client=client)
+        raise WrongCurrentPassword(field="current_password")
+
+
+def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate,
+                client: str = "unknown") -> User:
     changes = data.model_dump(exclude_unset=True)
+    current_password = changes.pop("current_password", None)
     is_self = actor.id == user.id
     if actor.role != ADMIN:
         if is_self:
@@ -168,6 +184,8 @@ def update_user(session: Session, settings, *, actor: User, user: User, data: Us
     password = changes.pop("password", None)
     if password is not None:
         validate_password(settings, password)
+        if is_self:
+            check_current_password(session, settings, user, current_password, client)
         user.password_hash = hash_password(password)
         revoke_user_tokens(session, user.id)
     for key, value in changes.items():

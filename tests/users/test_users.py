@@ -92,6 +92,59 @@ def test_password_change_revokes_refresh_tokens(client, admin):
     assert short.status_code == 422
 
 
+def test_own_password_change_needs_the_current_password(client, admin):
+    me, headers = user_headers(client, admin, code="E1")
+    url = f"/api/v1/users/{me['id']}"
+    r = client.patch(url, json={"password": "a-new-password-1"}, headers=headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "current_password"
+    r = client.patch(url, json={"password": "a-new-password-1", "current_password": "not-my-password",
+                                "full_name": "Changed"}, headers=headers)
+    assert r.status_code == 403
+    assert error_code(r) == "wrong_current_password"
+    assert client.get(url, headers=headers).json()["full_name"] == "User E1"  # nothing of that request applied
+    login(client, "E1", PASSWORD)  # the old password still works
+    r = client.patch(url, json={"password": "a-new-password-1", "current_password": PASSWORD}, headers=headers)
+    assert r.status_code == 200
+    login(client, "E1", "a-new-password-1")
+    login(client, "E1", PASSWORD, expect=401)
+
+
+def test_admin_changing_its_own_password_also_confirms_it(client, admin):
+    from tests.conftest import ADMIN_PASSWORD
+
+    me = client.get("/api/v1/users/me", headers=admin).json()
+    url = f"/api/v1/users/{me['id']}"
+    assert client.patch(url, json={"password": "new-admin-password"}, headers=admin).status_code == 422
+    r = client.patch(url, json={"password": "new-admin-password", "current_password": ADMIN_PASSWORD}, headers=admin)
+    assert r.status_code == 200
+
+
+def test_wrong_current_passwords_count_towards_the_lockout(client, admin):
+    me, headers = user_headers(client, admin, code="E1")
+    url = f"/api/v1/users/{me['id']}"
+    for _ in range(5):
+        r = client.patch(url, json={"password": "a-new-password-1", "current_password": "guess-guess"},
+                         headers=headers)
+        assert r.status_code == 403
+    r = client.patch(url, json={"password": "a-new-password-1", "current_password": PASSWORD}, headers=headers)
+    assert r.status_code == 429
+    assert error_code(r) == "too_many_attempts"
+    login(client, "E1", PASSWORD, expect=429)
+
+
+def test_face_only_user_cannot_give_itself_a_password_an_admin_can(client, admin):
+    from server.auth.tokens import issue_access_token
+
+    u = create_user(client, admin, code="F1", password=None)  # logs in by face only: a token as face-login gives
+    headers = bearer(issue_access_token(client.app.state.settings, user_id=u["id"], role="employee").token)
+    r = client.patch(f"/api/v1/users/{u['id']}", json={"password": "a-new-password-1"}, headers=headers)
+    assert r.status_code == 403
+    assert client.patch(f"/api/v1/users/{u['id']}", json={"password": "a-new-password-1"},
+                        headers=admin).status_code == 200
+    login(client, "F1", "a-new-password-1")
+
+
 def test_changes_are_audited(client, admin):
     u = create_user(client, admin, code="E1")
     client.patch(f"/api/v1/users/{u['id']}", json={"full_name": "New Name", "password": "another-pass-123"},
