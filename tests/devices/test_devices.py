@@ -84,6 +84,56 @@ def test_kiosk_key_cannot_reach_admin_endpoints(client, admin):
     assert error_code(r) == "not_authenticated"
 
 
+def _photo() -> bytes:
+    from tests.auth.faces import ANN, photos
+
+    return photos(ANN, 0)[0]
+
+
+# Admin endpoints of other domains, each with a well-formed request (so only the caller's rights can refuse it).
+_ADMIN_ENDPOINTS = [
+    ("post", "/api/v1/faces/verify", {"files": [("image1", ("a.jpg", "PHOTO")), ("image2", ("b.jpg", "PHOTO"))]}),
+    ("post", "/api/v1/faces/identify", {"files": [("image", ("a.jpg", "PHOTO"))], "data": {"top_k": "3"}}),
+    ("get", "/api/v1/faces/reenrollment", {}),
+    ("post", "/api/v1/faces/reembed", {}),
+    ("get", "/api/v1/face-attempts", {"params": {"purpose": "kiosk"}}),
+    ("get", "/api/v1/audit", {}),
+    ("get", "/api/v1/devices", {"params": {"include_revoked": "true"}}),
+    ("post", "/api/v1/devices", {"json": {"name": "Back door", "site": "north"}}),
+    ("delete", "/api/v1/devices/{own_id}", {}),
+    ("post", "/api/v1/users/{own_id}/faces", {"files": [("images", ("a.jpg", "PHOTO"))], "data": {"consent": "true"}}),
+    ("delete", "/api/v1/users/1/faces", {}),
+]
+
+
+def _request_kwargs(spec: dict, photo: bytes) -> dict:
+    out = dict(spec)
+    if "files" in out:
+        out["files"] = [(field, (name, photo, "image/jpeg")) for field, (name, _) in out["files"]]
+    return out
+
+
+@pytest.mark.parametrize("method, path, spec", _ADMIN_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in _ADMIN_ENDPOINTS])
+def test_kiosk_key_on_admin_endpoints_is_403_and_changes_nothing(client, app, admin, method, path, spec):
+    from server.faces.models import FaceAttempt
+
+    device = _create(client, admin)
+    path = path.format(own_id=device["id"])
+    kwargs = _request_kwargs(spec, _photo())
+    with app.state.db.session() as s:
+        attempts_before = s.query(FaceAttempt).count()
+    r = client.request(method, path, headers={"X-Device-Key": device["api_key"]}, **kwargs)
+    assert r.status_code == 403, (method, path, r.text)
+    assert error_code(r) == "forbidden"
+    # without the key the same request is just unauthenticated: the 403 comes from the key being a kiosk's
+    assert client.request(method, path, **kwargs).status_code == 401
+    # nothing happened: the device is still there and working, no face work was recorded
+    assert client.get("/api/v1/devices/me", headers={"X-Device-Key": device["api_key"]}).status_code == 200
+    assert len(client.get("/api/v1/devices", headers=admin).json()) == 1
+    with app.state.db.session() as s:
+        assert s.query(FaceAttempt).count() == attempts_before
+
+
 def test_user_token_is_not_a_device_key(client, admin):
     r = client.get("/api/v1/devices/me", headers=admin)
     assert r.status_code == 401
