@@ -28,6 +28,7 @@ RUN pip install .
 ARG FETCH_CARD_MODELS=""
 RUN python scripts/fetch_models.py ${FETCH_CARD_MODELS}
 
+# MODELS_DIR stays read-only for the server: startup only reads it (DATA_DIR, its images/ and locks/ are written).
 RUN useradd --create-home --uid 10001 faceclock && mkdir -p /data && chown -R faceclock /data /app \
     && chmod -R a-w /opt/faceclock/models
 USER faceclock
@@ -38,4 +39,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
     CMD curl -fsS "http://127.0.0.1:${PORT}/health" || exit 1
 
-CMD ["sh", "-c", "exec uvicorn --factory server.main:app_factory --host $HOST --port $PORT --workers ${WORKERS:-1} --no-access-log"]
+# Behind a reverse proxy set FORWARDED_ALLOW_IPS to its address: X-Forwarded-For is trusted from there only (the
+# lockout counts failed logins per client address).
+CMD ["sh", "-c", "exec uvicorn --factory server.main:app_factory --host $HOST --port $PORT --workers ${WORKERS:-1} --no-access-log --proxy-headers --forwarded-allow-ips ${FORWARDED_ALLOW_IPS:-127.0.0.1}"]

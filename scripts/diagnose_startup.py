@@ -129,7 +129,7 @@ def check_database(settings):
             mig = _result("migrations", True, f"at {current or 'none'}, head {head}: AUTO_MIGRATE will upgrade")
         else:
             mig = _result("migrations", False, f"at {current or 'none'}, code needs {head}",
-                          "run `alembic upgrade head` or set AUTO_MIGRATE=true")
+                          "run `python -m server.migrate` (or `alembic upgrade head`) or set AUTO_MIGRATE=true")
         return [conn, mig]
     finally:
         db.dispose()

@@ -39,3 +39,35 @@ def upgrade(db: Database, revision: str = "head") -> None:
 def downgrade(db: Database, revision: str) -> None:
     with db.engine.begin() as conn:
         command.downgrade(alembic_config(conn), revision)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m server.migrate [head|<revision>]`: upgrade the configured database (DATABASE_URL / DATA_DIR),
+    under the startup lock. Works from an installed package too (no alembic.ini needed)."""
+    import sys
+
+    from server.config import get_settings
+    from server.startup import StartupError, check_database, open_database, startup_lock
+
+    args = sys.argv[1:] if argv is None else argv
+    settings = get_settings()
+    try:
+        db = open_database(settings)
+    except StartupError as exc:
+        print(f"migrate: {exc}", file=sys.stderr)
+        return 1
+    try:
+        check_database(db)
+        with startup_lock(db, settings):
+            upgrade(db, args[0] if args else "head")
+        print(f"database at revision {current_revision(db)}")
+    except StartupError as exc:
+        print(f"migrate: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

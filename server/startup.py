@@ -246,7 +246,8 @@ def migrate(db, settings) -> str | None:
     current = m.current_revision(db)
     if current != head:
         raise StartupError(f"database is at revision {current or 'none'} but the code needs {head}; run "
-                           f"`alembic upgrade head` (or start with AUTO_MIGRATE=true)")
+                           f"`python -m server.migrate` (or `alembic upgrade head` in the source tree), or start "
+                           f"with AUTO_MIGRATE=true")
     return current
 
 
