@@ -41,7 +41,8 @@ def test_auto_migrate_false_at_head_starts(settings_factory, db_url):
 
 def test_unreachable_database_is_named(settings_factory):
     settings = settings_factory("postgresql+psycopg://nobody@127.0.0.1:1/nowhere", db_connect_timeout=2)
-    with pytest.raises(StartupError, match="cannot connect to the database .*127.0.0.1:1"):
+    with pytest.raises(StartupError, match="cannot connect to the database .*127.0.0.1:1.*Connection refused.* "
+                                           "Check DATABASE_URL and that the server is running"):
         with TestClient(create_app(settings)):
             pass
 
