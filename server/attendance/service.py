@@ -65,12 +65,16 @@ def resolve_work_date(session: Session, user: User, at: datetime, settings) -> t
     return _pick_work_date(at, assignments, _rules_of(session, assignments), zone)
 
 
+def employment_dates(user: User, zone: str) -> tuple[date, date | None]:
+    """First and last day (dates in `zone`) of the user's employment: the day they were created, the day they were
+    deactivated (None while active). Days outside are never closed as absent nor reported unless recorded."""
+    last = None if user.deactivated_at is None else local_date(as_utc(user.deactivated_at), zone)
+    return local_date(as_utc(user.created_at), zone), last
+
+
 def employed_on(user: User, d: date, zone: str) -> bool:
-    """Whether `d` (a date in `zone`) is a day of the user's employment: from the day they were created to the day
-    they were deactivated. Days outside are never closed as absent nor reported unless something was recorded."""
-    if d < local_date(as_utc(user.created_at), zone):
-        return False
-    return user.deactivated_at is None or d <= local_date(as_utc(user.deactivated_at), zone)
+    first, last = employment_dates(user, zone)
+    return first <= d and (last is None or d <= last)
 
 
 def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:
@@ -111,6 +115,16 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     now = now or clock_now()
     rule = rule_on(session, user.id, work_date)
     punches = day_punches(session, user.id, work_date)
+    existing = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date == work_date))
+    wd = _store_day(session, user, work_date, settings, rule, punches, existing, now)
+    session.flush()
+    return wd
+
+
+def _store_day(session: Session, user: User, work_date: date, settings, rule: ShiftRule | None,
+               punches: list[Punch], existing: WorkDay | None, now: datetime) -> WorkDay | None:
+    """recompute_day with its inputs loaded: the rule of that day, its non-voided punches in time order and its
+    work_days row (None if there is none). Issues no query unless it creates a row."""
     for p, kind in zip(punches, derive_kinds(punches)):
         if p.kind != kind:
             p.kind = kind
@@ -120,11 +134,9 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
         if p.status != status:
             p.status = status
         p.shift_id = rule.shift_id if rule else None
-    existing = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date == work_date))
     if not punches and not (res.closed and win is not None):
         if existing is not None:
             session.delete(existing)
-            session.flush()
         return None
     wd = existing or _upsert_work_day(session, user.id, work_date)
     details = dict(res.details)
@@ -144,7 +156,6 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     wd.closed_at = (wd.closed_at or now) if res.closed else None
     wd.details = details
     wd.updated_at = now
-    session.flush()
     return wd
 
 
@@ -218,31 +229,39 @@ def rework_user_days(session: Session, settings, user: User, start: date, end: d
     and the days already recorded in the range). Under the user's row lock, like the kiosk. Returns the dates."""
     now = now or clock_now()
     lock_user(session, user.id)
-    lo = start - timedelta(days=2)
-    hi = None if end is None else end + timedelta(days=2)
-    q = select(Punch).where(Punch.user_id == user.id, Punch.work_date >= lo)
+    day = timedelta(days=1)
+    lo, hi = start - 2 * day, None if end is None else end + 2 * day
+    # one query each for the punches, rows and assignments around the range; a re-resolved date moves by a day at
+    # most, so loading one more day on each side gives every touched day all of its punches
+    q = select(Punch).where(Punch.user_id == user.id, Punch.work_date >= lo - day)
+    rows_q = select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date >= lo - day)
     if hi is not None:
-        q = q.where(Punch.work_date <= hi)
+        q, rows_q = q.where(Punch.work_date <= hi + day), rows_q.where(WorkDay.work_date <= hi + day)
     punches = list(session.scalars(q.order_by(Punch.at, Punch.id)))
-    last = max([p.work_date for p in punches] + [local_date(now, fallback_zone(user, settings))])
-    assignments = assignments_between(session, lo - timedelta(days=2), (hi or last) + timedelta(days=2), [user.id])
-    rules = _rules_of(session, assignments)
+    rows = {wd.work_date: wd for wd in session.scalars(rows_q)}
     zone = fallback_zone(user, settings)
-    dates: set[date] = set()
+    last = max([p.work_date for p in punches] + [local_date(now, zone)]) + 2 * day
+    assignments = assignments_between(session, lo - 2 * day, hi + 2 * day if hi else last, [user.id])
+    rules = _rules_of(session, assignments)
+    dates = {d for d in rows if d >= start and (end is None or d <= end)}
     for p in punches:
+        if p.work_date < lo or (hi is not None and p.work_date > hi):
+            continue  # the margin: loaded to be complete, not re-resolved
         new_date, rule = _pick_work_date(as_utc(p.at), assignments, rules, zone)
         dates.add(p.work_date)
         if new_date != p.work_date:
             p.work_date = new_date
             dates.add(new_date)
         p.shift_id = rule.shift_id if rule else None
-    session.flush()
-    rows = select(WorkDay.work_date).where(WorkDay.user_id == user.id, WorkDay.work_date >= start)
-    if end is not None:
-        rows = rows.where(WorkDay.work_date <= end)
-    dates.update(session.scalars(rows))
+    by_day: dict[date, list[Punch]] = {}
+    for p in punches:
+        if p.voided_at is None:
+            by_day.setdefault(p.work_date, []).append(p)
     for d in sorted(dates):
-        recompute_day(session, user, d, settings, now=now)
+        a = next((a for a in assignments if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to)), None)
+        _store_day(session, user, d, settings, rules[a.shift_id] if a else None, by_day.get(d, []), rows.get(d),
+                   now)
+    session.flush()
     return sorted(dates)
 
 

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from server.attendance.models import WorkDay
-from server.attendance.service import employed_on, fallback_zone, visible_users_filter
-from server.attendance.workday import ShiftRule, compute_day, scheduled_window
+from server.attendance.service import employment_dates, fallback_zone, visible_users_filter
+from server.attendance.workday import ShiftRule, local_date, window
 from server.clock import as_utc, now as clock_now
 from server.shifts.models import Shift
 from server.shifts.service import assignments_between
@@ -91,24 +91,52 @@ def _recorded(wd, user: User, shifts: dict[int, Shift], settings) -> ReportRow:
                      wd.worked_minutes, wd.late_minutes, wd.early_leave_minutes, wd.overtime_minutes, wd.status, True)
 
 
-def _computed(user: User, d: date, rule: ShiftRule | None, settings, now: datetime) -> ReportRow | None:
-    """A day with nothing recorded (hence no punch), as its assignment makes it; None before / after employment."""
+class _Clock:
+    """`now`, today per zone and each user's days of employment per zone, computed once (rows ask for them often)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self._today: dict[str, date] = {}
+        self._employed: dict[tuple[int, str], tuple[date, date | None]] = {}
+
+    def today(self, zone: str) -> date:
+        if zone not in self._today:
+            self._today[zone] = local_date(self.now, zone)
+        return self._today[zone]
+
+    def employed_on(self, user: User, d: date, zone: str) -> bool:
+        key = (user.id, zone)
+        if key not in self._employed:
+            self._employed[key] = employment_dates(user, zone)
+        first, last = self._employed[key]
+        return first <= d and (last is None or d <= last)
+
+
+def _computed(user: User, d: date, rule: ShiftRule | None, settings, clock: _Clock) -> ReportRow | None:
+    """A day with nothing recorded (hence no punch), as its assignment makes it; None outside employment
+    (attendance.service.employment_dates). A scheduled day is `absent` once its close time (shift end + grace_out) has
+    passed, like the close-the-day job decides; the window is only worked out near today (a shift with its grace
+    ends within two days of its date, and starts on it)."""
     zone = rule.timezone if rule else fallback_zone(user, settings)
-    if not employed_on(user, d, zone):
+    if not clock.employed_on(user, d, zone):
         return None
-    res = compute_day(d, rule, [], now, fallback_zone(user, settings))  # absent / off_day, and whether closed
-    status = res.status
-    win = scheduled_window(rule, d)
-    if win is not None and not res.closed:
-        status = "scheduled" if now < win.start else "ongoing"
-    return ReportRow(user, d, rule.name if rule else None, zone, None, None, 0, 0, 0, res.overtime_minutes,
-                     status, False)
+    if rule is None or not rule.scheduled_on(d):
+        return ReportRow(user, d, rule.name if rule else None, zone, None, None, 0, 0, 0, 0, "off_day", False)
+    today = clock.today(zone)
+    if d <= today - timedelta(days=3):
+        status = "absent"
+    elif d >= today + timedelta(days=2):
+        status = "scheduled"
+    else:
+        win = window(rule, d)
+        status = "absent" if clock.now >= win.close_at else "scheduled" if clock.now < win.start else "ongoing"
+    return ReportRow(user, d, rule.name, zone, None, None, 0, 0, 0, 0, status, False)
 
 
 def grid(session, settings, *, actor: User, start: date, end: date, user_id: int | None = None,
          now: datetime | None = None) -> Iterator[ReportRow]:
     """The report rows, ordered by employee code then date (see the module doc). Reads only."""
-    now = now or clock_now()
+    clock = _Clock(now or clock_now())
     shifts = {s.id: s for s in session.scalars(select(Shift))}
     rules = {sid: ShiftRule.from_model(s) for sid, s in shifts.items()}
     users = _users(session, actor, user_id)
@@ -129,7 +157,7 @@ def grid(session, settings, *, actor: User, start: date, end: date, user_id: int
                     yield _recorded(wd, user, shifts, settings)
                     continue
                 a = next((a for a in mine if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to)), None)
-                row = _computed(user, d, rules[a.shift_id] if a else None, settings, now)
+                row = _computed(user, d, rules[a.shift_id] if a else None, settings, clock)
                 if row is not None:
                     yield row
 

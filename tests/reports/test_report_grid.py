@@ -33,7 +33,8 @@ def _punch(world, user, at):
 
 def _setup(world, clock):
     """Madrid day shift 09:00-17:00 every day. Clock: Wed 25 Nov 2026 07:00 UTC when ANA, FREE are created."""
-    world.new_shift(**madrid_shift())
+    if "Madrid day" not in world.shifts:
+        world.new_shift(**madrid_shift())
     ana = world.employee("ANA", "Madrid day", valid_from="2026-11-20")  # assigned before she was created
     free = world.employee("FREE")  # no shift at all
     clock.set(datetime(2026, 11, 26, 10, tzinfo=UTC))
@@ -70,11 +71,20 @@ def test_one_row_per_user_per_day_computed_without_writing(world, clock):
 def test_computed_absence_matches_the_close_day_job(world, clock):
     from server.attendance import jobs
 
+    t = clock.t
+    clock.set(datetime(2026, 11, 2, 7, tzinfo=UTC))
+    world.new_shift(**madrid_shift())
+    world.employee("OLD", "Madrid day", valid_from="2026-11-02")  # never punched in November
+    clock.set(t)
     ana, free, late = _setup(world, clock)
-    computed = _csv(world, "from=2026-11-25&to=2026-11-27")
+    computed = _csv(world, "from=2026-11-02&to=2026-11-28")
+    old = [x["status"] for x in computed if x["employee_code"] == "OLD"]
+    assert old == ["absent"] * 25 + ["ongoing", "scheduled"]  # the 2nd .. the 26th; the 27th is under way
     st = world.client.app.state
-    jobs.close_days(st.db, st.settings, now=clock.t)  # now the absences are recorded rows
-    recorded = _csv(world, "from=2026-11-25&to=2026-11-27")
+    jobs.close_days(st.db, st.settings, now=clock.t)  # now the absences of the last week are recorded rows
+    with st.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(WorkDay).where(WorkDay.status == "absent")) >= 7
+    recorded = _csv(world, "from=2026-11-02&to=2026-11-28")
     assert recorded == computed
 
 
