@@ -9,6 +9,10 @@
 
 Idempotent: files already present with the expected sha256 are left alone. run.sh, .ci/run and the
 Dockerfile call it with no arguments. The server itself never downloads anything.
+
+Checksums: the offline models' files are pinned (sha256 in server/faces/weights.py). deepface publishes no
+checksums for the card models' ONNX files, so their sha256 is recorded in DIR/manifest.json at the first download
+and printed (trust on first use); later runs verify the files against it.
 """
 from __future__ import annotations
 
@@ -80,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in cards:
             if name in W.OFFLINE_MODELS:
                 continue
+            file = W.CARD_MODELS[name].file
             if W.download_card_model(name, weights_dir, log=say):
-                say(f"  downloaded {W.CARD_MODELS[name].file}", changed=True)
+                record = W.read_manifest(weights_dir).get(file, {})
+                how = "pinned" if record.get("pinned") else "recorded in manifest.json: trust on first use, not pinned"
+                say(f"  downloaded {file} sha256 {record.get('sha256')} ({how})", changed=True)
             else:
-                say(f"  {W.CARD_MODELS[name].file} already present")
+                say(f"  {file} already present (sha256 {W.read_manifest(weights_dir).get(file, {}).get('sha256')})")
     except Exception as exc:  # noqa: BLE001 - a CLI: report and fail
         print(f"error: {exc}", file=sys.stderr)
         return 1

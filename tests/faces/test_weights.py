@@ -124,3 +124,138 @@ def test_card_model_registry_matches_deepface_source():
         assert card.file == urls[0].rsplit("/", 1)[-1]
     assert W.canonical_model("deepface-facenet512") == "Facenet512"
     assert W.missing_weights("ArcFace", "/nonexistent") == ["arcface_weights.onnx", W.YUNET_FILE]
+
+
+# ----------------------------------------------------------------------------- card model downloads (local HTTP)
+
+class _Server:
+    """A real HTTP server on 127.0.0.1 (no internet): serves `files` {path: bytes}; `broken` paths announce more
+    bytes than they send and hang up mid-body."""
+
+    def __init__(self, files: dict[str, bytes], broken: set[str] = frozenset()):
+        import http.server
+        import threading
+
+        files_, broken_ = files, broken
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                data = files_.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data) * (3 if self.path in broken_ else 1)))
+                self.end_headers()
+                self.wfile.write(data)
+                if self.path in broken_:
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def card(monkeypatch):
+    """Facenet's registry entry pointed at a local server; yields (server, set_files)."""
+    import dataclasses
+
+    payload = b"stand-in onnx bytes " * 5000
+    server = _Server({"/primary/facenet_weights.onnx": payload, "/backup/facenet_weights.onnx": payload})
+    entry = dataclasses.replace(W.CARD_MODELS["Facenet"], urls=(server.base + "/primary/facenet_weights.onnx",
+                                                                server.base + "/backup/facenet_weights.onnx"))
+    monkeypatch.setitem(W.CARD_MODELS, "Facenet", entry)
+    yield server, payload, entry
+    server.close()
+
+
+def _leftovers(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if p.name.endswith(".part"))
+
+
+def test_card_download_records_the_digest_at_first_use_and_checks_it_later(card, tmp_path):
+    server, payload, entry = card
+    lines: list[str] = []
+    assert W.download_card_model("Facenet", tmp_path, log=lines.append) is True
+    digest = hashlib.sha256(payload).hexdigest()
+    assert (tmp_path / entry.file).read_bytes() == payload and _leftovers(tmp_path) == []
+    record = W.read_manifest(tmp_path)[entry.file]
+    assert record["sha256"] == digest and record["pinned"] is False and record["source"] == entry.urls[0]
+    assert any(digest in line and "trust on first use" in line for line in lines), lines
+    assert W.check_model("Facenet", tmp_path).files[entry.file] == "ok"
+
+    hits = len(server.hits)
+    assert W.download_card_model("Facenet", tmp_path, log=lines.append) is False  # verified, not fetched again
+    assert len(server.hits) == hits
+
+    (tmp_path / entry.file).write_bytes(b"corrupted")  # damaged on disk: fetched again, matches the record
+    assert W.check_model("Facenet", tmp_path).files[entry.file] == "checksum mismatch"
+    assert W.download_card_model("Facenet", tmp_path, log=lines.append) is True
+    assert (tmp_path / entry.file).read_bytes() == payload
+
+
+def test_a_changed_upstream_file_is_refused_against_the_recorded_digest(card, tmp_path, monkeypatch):
+    import dataclasses
+
+    _, _, entry = card
+    W.download_card_model("Facenet", tmp_path, log=lambda *_: None)
+    (tmp_path / entry.file).unlink()
+    other = _Server({"/p.onnx": b"something else", "/b.onnx": b"else again"})
+    try:
+        monkeypatch.setitem(W.CARD_MODELS, "Facenet", dataclasses.replace(
+            entry, urls=(other.base + "/p.onnx", other.base + "/b.onnx")))
+        with pytest.raises(RuntimeError, match="recorded at first download"):
+            W.download_card_model("Facenet", tmp_path, log=lambda *_: None)
+    finally:
+        other.close()
+    assert not (tmp_path / entry.file).exists() and _leftovers(tmp_path) == []
+
+
+def test_a_pinned_digest_is_enforced(card, tmp_path, monkeypatch):
+    import dataclasses
+
+    _, _, entry = card
+    monkeypatch.setitem(W.CARD_MODELS, "Facenet", dataclasses.replace(entry, sha256="0" * 64))
+    with pytest.raises(RuntimeError, match="pinned"):
+        W.download_card_model("Facenet", tmp_path, log=lambda *_: None)
+    assert not (tmp_path / entry.file).exists() and _leftovers(tmp_path) == []
+    assert W.read_manifest(tmp_path) == {}
+
+
+def test_a_download_cut_off_midway_leaves_no_part_file(card, tmp_path, monkeypatch):
+    import dataclasses
+
+    _, payload, entry = card
+    broken = _Server({"/a.onnx": payload, "/b.onnx": payload}, broken={"/a.onnx", "/b.onnx"})
+    try:
+        monkeypatch.setitem(W.CARD_MODELS, "Facenet", dataclasses.replace(
+            entry, urls=(broken.base + "/a.onnx", broken.base + "/b.onnx")))
+        with pytest.raises(RuntimeError, match="could not download") as exc:
+            W.download_card_model("Facenet", tmp_path, log=lambda *_: None, timeout=10)
+    finally:
+        broken.close()
+    assert "/a.onnx" in str(exc.value) and "/b.onnx" in str(exc.value)  # both URLs tried
+    assert _leftovers(tmp_path) == [] and not (tmp_path / entry.file).exists()
+
+
+def test_the_backup_url_is_used_when_the_primary_fails(card, tmp_path, monkeypatch):
+    import dataclasses
+
+    server, payload, entry = card
+    monkeypatch.setitem(W.CARD_MODELS, "Facenet", dataclasses.replace(
+        entry, urls=(server.base + "/missing.onnx", entry.urls[1])))
+    assert W.download_card_model("Facenet", tmp_path, log=lambda *_: None) is True
+    assert W.read_manifest(tmp_path)[entry.file]["source"] == entry.urls[1]
+    assert _leftovers(tmp_path) == []
