@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import server  # noqa: E402,F401  (sets the BLAS/OpenMP thread caps before numpy loads OpenBLAS, as in the server)
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -123,7 +124,10 @@ def ours_verify(engine, pairs, runs: int) -> list[float]:
     return times
 
 
-def search_times(dim: int, sizes=(1_000, 10_000, 100_000), queries: int = 50) -> dict:
+SEARCH_SIZES = (1_000, 10_000, 100_000)
+
+
+def search_times(dim: int, sizes=SEARCH_SIZES, queries: int = 50) -> dict:
     from server.faces.gallery import Gallery
 
     rng = np.random.default_rng(0)
@@ -183,7 +187,8 @@ def deepface_times(model_key: str, settings, images, pairs, runs: int) -> dict:
             "represent": stats_ms(rep), "verify": stats_ms(ver)}
 
 
-def run(model: str | None, photo_dirs: list[Path], runs: int, limit: int, with_deepface: bool) -> dict:
+def run(model: str | None, photo_dirs: list[Path], runs: int, limit: int, with_deepface: bool,
+        sizes: tuple[int, ...] = SEARCH_SIZES) -> dict:
     settings = Settings()
     if model:
         settings = settings.model_copy(update={"face_model": model})
@@ -202,7 +207,7 @@ def run(model: str | None, photo_dirs: list[Path], runs: int, limit: int, with_d
     result = {
         "model_id": engine.model_id, "cpu_count": os.cpu_count(), "photos": len(images), "photo_size": "640x480",
         "load": load, "detect_embed": per_image, "verify_1to1": verify,
-        "search_1toN": search_times(engine.dim),
+        "search_1toN": search_times(engine.dim, sizes),
     }
     if with_deepface and key in DEEPFACE_NAMES:
         df = deepface_times(key, settings, images, pairs, runs)
@@ -211,7 +216,8 @@ def run(model: str | None, photo_dirs: list[Path], runs: int, limit: int, with_d
         result["deepface"] = df
     result["goals"] = {
         "detect_embed_median_le_40ms": per_image["median_ms"] <= 40,
-        "search_100k_median_le_10ms": result["search_1toN"]["100000"]["median_ms"] <= 10,
+        "search_100k_median_le_10ms": (result["search_1toN"]["100000"]["median_ms"] <= 10
+                                       if "100000" in result["search_1toN"] else None),  # None: not measured
         "load_le_1s": load["load_s"] <= 1.0,
         "rss_le_200mb": load["rss_mb"] <= 200,
         "verify_ge_4x_faster_than_deepface": result.get("deepface", {}).get("ratio_verify_vs_ours", 0) >= 4,
@@ -226,10 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="passes over the photos")
     ap.add_argument("--limit", type=int, default=50, help="at most this many photos")
     ap.add_argument("--no-deepface", action="store_true", help="skip the DeepFace comparison")
+    ap.add_argument("--sizes", default=",".join(map(str, SEARCH_SIZES)),
+                    help="gallery sizes for the 1:N search timing (comma-separated)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     dirs = args.photos or [d for d in DEFAULT_PHOTOS if d.is_dir()]
-    result = run(args.model, dirs, args.runs, args.limit, not args.no_deepface)
+    sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
+    result = run(args.model, dirs, args.runs, args.limit, not args.no_deepface, sizes)
     print(json.dumps(result, indent=2) if args.json else json.dumps(result))
     return 0
 

@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import server  # noqa: E402,F401  (sets the BLAS/OpenMP thread caps before numpy loads OpenBLAS, as in the server)
+import numpy as np  # noqa: E402
 
 from server.config import Settings  # noqa: E402
 from server.faces.engine import load_engine  # noqa: E402
