@@ -6,6 +6,7 @@ API that could take them for a path, a URL or base64 (deepface's loader does all
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from typing import Any
 
@@ -15,6 +16,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from server.errors import ImageTooLarge, ImageTooManyPixels, InvalidImage
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: multi-picture JPEG from phones (first frame used)
+# A JPEG whose longer side is at least twice this is decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself (DCT
+# scaling, Image.draft), keeping the longer side >= DRAFT_SIDE: a 40 MP photo then costs ~7 MB per RGB copy instead
+# of 120 MB. The detector looks at <= 640 px anyway; see docs/faces.md for why 1600 keeps the embeddings.
+DRAFT_SIDE = 1600
 OPEN_FORMATS = ["JPEG", "PNG", "WEBP"]  # the only decoders Pillow may try (JPEG covers MPO)
 CHUNK = 64 * 1024
 
@@ -89,19 +94,34 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba)
-    return np.asarray(img.convert("RGB"))
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))  # no extra full-size copy for RGB
 
 
-def decode_image(data: bytes, max_pixels: int, min_side: int = 1) -> np.ndarray:
+def _draft(img: Image.Image, side: int, min_side: int) -> None:
+    """Ask libjpeg to decode a big JPEG at a reduced scale: longer side >= side, shorter side >= min_side."""
+    if img.format not in ("JPEG", "MPO"):
+        return
+    w, h = img.size
+    longest = max(w, h)
+    if longest < 2 * side:
+        return
+    r = side / longest
+    img.draft(None, (max(math.ceil(w * r), min(w, min_side)), max(math.ceil(h * r), min(h, min_side))))
+
+
+def decode_image(data: bytes, max_pixels: int, min_side: int = 1, draft_side: int | None = None) -> np.ndarray:
     """JPEG/PNG/WebP bytes -> contiguous BGR uint8 HxWx3 array, upright per EXIF.
 
     ImageTooManyPixels (422 image_too_large) is raised from the header, before any pixel is
     decoded, and so is InvalidImage for an image whose shorter side is below min_side (the face
     service passes MIN_FACE_SIZE); anything that is not a complete JPEG/PNG/WebP raises
-    InvalidImage (422).
+    InvalidImage (422). With draft_side (the face service passes DRAFT_SIDE), a JPEG at least twice
+    that size is decoded at reduced scale (see _draft).
     """
     img = _open_checked(data, max_pixels, min_side)
     try:
+        if draft_side:
+            _draft(img, draft_side, min_side)
         img.load()
         img = ImageOps.exif_transpose(img) or img
         rgb = _to_rgb_array(img)

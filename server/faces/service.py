@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from server.errors import ImageTooLarge, ModelMismatch
 from server.faces.engine import DetectedFace, FaceEngine
 from server.faces.gallery import Candidate, Decision, after_commit, bump_version, decide_frames, get_gallery
-from server.faces.images import decode_image
+from server.faces.images import DRAFT_SIDE, decode_image
 from server.faces.loader import get_engine, inference_slot
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.faces.quality import check_quality
@@ -74,9 +74,11 @@ def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = Non
     s = _settings(settings)
     if len(image_bytes) > s.upload_max_bytes:
         raise ImageTooLarge(limit_bytes=s.upload_max_bytes)
-    image = decode_image(image_bytes, s.image_max_pixels, min_side=s.min_face_size)
     eng = _engine(engine)
+    # Decoding holds an inference slot too: the decoded copies of a big photo are what costs memory, so at most
+    # FACE_THREADS photos are decoded at a time (the raw uploads waiting are bounded by the body limits).
     with inference_slot(s):
+        image = decode_image(image_bytes, s.image_max_pixels, min_side=s.min_face_size, draft_side=DRAFT_SIDE)
         faces = eng.detect(image)
         face, quality = check_quality(image, faces, purpose, s)
         embedding = eng.embed(image, face)

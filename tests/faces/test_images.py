@@ -196,3 +196,54 @@ def test_truncated_png_is_invalid():
     data = photo("noface/skimage_brick.png")
     with pytest.raises(InvalidImage):
         decode_image(data[: len(data) // 3], MP)
+
+
+def _big_jpeg(scale: int = 5) -> bytes:
+    """A real photo (deepface_id01/img11, 600x800) enlarged to 3000x4000 (12 MP), as a phone would send."""
+    img = Image.open(io.BytesIO(photo("deepface_id01/img11.jpg"))).convert("RGB")
+    return _encode(img.resize((img.width * scale, img.height * scale), Image.Resampling.BICUBIC), "JPEG", quality=92)
+
+
+def test_big_jpeg_is_decoded_at_reduced_scale_with_less_memory():
+    from server.faces.images import DRAFT_SIDE
+
+    data = _big_jpeg()
+    tracemalloc.start()
+    try:
+        full = decode_image(data, MP)
+        full_peak = tracemalloc.get_traced_memory()[1]
+        del full
+        tracemalloc.reset_peak()
+        small = decode_image(data, MP, min_side=60, draft_side=DRAFT_SIDE)
+        small_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert small.shape == (2000, 1500, 3)  # 1/2 scale: the longer side stays >= DRAFT_SIDE (1600)
+    assert max(small.shape[:2]) >= DRAFT_SIDE
+    assert small_peak < full_peak / 3, (small_peak, full_peak)
+
+
+def test_draft_only_touches_jpegs_much_larger_than_needed():
+    from server.faces.images import DRAFT_SIDE
+
+    jpeg = photo("deepface_id01/img11.jpg")  # 600x800: decoded as is
+    assert decode_image(jpeg, MP, draft_side=DRAFT_SIDE).shape == decode_image(jpeg, MP).shape == (800, 600, 3)
+    big_png = _encode(Image.new("RGB", (3400, 200), (10, 20, 30)), "PNG")  # not a JPEG: no DCT scaling
+    assert decode_image(big_png, MP, draft_side=DRAFT_SIDE).shape == (200, 3400, 3)
+    strip = _encode(Image.new("RGB", (8000, 100), (10, 20, 30)), "JPEG")  # the shorter side keeps min_side
+    assert decode_image(strip, MP, min_side=60, draft_side=DRAFT_SIDE).shape[0] >= 60
+
+
+def test_draft_keeps_the_embedding(sface, face_settings):
+    """The reduced decode gives the same identity: the detector works at <= 640 px, the embedding from the crop."""
+    from server.faces import service
+
+    data = _big_jpeg()
+    full = decode_image(data, MP)
+    face = max(sface.detect(full), key=lambda f: f.area)
+    reference = sface.embed(full, face)
+    sample = service.analyze(data, "enroll", engine=sface, settings=face_settings)  # decoded with DRAFT_SIDE
+    assert sample.quality["box"][2] < face.w * 0.6  # it really ran on the half-size decode
+    assert float(sample.embedding @ reference) > 0.97
+    other = service.analyze(photo("deepface_id01/img5.jpg"), "login", engine=sface, settings=face_settings)
+    assert float(sample.embedding @ other.embedding) > sface.threshold + 0.2  # still clearly the same person

@@ -158,3 +158,35 @@ def test_face_endpoints_need_an_admin(client):
     r = client.post("/api/v1/faces/verify", files=_files(image1="deepface_id03/img51.jpg",
                                                           image2="deepface_id03/img50.jpg"))
     assert r.status_code == 401
+
+
+def test_decoding_is_bounded_by_the_inference_slots(svc, monkeypatch):
+    """Regression: decode_image ran outside the semaphore, so N concurrent big uploads held N decoded copies."""
+    import threading
+    import time
+
+    from server.faces import loader
+
+    slots = loader.load_stats()["inference_slots"] or svc["settings"].inference_slots
+    real_decode, lock, state = service.decode_image, threading.Lock(), {"now": 0, "max": 0, "calls": 0}
+
+    def decode(*args, **kw):
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["max"] = max(state["max"], state["now"])
+        try:
+            time.sleep(0.05)  # long enough for every thread to pile up here if nothing bounds them
+            return real_decode(*args, **kw)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(service, "decode_image", decode)
+    threads = [threading.Thread(target=sample, args=("deepface_id03/img51.jpg", svc)) for _ in range(3 * slots + 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["calls"] == len(threads)
+    assert 1 <= state["max"] <= slots, state
