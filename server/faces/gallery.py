@@ -110,10 +110,17 @@ def bump_version(session: Session, *, flush: bool = True) -> tuple[int, int]:
 
 
 def ensure_state_row(session: Session) -> None:
-    """Create the gallery_state row if missing (startup), so later bumps are a plain UPDATE."""
-    if session.get(GalleryState, 1) is None:
-        session.add(GalleryState(id=1, version=0))
-        session.flush()
+    """Create the gallery_state row if missing (startup), so later bumps are a plain UPDATE. Several workers may
+    start together: the one that loses the race to insert it just finds it there."""
+    from sqlalchemy.exc import IntegrityError
+
+    if session.get(GalleryState, 1) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(GalleryState(id=1, version=0))
+    except IntegrityError:
+        pass
 
 
 def active_templates(model_id: str, user_id: int | None = None):

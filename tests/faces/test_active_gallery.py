@@ -129,3 +129,22 @@ def test_patch_is_active_over_http_updates_identify_at_once(client):
     assert got["decision"] == "unknown" and got["candidates"] == []  # not even listed as a candidate
     assert client.patch(f"/api/v1/users/{ann['id']}", json={"is_active": True}, headers=admin).status_code == 200
     assert identify()["user_id"] == ann["id"]
+
+
+def test_the_version_row_is_created_once_even_when_workers_race(db, monkeypatch):
+    from server.faces.gallery import ensure_state_row
+    from server.faces.models import GalleryState
+
+    a, b = db.sessionmaker(), db.sessionmaker()
+    try:
+        assert a.get(GalleryState, 1) is None and b.get(GalleryState, 1) is None  # both saw no row
+        ensure_state_row(a)
+        a.commit()
+        monkeypatch.setattr(b, "get", lambda *args, **kw: None)  # b looked before a committed: it inserts too
+        ensure_state_row(b)  # loses the insert race quietly (unique id), the startup step does not fail
+        b.commit()
+    finally:
+        a.close()
+        b.close()
+    with db.session() as s:
+        assert s.query(GalleryState).count() == 1 and read_version(s) == 0
