@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.attendance import kiosk, service
 from server.attendance.schemas import (
-    Id, KioskCheckOut, ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut,
+    KioskCheckOut, ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut,
     WorkDayPage,
 )
 from server.auth.deps import require_device, require_employee, require_manager
@@ -28,10 +28,11 @@ from server.clock import as_utc
 from server.deps import get_session, get_settings_dep
 from server.devices.models import Device
 from server.errors import ValidationFailed
+from server.ids import MAX_ID, PathId
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
-UserFilter = Annotated[Id | None, Query(description="Only this user")]
+UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]
 
 _KIOSK_RESPONSES = {
     200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "
@@ -178,7 +179,7 @@ def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager)
 
 @router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
               summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
-def correct_punch(punch_id: Id, body: PunchCorrectionIn, actor: User = Depends(require_manager),
+def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: User = Depends(require_manager),
                   session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     punch, wd = service.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
                                       reason=body.reason)
@@ -187,7 +188,7 @@ def correct_punch(punch_id: Id, body: PunchCorrectionIn, actor: User = Depends(r
 
 @router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
                summary="Void a punch (reason required): never deleted, audited, work day recomputed")
-def void_punch(punch_id: Id, reason: str | None = Query(None, max_length=1000),
+def void_punch(punch_id: PathId, reason: str | None = Query(None, max_length=1000),
                body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,

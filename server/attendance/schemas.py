@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
-from server.users.router import UserId as Id  # the bounded id type (1 .. 2**31-1)
+from server.ids import Id
 
 Kind = Literal["in", "out"]
 PunchStatus = Literal["on_time", "late", "early_leave", "overtime", "off_shift"]

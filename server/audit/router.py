@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
@@ -12,10 +11,11 @@ from server.audit.schemas import AuditPage, FaceAttemptPage
 from server.auth.deps import require_admin
 from server.clock import as_utc
 from server.deps import get_session
+from server.ids import QueryId
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
-Id = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
+Id = QueryId
 
 
 def _utc(dt: datetime | None) -> datetime | None:

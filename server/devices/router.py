@@ -1,7 +1,7 @@
 """Kiosk devices (admin): create (the key is shown once), list, revoke; plus the device's own identity."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from server.auth.deps import require_admin, require_device
@@ -9,6 +9,7 @@ from server.deps import get_session
 from server.devices import service
 from server.devices.models import Device
 from server.devices.schemas import DeviceCreate, DeviceCreated, DeviceOut
+from server.ids import PathId
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
@@ -32,7 +33,7 @@ def device_me(device: Device = Depends(require_device)):
 
 
 @router.delete("/{device_id}", status_code=204, summary="Revoke a kiosk's key (stops working at once)")
-def revoke_device(device_id: int = Path(ge=1, le=2_147_483_647), admin: User = Depends(require_admin),
+def revoke_device(device_id: PathId, admin: User = Depends(require_admin),
                   session: Session = Depends(get_session)):
     service.revoke_device(session, device_id, actor_user_id=admin.id)
     return Response(status_code=204)

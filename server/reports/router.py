@@ -18,10 +18,10 @@ from server.deps import get_session, get_settings_dep
 from server.reports import service
 from server.reports.schemas import SummaryOut
 from server.users.models import User
-from server.users.router import UserId
+from server.ids import MAX_ID
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["reports"])
-UserFilter = Annotated[UserId | None, Query(description="Only this user")]
+UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]
 _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
            403: {"description": "forbidden: not a manager or admin, a kiosk key, or a user outside the site"},
            404: {"description": "not_found: no such user"},

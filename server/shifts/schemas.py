@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from server.users.router import UserId as Id  # the bounded id type (1 .. 2**31-1)
+from server.ids import Id
 
 
 def _check_zone(v: str | None) -> str | None:

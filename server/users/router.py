@@ -1,20 +1,19 @@
-"""Users (admin / manager) and the caller's own record. Enrollment endpoints: server/users/faces_router.py."""
+"""Users (admin / manager), the caller's own record, and enrollment / erasure of a user's faces."""
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from server.auth.deps import current_user, require_manager
 from server.deps import client_id, get_session, get_settings_dep
 from server.errors import AppError, ValidationFailed
+from server.ids import PathId
 from server.users import enrollment, service
-from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 from server.users.models import User
+from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+UserId = PathId
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated user")
