@@ -1,7 +1,13 @@
 #!/usr/bin/env python
-"""Evaluate a face model on a pairs list (LFW style) and report accuracy / FMR / FNMR.
+"""Evaluate a face model on a pairs list (LFW style) and report accuracy / FMR / FNMR; optionally 1:N too.
 
     python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv [--model sface] --json
+    python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --identify ../shared/faces/labels.csv --json
+
+--identify runs the kiosk's 1:N rule on labelled photos: the first single-face photo of every identity with at least
+two is enrolled (one template each, the production Gallery), every other photo of it is a probe, and each probe is
+decided with the production rule (threshold AND margin over the best other identity). It reports right / unknown /
+wrong at the configured threshold and MATCH_MARGIN, and the same for a few other margins.
 
 pairs.csv has columns a,b,same (paths relative to its folder). Each image goes through the same
 intake as the API (decode_image) and the engine (detect + embed). LFW images are centred on the
@@ -113,14 +119,58 @@ def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None 
     }
 
 
+def identify_eval(labels_csv: Path, model: str | None = None, threshold: float | None = None,
+                  margins: tuple[float, ...] = (0.0, 0.03, 0.05, 0.08, 0.10)) -> dict:
+    from server.faces.gallery import Gallery, decide
+
+    settings = Settings()
+    if model:
+        settings = settings.model_copy(update={"face_model": model})
+    engine = load_engine(settings)
+    base = labels_csv.parent
+    groups: dict[str, list[Path]] = {}
+    with open(labels_csv, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["identity"] and (row.get("n_faces") or "") in ("", "1"):
+                groups.setdefault(row["identity"], []).append(base / row["path"])
+    groups = {k: sorted(v) for k, v in sorted(groups.items()) if len(v) >= 2}
+    emb, _ = embed_all(engine, [p for v in groups.values() for p in v], settings.image_max_pixels)
+    enrolled = [(i, v[0]) for i, (k, v) in enumerate(groups.items()) if emb[v[0]] is not None]
+    gallery = Gallery()
+    gallery.load_arrays(engine.model_id, np.stack([emb[p] for _, p in enrolled]), [i for i, _ in enrolled])
+    probes = [(i, p) for i, v in enumerate(groups.values()) for p in v[1:]]
+    op = engine.threshold if threshold is None else threshold
+    candidates = [(i, None if emb[p] is None else gallery.search(emb[p], engine.model_id, top_k=5)) for i, p in probes]
+
+    def outcome(margin: float) -> dict:
+        n = {"right": 0, "unknown": 0, "wrong": 0, "no_face": 0}
+        for truth, cands in candidates:
+            if cands is None:
+                n["no_face"] += 1
+                continue
+            d = decide(cands, op, margin)
+            n["unknown" if not d.recognized else "right" if d.user_id == truth else "wrong"] += 1
+        return {**n, "wrong_rate": round(n["wrong"] / max(1, len(candidates)), 4),
+                "unknown_rate": round((n["unknown"] + n["no_face"]) / max(1, len(candidates)), 4)}
+
+    return {"model_id": engine.model_id, "identities": len(groups), "enrolled": len(enrolled),
+            "probes": len(probes), "threshold": round(op, 4), "margin": settings.match_margin,
+            "at_operating_point": outcome(settings.match_margin),
+            "by_margin": {str(m): outcome(m) for m in margins}}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", required=True, type=Path, help="pairs.csv with a,b,same")
     ap.add_argument("--model", help="FACE_MODEL to evaluate (default: the configured one)")
     ap.add_argument("--threshold", type=float, help="operating threshold (default: the engine's)")
+    ap.add_argument("--identify", type=Path, metavar="LABELS_CSV",
+                    help="also run the 1:N evaluation on labels.csv (path,identity,n_faces)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     result = evaluate(args.pairs, args.model, args.threshold)
+    if args.identify:
+        result["identify"] = identify_eval(args.identify, args.model, args.threshold)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

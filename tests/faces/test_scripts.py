@@ -66,6 +66,34 @@ def test_evaluate_faces_at_a_given_threshold(pairs_csv, capsys):
     assert out["accuracy"] == round(2 / 7, 4)  # only the two valid impostor pairs are right
 
 
+def test_evaluate_faces_identify_decides_probes_with_the_production_rule(pairs_csv, capsys):
+    """labels.csv: 4 identities with 2-3 photos (first enrolled, the rest probes), a multi-face photo (skipped) and a
+    one-photo identity (skipped: nothing to probe with)."""
+    folder = pairs_csv.parent
+    for rel in ("deepface_id05/img61.jpg", "multi/couple.jpg"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FACES / rel, folder / rel)
+    rows = [("deepface_id01/img5.jpg", "id01", "1"), ("deepface_id01/img11.jpg", "id01", "1"),
+            ("deepface_id03/img50.jpg", "id03", "1"), ("deepface_id03/img51.jpg", "id03", "1"),
+            ("deepface_id05/img16.jpg", "id05", "1"), ("deepface_id05/img17.jpg", "id05", "1"),
+            ("deepface_id05/img61.jpg", "id05", "1"), ("deepface_id10/img44.jpg", "id10", "1"),
+            ("deepface_id10/img46.jpg", "id10", "1"), ("multi/couple.jpg", "", "2"),
+            ("noface/skimage_rocket.jpg", "rocket", "1")]
+    labels = folder / "labels.csv"
+    labels.write_text("path,identity,n_faces\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
+    assert evaluate_faces.main(["--pairs", str(pairs_csv), "--model", "sface", "--identify", str(labels),
+                                "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["identify"]
+    assert out["identities"] == 4 and out["enrolled"] == 4 and out["probes"] == 5
+    from server.config import Settings
+
+    assert out["margin"] == Settings().match_margin
+    op = out["at_operating_point"]
+    assert op["right"] == 5 and op["wrong"] == 0 and op["unknown"] == 0 and op["no_face"] == 0
+    # a margin no runner-up can leave makes every probe unknown: the rule is really applied
+    assert evaluate_faces.identify_eval(labels, "sface", margins=(1.5,))["by_margin"]["1.5"]["unknown"] == 5
+
+
 def test_bench_faces_quick_run_reports_every_figure(models_dir, tmp_path):
     env = dict(os.environ, MODELS_DIR=str(models_dir), DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_faces.py"), "--json", "--runs", "1",
