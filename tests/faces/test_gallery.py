@@ -160,22 +160,32 @@ def test_concurrent_reads_during_writes(db, people):
     assert not errors and g.size("m1") == 204
 
 
-def test_search_100k_templates_is_fast():
-    import time
+@pytest.mark.parametrize("per_user", [1, 4])
+def test_search_of_a_large_gallery_matches_brute_force(per_user):
+    """100k templates: the product runs in one slice per core (PARALLEL_SEARCH_ROWS); the answer must be exactly the
+    brute-force one, for one template per user (scores used as they are) and for several (max per user). Its speed is
+    measured by scripts/bench_faces.py, not here."""
+    from server.faces import gallery as G
 
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(per_user)
     m = rng.normal(size=(100_000, 128)).astype(np.float32)
     m /= np.linalg.norm(m, axis=1, keepdims=True)
+    users = np.arange(100_000) // per_user
     g = Gallery()
-    g.load_arrays("bench", m, np.arange(100_000) // 4)
-    q = m[1234]
-    g.search(q, "bench", 5)
-    t0 = time.perf_counter()
-    for _ in range(10):
+    g.load_arrays("bench", m, users)
+    for probe in (1234, 99_999, 0):
+        q = m[probe] * 0.6 + m[(probe + 7) % 100_000] * 0.4
+        q /= np.linalg.norm(q)
         res = g.search(q, "bench", 5)
-    per = (time.perf_counter() - t0) / 10
-    assert res[0].user_id == 1234 // 4 and res[0].template_id == 1234
-    assert per < 0.05  # measured ~3-6 ms here; generous bound for slow CI machines
+        brute = m @ q
+        best = {}
+        for row in np.argsort(-brute)[:200]:
+            best.setdefault(int(users[row]), (float(brute[row]), int(row)))
+        want = sorted(best.items(), key=lambda kv: -kv[1][0])[:5]
+        assert [c.user_id for c in res] == [u for u, _ in want]
+        assert [c.template_id for c in res] == [r for _, (_, r) in want]
+        assert np.allclose([c.score for c in res], [sc for _, (sc, _) in want], atol=1e-5)
+    assert len(m) >= G.PARALLEL_SEARCH_ROWS  # the sliced path really ran
 
 
 def test_template_rows_roundtrip_float32(db, people):
