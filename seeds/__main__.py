@@ -7,28 +7,17 @@ import logging
 import sys
 
 from seeds import run_all
-from server.config import get_settings
-from server.startup import StartupError, check_database, open_database, startup_lock
+from server.startup import run_cli_step
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
-    try:
-        db = open_database(settings)
-    except StartupError as exc:
-        print(f"seeds: {exc}", file=sys.stderr)
-        return 1
-    try:
-        check_database(db)
-        with startup_lock(db, settings), db.session() as s:
-            print(json.dumps(run_all(s, settings)))
-    except StartupError as exc:
-        print(f"seeds: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.dispose()
-    return 0
+
+    def step(db, settings) -> str:
+        with db.session() as s:
+            return json.dumps(run_all(s, settings))
+
+    return run_cli_step("seeds", step)
 
 
 if __name__ == "__main__":

@@ -46,27 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     under the startup lock. Works from an installed package too (no alembic.ini needed)."""
     import sys
 
-    from server.config import get_settings
-    from server.startup import StartupError, check_database, open_database, startup_lock
+    from server.startup import run_cli_step
 
     args = sys.argv[1:] if argv is None else argv
-    settings = get_settings()
-    try:
-        db = open_database(settings)
-    except StartupError as exc:
-        print(f"migrate: {exc}", file=sys.stderr)
-        return 1
-    try:
-        check_database(db)
-        with startup_lock(db, settings):
-            upgrade(db, args[0] if args else "head")
-        print(f"database at revision {current_revision(db)}")
-    except StartupError as exc:
-        print(f"migrate: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.dispose()
-    return 0
+    target = args[0] if args else "head"
+
+    def step(db, settings) -> str:
+        upgrade(db, target)
+        return f"database at revision {current_revision(db)}"
+
+    return run_cli_step("migrate", step)
 
 
 if __name__ == "__main__":

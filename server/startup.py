@@ -254,3 +254,29 @@ def migrate(db, settings) -> str | None:
 def _first_line(exc: BaseException) -> str:
     s = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return s[0] if s else exc.__class__.__name__
+
+
+def run_cli_step(name: str, step) -> int:
+    """A startup step as a command (`python -m seeds`, `python -m server.migrate`): the configured database, checked,
+    under the startup lock; `step(db, settings)` returns what to print. Exit 1 with a one-line message on a
+    StartupError."""
+    import sys
+
+    from server.config import get_settings
+
+    settings = get_settings()
+    try:
+        db = open_database(settings)
+    except StartupError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        check_database(db)
+        with startup_lock(db, settings):
+            print(step(db, settings))
+    except StartupError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    return 0

@@ -70,33 +70,28 @@ def _pg_admin_engine(url):
 
 
 @contextmanager
+def _pg_database(base, *, migrated: bool):
+    """A new PostgreSQL database, cloned from the migrated template or empty; dropped on exit."""
+    name = f"{base.database}_{'t' if migrated else 'e'}{os.getpid()}_{next(_counter)}"
+    admin = _pg_admin_engine(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{base.database}"' if migrated else "")))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def fresh_pg_database(base):
     """A new PostgreSQL database cloned from the migrated template; dropped on exit."""
-    name = f"{base.database}_t{os.getpid()}_{next(_counter)}"
-    admin = _pg_admin_engine(base)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return _pg_database(base, migrated=True)
 
 
-@contextmanager
 def empty_pg_database(base):
     """A new, empty (not migrated) PostgreSQL database; dropped on exit."""
-    name = f"{base.database}_e{os.getpid()}_{next(_counter)}"
-    admin = _pg_admin_engine(base)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return _pg_database(base, migrated=False)
 
 
 @pytest.fixture(params=_backends())
