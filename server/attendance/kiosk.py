@@ -96,7 +96,10 @@ def parse_captured_at(value: str | None, settings, now: datetime) -> datetime:
         raise CapturedAtInvalid() from None
     if at.tzinfo is None:
         raise CapturedAtInvalid()
-    at = as_utc(at)
+    try:
+        at = as_utc(at)
+    except OverflowError:  # year 1 or 9999 with an offset: no instant at all
+        raise CapturedAtInvalid() from None
     if at > now + timedelta(seconds=settings.clock_skew_seconds):
         raise CapturedAtInFuture(max_skew_seconds=settings.clock_skew_seconds)
     if at < now - timedelta(hours=settings.max_offline_hours):

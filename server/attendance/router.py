@@ -10,7 +10,6 @@ DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,7 @@ from server.clock import as_utc
 from server.deps import get_session, get_settings_dep
 from server.devices.models import Device
 from server.errors import ValidationFailed
-from server.ids import MAX_ID, PathId
+from server.bounds import ApiDate, MAX_ID, PathId
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
@@ -125,8 +124,8 @@ def _change(session, settings, punch, wd) -> PunchChange:
 
 @router.get("/api/v1/attendance/days", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
             summary="Recorded work days (manager: own site; admin: all)")
-def work_days(user_id: UserFilter = None, from_: date | None = Query(None, alias="from"),
-              to: date | None = None, include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
+def work_days(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alias="from"),
+              to: ApiDate | None = None, include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
               offset: int = Query(0, ge=0, le=10**9), actor: User = Depends(require_manager),
               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = service.default_range(settings, from_, to)
@@ -139,7 +138,7 @@ def work_days(user_id: UserFilter = None, from_: date | None = Query(None, alias
 
 @router.get("/api/v1/attendance/me", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
             summary="My work days, with their punches")
-def my_days(from_: date | None = Query(None, alias="from"), to: date | None = None,
+def my_days(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
             limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
             user: User = Depends(require_employee), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):
@@ -153,7 +152,7 @@ def my_days(from_: date | None = Query(None, alias="from"), to: date | None = No
 
 @router.get("/api/v1/attendance/punches", response_model=PunchPage, responses={**_AUTH, **_RANGE},
             summary="Punches, voided ones included")
-def punches(user_id: UserFilter = None, from_: date | None = Query(None, alias="from"), to: date | None = None,
+def punches(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
             include_voided: bool = True, limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
             actor: User = Depends(require_manager), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
-from server.ids import Id
+from server.bounds import ApiDateTime, Id
 
 Kind = Literal["in", "out"]
 PunchStatus = Literal["on_time", "late", "early_leave", "overtime", "off_shift"]
@@ -105,7 +105,7 @@ def _aware(v: datetime | None) -> datetime | None:
 
 class ManualPunchIn(BaseModel):
     user_id: Id
-    at: datetime = Field(description="ISO 8601 with offset")
+    at: ApiDateTime = Field(description="ISO 8601 with offset")
     kind: Kind | None = Field(None, description="in / out; alternates within the work day when absent")
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -116,7 +116,7 @@ class ManualPunchIn(BaseModel):
 
 
 class PunchCorrectionIn(BaseModel):
-    at: datetime | None = None
+    at: ApiDateTime | None = None
     kind: Kind | None = None
     reason: str = Field(min_length=1, max_length=1000)
 

@@ -11,7 +11,7 @@ from server.audit.schemas import AuditPage, FaceAttemptPage
 from server.auth.deps import require_admin
 from server.clock import as_utc
 from server.deps import get_session
-from server.ids import QueryId
+from server.bounds import QueryId
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["records"])

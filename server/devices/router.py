@@ -9,7 +9,7 @@ from server.deps import get_session
 from server.devices import service
 from server.devices.models import Device
 from server.devices.schemas import DeviceCreate, DeviceCreated, DeviceOut
-from server.ids import PathId
+from server.bounds import PathId
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])

@@ -5,7 +5,6 @@ GET /api/v1/attendance/summary?from&to&user_id?      JSON totals per user, over 
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +17,7 @@ from server.deps import get_session, get_settings_dep
 from server.reports import service
 from server.reports.schemas import SummaryOut
 from server.users.models import User
-from server.ids import MAX_ID
+from server.bounds import ApiDate, MAX_ID
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["reports"])
 UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]
@@ -31,7 +30,7 @@ _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
 @router.get("/report.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **_ERRORS},
             summary="Attendance CSV: one row per user per day (local times of the shift's zone)")
-def report_csv(request: Request, from_: date | None = Query(None, alias="from"), to: date | None = None,
+def report_csv(request: Request, from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
                user_id: UserFilter = None, actor: User = Depends(require_manager),
                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)
@@ -46,7 +45,7 @@ def report_csv(request: Request, from_: date | None = Query(None, alias="from"),
 
 @router.get("/summary", response_model=SummaryOut, responses=_ERRORS,
             summary="Totals per user: days present, late count, absences, overtime … (the CSV's rows added up)")
-def summary(from_: date | None = Query(None, alias="from"), to: date | None = None, user_id: UserFilter = None,
+def summary(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None, user_id: UserFilter = None,
             actor: User = Depends(require_manager), session: Session = Depends(get_session),
             settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)

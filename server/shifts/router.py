@@ -19,7 +19,7 @@ from server.deps import get_session, get_settings_dep
 from server.shifts import service
 from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
 from server.users.models import User
-from server.ids import PathId as Id
+from server.bounds import PathId as Id
 from server.users.service import get_managed_user, get_visible_user
 
 router = APIRouter(prefix="/api/v1", tags=["shifts"])

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from server.ids import Id
+from server.bounds import ApiDate, Id
 
 
 def _check_zone(v: str | None) -> str | None:
@@ -91,8 +91,8 @@ class ShiftOut(BaseModel):
 
 class AssignmentIn(BaseModel):
     shift_id: Id
-    valid_from: date
-    valid_to: date | None = Field(None, description="Inclusive; open-ended when absent")
+    valid_from: ApiDate
+    valid_to: ApiDate | None = Field(None, description="Inclusive; open-ended when absent")
 
     @model_validator(mode="after")
     def _order(self):

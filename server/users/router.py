@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from server.auth.deps import current_user, require_manager
 from server.deps import client_id, get_session, get_settings_dep
 from server.errors import AppError, ValidationFailed
-from server.ids import PathId
+from server.bounds import PathId
 from server.users import enrollment, service
 from server.users.models import User
 from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate

@@ -102,6 +102,34 @@ def test_ids_out_of_range_are_422_and_unknown_ids_404(world, clock):
     assert c.get(f"/api/v1/attendance/days?user_id={ana['id']}", headers=admin).status_code == 200
 
 
+def test_dates_out_of_range_are_422_never_500(world, clock):
+    """Regression (schemathesis): PATCH a punch to 0001-01-01T00:11:11Z overflowed the first zone conversion (500).
+    Years outside 1970..2199 are refused as input everywhere a date or time is taken."""
+    ana = world.employee("ANA")
+    admin, c = world.admin, world.client
+    punch = world.check(ana).json()["punch"]
+    for at in ("0001-01-01T00:11:11Z", "9999-12-31T23:59:59-05:00", "1969-12-31T23:59:59Z"):
+        r = c.patch(f"/api/v1/attendance/punches/{punch['id']}", json={"at": at, "reason": "x"}, headers=admin)
+        assert r.status_code == 422 and error_code(r) == "validation_error", (at, r.text)
+        r = c.post("/api/v1/attendance/punches", json={"user_id": ana["id"], "at": at, "reason": "x"}, headers=admin)
+        assert r.status_code == 422 and error_code(r) == "validation_error", (at, r.text)
+        r = world.check(ana, captured_at=at)  # an offline punch: no such instant, or far too old
+        assert r.status_code == 422 and error_code(r) in ("invalid_captured_at", "captured_at_too_old"), r.text
+    for day in ("0001-01-01", "9999-12-31"):
+        for url in (f"/api/v1/attendance/days?from={day}", f"/api/v1/attendance/me?to={day}",
+                    f"/api/v1/attendance/punches?from={day}", f"/api/v1/attendance/report.csv?from={day}",
+                    f"/api/v1/attendance/summary?to={day}"):
+            r = c.get(url, headers=admin)
+            assert r.status_code == 422 and error_code(r) == "validation_error", (url, r.text)
+        shift = c.get("/api/v1/shifts", headers=admin).json()[0]["id"]
+        r = c.put(f"/api/v1/users/{ana['id']}/shift", json={"shift_id": shift, "valid_from": day}, headers=admin)
+        assert r.status_code == 422 and error_code(r) == "validation_error", r.text
+    r = world.check(ana, captured_at="0001-01-01T00:00:00+01:00")
+    assert r.status_code == 422 and error_code(r) == "invalid_captured_at"
+    with world.client.app.state.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Punch)) == 1  # nothing half-written
+
+
 def test_a_kiosk_key_reaches_only_the_kiosk(world, clock):
     ana = world.employee("ANA")
     punch = world.check(ana).json()["punch"]
