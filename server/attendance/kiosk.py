@@ -237,7 +237,7 @@ def face_identifier(app_state, settings, device) -> Identify:
             raise ModelWeightsMissing()
         started = time.perf_counter()
         try:
-            samples = [faces.analyze(f, "kiosk", engine=engine, settings=settings) for f in frames]
+            samples = faces.analyze_all(frames, "kiosk", engine=engine, settings=settings)
         except AppError as exc:
             record(decision=f"rejected:{exc.code}", latency_ms=(time.perf_counter() - started) * 1000)
             raise

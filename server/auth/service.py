@@ -163,7 +163,7 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
         session.commit()
         raise ModelWeightsMissing()
     try:
-        samples = [faces.analyze(data, "login", engine=engine, settings=settings) for data in frames]
+        samples = faces.analyze_all(frames, "login", engine=engine, settings=settings)
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
         session.commit()

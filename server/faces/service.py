@@ -1,6 +1,7 @@
 """Face rules: intake -> detect -> quality gate -> embed -> match. No FastAPI here.
 
 Other domains call:
+  analyze_all(images, purpose) / analyze_each(images, purpose) -> the photos of one request, side by side
   embed_for_enrollment(images) -> list[FaceSample]
   find_duplicate(samples, exclude_user_id=None, session=None) -> Candidate | None
   store_templates(session, user_id, samples, images=None) -> list[FaceTemplate]
@@ -13,8 +14,11 @@ Images are the raw uploaded bytes (already bounded by read_limited in the router
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,7 +27,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from server.errors import ImageTooLarge, ModelMismatch
+from server.errors import AppError, ImageTooLarge, ModelMismatch
 from server.faces.engine import DetectedFace, FaceEngine
 from server.faces.gallery import Candidate, Decision, after_commit, bump_version, decide_frames, get_gallery
 from server.faces.images import DRAFT_SIDE, decode_image
@@ -85,19 +89,52 @@ def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = Non
     return FaceSample(embedding, face, quality, eng.model_id)
 
 
+_photos_pool: ThreadPoolExecutor | None = None
+_photos_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _photos_pool
+    if _photos_pool is None:
+        with _photos_pool_lock:
+            if _photos_pool is None:
+                _photos_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="face-photos")
+    return _photos_pool
+
+
+def analyze_each(images: Sequence[bytes], purpose: str, *, engine: FaceEngine | None = None,
+                 settings: Any | None = None) -> list[FaceSample | AppError]:
+    """analyze() of the photos of one request (kiosk or login frames, a verify pair, enrollment photos), side by side:
+    they share the inference slots, so on an idle server one photo decodes and detects while another embeds. In
+    order, each photo's sample or the AppError (413/422) it raised; any other error propagates."""
+    eng, s = _engine(engine), _settings(settings)
+
+    def one(data: bytes) -> FaceSample | AppError:
+        try:
+            return analyze(data, purpose, engine=eng, settings=s)
+        except AppError as exc:
+            return exc
+
+    rest = [_pool().submit(one, data) for data in images[1:]]
+    first = [one(images[0])] if images else []
+    return first + [f.result() for f in rest]
+
+
+def analyze_all(images: Sequence[bytes], purpose: str, *, engine: FaceEngine | None = None,
+                settings: Any | None = None) -> list[FaceSample]:
+    """analyze_each(); the first photo (in order) that fails raises its error, with its `image_index`."""
+    out = analyze_each(images, purpose, engine=engine, settings=settings)
+    for i, item in enumerate(out):
+        if isinstance(item, AppError):
+            item.details.setdefault("image_index", i)
+            raise item
+    return out
+
+
 def embed_for_enrollment(images: Sequence[bytes], *, engine: FaceEngine | None = None,
                          settings: Any | None = None) -> list[FaceSample]:
     """One sample per enrollment photo (strictest gate). The first failing photo raises, with its index."""
-    samples = []
-    for i, data in enumerate(images):
-        try:
-            samples.append(analyze(data, "enroll", engine=engine, settings=settings))
-        except Exception as exc:
-            details = getattr(exc, "details", None)
-            if isinstance(details, dict):
-                details.setdefault("image_index", i)
-            raise
-    return samples
+    return analyze_all(images, "enroll", engine=engine, settings=settings)
 
 
 def _check_model(samples: Sequence[FaceSample], model_id: str) -> None:
@@ -112,8 +149,7 @@ def _check_model(samples: Sequence[FaceSample], model_id: str) -> None:
 def verify(image1: bytes, image2: bytes, *, engine: FaceEngine | None = None,
            settings: Any | None = None) -> dict:
     eng = _engine(engine)
-    a = analyze(image1, "verify", engine=eng, settings=settings)
-    b = analyze(image2, "verify", engine=eng, settings=settings)
+    a, b = analyze_all([image1, image2], "verify", engine=eng, settings=settings)
     similarity = float(a.embedding @ b.embedding)
     return {"similarity": round(similarity, 4), "threshold": eng.threshold,
             "same": similarity >= eng.threshold, "model_id": eng.model_id,
@@ -161,11 +197,11 @@ def _searchable(session: Session | None, engine: FaceEngine):
 def match_one_to_many(samples: Sequence[FaceSample], *, session: Session | None = None, top_k: int = 5,
                       engine: FaceEngine | None = None, settings: Any | None = None) -> Decision:
     """Who is this? Best identity above threshold AND margin over the runner-up, in every frame."""
-    eng, s = _engine(engine), _settings(settings)
+    eng = _engine(engine)
     _check_model(samples, eng.model_id)
     gallery = _searchable(session, eng)
     per_frame = [gallery.search(x.embedding, eng.model_id, max(top_k, 2)) for x in samples]
-    decision = decide_frames(per_frame, eng.threshold, s.match_margin)
+    decision = decide_frames(per_frame, eng.threshold, eng.margin)
     if len(decision.candidates) > top_k:
         decision = Decision(decision.user_id, decision.score, decision.runner_up, decision.threshold,
                             decision.margin, decision.reason, list(decision.candidates[:top_k]))

@@ -45,12 +45,12 @@ def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
     """Every photo through the enrollment quality gate. If any fails: its error (with image_index and the list of
     all failures as `failures: [{index, code, message}]`) is raised and nothing is kept."""
     samples, failures, first = [], [], None
-    for i, data in enumerate(images):
-        try:
-            samples.append(faces.analyze(data, "enroll", engine=engine, settings=settings))
-        except AppError as exc:
-            failures.append({"index": i, "code": exc.code, "message": exc.message})
-            first = first or (i, exc)
+    for i, item in enumerate(faces.analyze_each(images, "enroll", engine=engine, settings=settings)):
+        if isinstance(item, AppError):
+            failures.append({"index": i, "code": item.code, "message": item.message})
+            first = first or (i, item)
+        else:
+            samples.append(item)
     if first is not None:
         index, exc = first
         exc.details = {**{k: v for k, v in exc.details.items() if k != "image_index"},
