@@ -7,7 +7,7 @@
 --identify runs the kiosk's 1:N rule on labelled photos: the first single-face photo of every identity with at least
 two is enrolled (one template each, the production Gallery), every other photo of it is a probe, and each probe is
 decided with the production rule (threshold AND margin over the best other identity). It reports right / unknown /
-wrong at the configured threshold and MATCH_MARGIN, and the same for a few other margins.
+wrong at the model's threshold and margin (or MATCH_THRESHOLD / MATCH_MARGIN), and the same for other margins.
 
 pairs.csv has columns a,b,same (paths relative to its folder). Each image goes through the same
 intake as the API (decode_image) and the engine (detect + embed). LFW images are centred on the
@@ -154,8 +154,8 @@ def identify_eval(labels_csv: Path, model: str | None = None, threshold: float |
                 "unknown_rate": round((n["unknown"] + n["no_face"]) / max(1, len(candidates)), 4)}
 
     return {"model_id": engine.model_id, "identities": len(groups), "enrolled": len(enrolled),
-            "probes": len(probes), "threshold": round(op, 4), "margin": settings.match_margin,
-            "at_operating_point": outcome(settings.match_margin),
+            "probes": len(probes), "threshold": round(op, 4), "margin": engine.margin,
+            "at_operating_point": outcome(engine.margin),
             "by_margin": {str(m): outcome(m) for m in margins}}
 
 
@@ -166,11 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, help="operating threshold (default: the engine's)")
     ap.add_argument("--identify", type=Path, metavar="LABELS_CSV",
                     help="also run the 1:N evaluation on labels.csv (path,identity,n_faces)")
+    ap.add_argument("--margins", default="0,0.03,0.05,0.08,0.1", help="--identify: margins to report (comma list)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     result = evaluate(args.pairs, args.model, args.threshold)
     if args.identify:
-        result["identify"] = identify_eval(args.identify, args.model, args.threshold)
+        margins = tuple(float(m) for m in args.margins.split(",") if m.strip())
+        result["identify"] = identify_eval(args.identify, args.model, args.threshold, margins)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     face_threads: int | None = None  # inference concurrency (default = CPU cores)
     match_threshold: float | None = None  # default: the model's calibrated threshold
     duplicate_threshold: float | None = None  # default: the model's calibrated duplicate threshold
-    match_margin: float = 0.08  # 1:N: 0 wrong of 412 LFW+deepface probes (0.05: 2 wrong); see docs/faces.md
+    match_margin: float | None = None  # default: the model's calibrated margin (docs/faces.md)
     min_face_size: int = 60  # pixels, shorter side of the face box
     min_face_confidence: float = 0.8
     min_sharpness: float = 10.0  # variance of Laplacian on the face crop (resized to 112x112)

@@ -54,6 +54,14 @@ DLIB_DUPLICATE = 0.93
 # Card models cannot be calibrated here (no weights offline): 1 - deepface's cosine distance
 # thresholds from deepface/config/threshold.py, duplicate = threshold + 0.1.
 CARD_THRESHOLDS = {"VGG-Face": 0.32, "Facenet": 0.60, "Facenet512": 0.70, "ArcFace": 0.32}
+# 1:N margins (best identity over the best other one), from `evaluate_faces.py --identify ../shared/faces/labels.csv`:
+# 173 identities enrolled with one photo each, 412 probes. Scores of different models spread differently (dlib's
+# cosines crowd near 1), so each model has its own.
+#   sface @ 0.33, margin 0.08: 401 right, 11 unknown, 0 wrong (margin 0.05: 405 / 5 / 2 wrong)
+#   dlib  @ 0.90, margin 0.025: 309 right, 100 unknown, 0 wrong, 3 no face (0.015: 350 / 58 / 1 wrong; 0.05: 121 right)
+SFACE_MARGIN = 0.08
+DLIB_MARGIN = 0.025
+CARD_MARGIN = 0.05  # not calibrated here (no weights offline)
 
 YUNET_SCORE_MIN = 0.6  # candidate boxes below this are dropped (quality gate applies its own floor)
 # YuNet runs on a copy scaled down to these longer sides, coarse first; the finer pass runs only when the coarse
@@ -85,6 +93,7 @@ class FaceEngine(Protocol):
     model_id: str
     threshold: float
     duplicate_threshold: float
+    margin: float  # 1:N: the best identity must beat the best other one by this much
     dim: int
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]: ...
@@ -201,7 +210,7 @@ class SFaceEngine:
     dim = 128
 
     def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None):
+                 duplicate_threshold: float | None = None, margin: float | None = None):
         _require("sface", weights_dir)
         import cv2
 
@@ -216,6 +225,7 @@ class SFaceEngine:
         self._pool = _Pool(lambda: cv2.FaceRecognizerSF.create(path, ""), 1)
         self.threshold = SFACE_THRESHOLD if threshold is None else threshold
         self.duplicate_threshold = SFACE_DUPLICATE if duplicate_threshold is None else duplicate_threshold
+        self.margin = SFACE_MARGIN if margin is None else margin
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self._detector.detect(image)
@@ -248,11 +258,12 @@ class DlibEngine:
     upsample_below = 400  # images whose longer side is shorter than this are upsampled once
 
     def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None):
+                 duplicate_threshold: float | None = None, margin: float | None = None):
         _require("dlib", weights_dir)
         self._pool = _Pool(lambda: _DlibModels(weights_dir), slots)
         self.threshold = DLIB_THRESHOLD if threshold is None else threshold
         self.duplicate_threshold = DLIB_DUPLICATE if duplicate_threshold is None else duplicate_threshold
+        self.margin = DLIB_MARGIN if margin is None else margin
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         _check_image(image)
@@ -334,7 +345,7 @@ class DeepFaceEngine:
     """A deepface recognition model (ONNX backend) with YuNet detection and deepface alignment."""
 
     def __init__(self, name: str, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None):
+                 duplicate_threshold: float | None = None, margin: float | None = None):
         key = W.canonical_model(name)
         card = W.CARD_MODELS[key]
         _require(key, weights_dir)  # checked before deepface is even imported
@@ -356,6 +367,7 @@ class DeepFaceEngine:
         base = CARD_THRESHOLDS[key]
         self.threshold = base if threshold is None else threshold
         self.duplicate_threshold = base + 0.1 if duplicate_threshold is None else duplicate_threshold
+        self.margin = CARD_MARGIN if margin is None else margin
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self._detector.detect(image)
@@ -392,7 +404,8 @@ def load_engine(settings: Any) -> FaceEngine:
     key = W.canonical_model(settings.face_model)
     weights_dir = Path(settings.weights_dir)
     slots = int(getattr(settings, "inference_slots", 1) or 1)
-    kw = dict(threshold=settings.match_threshold, duplicate_threshold=settings.duplicate_threshold)
+    kw = dict(threshold=settings.match_threshold, duplicate_threshold=settings.duplicate_threshold,
+              margin=getattr(settings, "match_margin", None))
     if key == "sface":
         return SFaceEngine(weights_dir, slots, **kw)
     if key == "dlib":

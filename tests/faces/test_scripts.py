@@ -85,9 +85,9 @@ def test_evaluate_faces_identify_decides_probes_with_the_production_rule(pairs_c
                                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)["identify"]
     assert out["identities"] == 4 and out["enrolled"] == 4 and out["probes"] == 5
-    from server.config import Settings
+    from server.faces.engine import SFACE_MARGIN
 
-    assert out["margin"] == Settings().match_margin
+    assert out["margin"] == SFACE_MARGIN
     op = out["at_operating_point"]
     assert op["right"] == 5 and op["wrong"] == 0 and op["unknown"] == 0 and op["no_face"] == 0
     # a margin no runner-up can leave makes every probe unknown: the rule is really applied

@@ -55,5 +55,5 @@ def test_readme_defaults_match_the_settings_defaults():
 def test_the_check_reads_the_table():
     table = _table_defaults()
     assert table["PORT"] == "8000" and table["HOST"] == "0.0.0.0"
-    assert table["AUTO_MIGRATE"] == "true" and table["MATCH_MARGIN"] == "0.08"
+    assert table["AUTO_MIGRATE"] == "true" and table["MATCH_MARGIN"] is None  # prose: "model's calibrated value"
     assert not _same(10, "11") and not _same(True, "false") and _same(Path("./data"), "./data")
