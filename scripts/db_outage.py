@@ -118,7 +118,7 @@ def main(argv=None) -> int:
 
     base = make_url(a.pg_url)
     name = f"faceclock_outage_{int(time.time())}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # the pool outlives the outage
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
