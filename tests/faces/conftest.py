@@ -54,3 +54,22 @@ def image_of():
     from server.faces.images import decode_image
 
     return lambda rel: decode_image(photo(rel), 40_000_000)
+
+
+@pytest.fixture
+def svc(db, sface, face_settings):
+    """The face service's keyword arguments (engine, settings) over a gallery loaded from the test database."""
+    from server.faces.gallery import get_gallery, reset_gallery
+
+    reset_gallery()
+    with db.session() as s:
+        get_gallery(face_settings).load(s, sface.model_id, sface.dim)
+    yield dict(engine=sface, settings=face_settings)
+    reset_gallery()
+
+
+def sample(rel: str, svc: dict, purpose: str = "enroll"):
+    """One fixture photo through the face service (decode, detect, quality gate, embed)."""
+    from server.faces import service
+
+    return service.analyze(photo(rel), purpose, **svc)

@@ -2,30 +2,16 @@
 user's match ambiguous; deactivation and reactivation reach this process at once and other workers by the version."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from server.faces import service
-from server.faces.gallery import Gallery, get_gallery, read_version, reset_gallery
+from server.faces.gallery import Gallery, get_gallery, read_version
 from server.users.models import User
 from tests.auth.helpers import admin_headers, create_user
-from tests.faces.conftest import PEOPLE, photo
+from tests.faces.conftest import PEOPLE, photo, sample
 from tests.faces.test_gallery import make_users
 
 SFACE = "sface-2021dec"
-
-
-@pytest.fixture
-def svc(db, sface, face_settings):
-    reset_gallery()
-    with db.session() as s:
-        get_gallery(face_settings).load(s, sface.model_id, sface.dim)
-    yield dict(engine=sface, settings=face_settings)
-    reset_gallery()
-
-
-def _sample(rel, svc, purpose="enroll"):
-    return service.analyze(photo(rel), purpose, **svc)
 
 
 def _set_active(db, user_id: int, active: bool) -> None:
@@ -35,16 +21,16 @@ def _set_active(db, user_id: int, active: bool) -> None:
 
 def _identify(db, rel, svc):
     with db.session() as s:
-        return service.match_one_to_many([_sample(rel, svc, "kiosk")], session=s, **svc)
+        return service.match_one_to_many([sample(rel, svc, "kiosk")], session=s, **svc)
 
 
 def test_a_deactivated_twin_no_longer_makes_the_match_ambiguous(db, svc):
     """Ann enrolled twice (her old record, now deactivated, and her new one): only the active one counts."""
     with db.session() as s:
         old, new, bob = make_users(s, 3)
-        service.store_templates(s, old, [_sample(PEOPLE["id05"][0], svc)], settings=svc["settings"])
-        service.store_templates(s, new, [_sample(PEOPLE["id05"][1], svc)], settings=svc["settings"])
-        service.store_templates(s, bob, [_sample(PEOPLE["id03"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, old, [sample(PEOPLE["id05"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, new, [sample(PEOPLE["id05"][1], svc)], settings=svc["settings"])
+        service.store_templates(s, bob, [sample(PEOPLE["id03"][0], svc)], settings=svc["settings"])
     probe = PEOPLE["id05"][2]
     d = _identify(db, probe, svc)
     assert not d.recognized and d.reason == "ambiguous"  # both of Ann's records are close: the margin rule refuses
@@ -70,8 +56,8 @@ def _version(db) -> int:
 def test_deactivated_users_are_not_loaded_and_other_workers_follow(db, svc):
     with db.session() as s:
         a, b = make_users(s, 2)
-        service.store_templates(s, a, [_sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
-        service.store_templates(s, b, [_sample(PEOPLE["id10"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, b, [sample(PEOPLE["id10"][0], svc)], settings=svc["settings"])
     other_worker = Gallery(poll_seconds=0)
     with db.session() as s:
         assert other_worker.load(s, SFACE) == 2
@@ -80,7 +66,7 @@ def test_deactivated_users_are_not_loaded_and_other_workers_follow(db, svc):
         assert other_worker.refresh_if_stale(s) is True  # the version moved
         assert Gallery().load(s, SFACE) == 1  # a fresh start loads active users only
     assert other_worker.users(SFACE) == 1
-    assert other_worker.search(_sample(PEOPLE["id10"][1], svc).embedding, SFACE)[0].user_id == a
+    assert other_worker.search(sample(PEOPLE["id10"][1], svc).embedding, SFACE)[0].user_id == a
 
 
 def test_setting_is_active_to_its_current_value_or_other_fields_does_not_bump(db, svc):
@@ -97,7 +83,7 @@ def test_setting_is_active_to_its_current_value_or_other_fields_does_not_bump(db
 def test_a_rolled_back_deactivation_changes_nothing(db, svc):
     with db.session() as s:
         (a,) = make_users(s, 1)
-        service.store_templates(s, a, [_sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
     s = db.sessionmaker()
     try:
         s.get(User, a).is_active = False

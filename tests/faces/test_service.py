@@ -7,23 +7,10 @@ from sqlalchemy import select
 
 from server.errors import AppError, ModelMismatch
 from server.faces import service
-from server.faces.gallery import get_gallery, reset_gallery
+from server.faces.gallery import get_gallery
 from server.faces.models import FaceAttempt, FaceTemplate
-from tests.faces.conftest import PEOPLE, photo
+from tests.faces.conftest import PEOPLE, photo, sample
 from tests.faces.test_gallery import add_template, make_users
-
-
-@pytest.fixture
-def svc(db, sface, face_settings):
-    reset_gallery()
-    with db.session() as s:
-        get_gallery(face_settings).load(s, sface.model_id, sface.dim)
-    yield dict(engine=sface, settings=face_settings)
-    reset_gallery()
-
-
-def sample(rel, svc, purpose="enroll"):
-    return service.analyze(photo(rel), purpose, **svc)
 
 
 def test_analyze_gives_a_unit_embedding_and_quality(svc):
