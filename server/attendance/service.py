@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from server.attendance.models import Punch, WorkDay
 from server.attendance.workday import (
-    ShiftRule, compute_day, derive_kinds, local_date, next_kind, punch_status, punch_statuses, scheduled_window,
-    work_date_for,
+    ShiftRule, compute_day, derive_kinds, in_dates, local_date, next_kind, punch_status, punch_statuses,
+    scheduled_window, work_date_for,
 )
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
 from server.clock import as_utc, now as clock_now
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.shifts.models import Shift
-from server.shifts.service import assignments_between, lock_user, rule_on
+from server.shifts.service import assignment_on, assignments_between, lock_user, rule_on
 from server.users.models import User
 
 MAX_RANGE_DAYS = 366
@@ -48,7 +48,7 @@ def _pick_work_date(at: datetime, assignments, rules: dict[int, ShiftRule], zone
             continue
         rule = rules[a.shift_id]
         d = work_date_for(at, rule)
-        if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to):
+        if in_dates(d, a.valid_from, a.valid_to):
             return d, rule
     return approx, None
 
@@ -73,8 +73,7 @@ def employment_dates(user: User, zone: str) -> tuple[date, date | None]:
 
 
 def employed_on(user: User, d: date, zone: str) -> bool:
-    first, last = employment_dates(user, zone)
-    return first <= d and (last is None or d <= last)
+    return in_dates(d, *employment_dates(user, zone))
 
 
 def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:
@@ -258,7 +257,7 @@ def rework_user_days(session: Session, settings, user: User, start: date, end: d
         if p.voided_at is None:
             by_day.setdefault(p.work_date, []).append(p)
     for d in sorted(dates):
-        a = next((a for a in assignments if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to)), None)
+        a = assignment_on(assignments, d)
         _store_day(session, user, d, settings, rules[a.shift_id] if a else None, by_day.get(d, []), rows.get(d),
                    now)
     session.flush()

@@ -145,6 +145,11 @@ def to_utc(d: date, t: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(d, t, tzinfo=zone).astimezone(UTC)
 
 
+def in_dates(d: date, first: date, last: date | None) -> bool:
+    """Whether `d` lies in first .. last, both inclusive; `last` None = open-ended (assignments, employment)."""
+    return first <= d and (last is None or d <= last)
+
+
 def local_date(at: datetime, zone_name: str) -> date:
     return _aware(at).astimezone(ZoneInfo(zone_name)).date()
 

@@ -27,10 +27,10 @@ from sqlalchemy import select
 
 from server.attendance.models import WorkDay
 from server.attendance.service import employment_dates, fallback_zone, visible_users_filter
-from server.attendance.workday import ShiftRule, local_date, window
+from server.attendance.workday import ShiftRule, in_dates, local_date, window
 from server.clock import as_utc, now as clock_now
 from server.shifts.models import Shift
-from server.shifts.service import assignments_between
+from server.shifts.service import assignment_on, assignments_between
 from server.users.models import User
 
 CSV_COLUMNS = ("employee_code", "name", "date", "shift", "timezone", "first_in", "last_out", "worked_minutes",
@@ -108,8 +108,7 @@ class _Clock:
         key = (user.id, zone)
         if key not in self._employed:
             self._employed[key] = employment_dates(user, zone)
-        first, last = self._employed[key]
-        return first <= d and (last is None or d <= last)
+        return in_dates(d, *self._employed[key])
 
 
 def _computed(user: User, d: date, rule: ShiftRule | None, settings, clock: _Clock) -> ReportRow | None:
@@ -156,7 +155,7 @@ def grid(session, settings, *, actor: User, start: date, end: date, user_id: int
                 if wd is not None:
                     yield _recorded(wd, user, shifts, settings)
                     continue
-                a = next((a for a in mine if a.valid_from <= d and (a.valid_to is None or d <= a.valid_to)), None)
+                a = assignment_on(mine, d)
                 row = _computed(user, d, rules[a.shift_id] if a else None, settings, clock)
                 if row is not None:
                     yield row

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.attendance.workday import ShiftRule
+from server.attendance.workday import ShiftRule, in_dates
 from server.audit.service import record as audit
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.shifts.models import Shift, ShiftAssignment
@@ -198,6 +198,11 @@ def assignments_between(session: Session, start: date, end: date, user_ids=None)
     if user_ids is not None:
         q = q.where(ShiftAssignment.user_id.in_(list(user_ids)))
     return list(session.scalars(q.order_by(ShiftAssignment.user_id, ShiftAssignment.valid_from)).all())
+
+
+def assignment_on(assignments, d: date):
+    """The assignment of `assignments` (one user's, not overlapping) whose range holds `d`; None if none does."""
+    return next((a for a in assignments if in_dates(d, a.valid_from, a.valid_to)), None)
 
 
 def rule_on(session: Session, user_id: int, d: date) -> ShiftRule | None:
