@@ -17,6 +17,7 @@ MIN_YEAR, MAX_YEAR = 1970, 2199
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # a body field
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]  # a path parameter
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]  # an optional query filter
+UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]  # ?user_id=
 
 
 def _in_years(value: date | datetime) -> date | datetime:

@@ -10,7 +10,6 @@ DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (
 """
 from __future__ import annotations
 
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
@@ -27,11 +26,10 @@ from server.clock import as_utc
 from server.deps import get_session, get_settings_dep
 from server.devices.models import Device
 from server.errors import ValidationFailed
-from server.bounds import ApiDate, MAX_ID, PathId
+from server.bounds import ApiDate, PathId, UserFilter
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
-UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]
 
 _KIOSK_RESPONSES = {
     200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "

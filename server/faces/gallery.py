@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import event, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.errors import ModelMismatch
@@ -144,8 +145,6 @@ def bump_version(session: Session, *, flush: bool = True) -> tuple[int, int]:
 def ensure_state_row(session: Session) -> None:
     """Create the gallery_state row if missing (startup), so later bumps are a plain UPDATE. Several workers may
     start together: the one that loses the race to insert it just finds it there."""
-    from sqlalchemy.exc import IntegrityError
-
     if session.get(GalleryState, 1) is not None:
         return
     try:

@@ -5,7 +5,6 @@ GET /api/v1/attendance/summary?from&to&user_id?      JSON totals per user, over 
 """
 from __future__ import annotations
 
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -17,10 +16,9 @@ from server.deps import get_session, get_settings_dep
 from server.reports import service
 from server.reports.schemas import SummaryOut
 from server.users.models import User
-from server.bounds import ApiDate, MAX_ID
+from server.bounds import ApiDate, UserFilter
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["reports"])
-UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user")]
 _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
            403: {"description": "forbidden: not a manager or admin, a kiosk key, or a user outside the site"},
            404: {"description": "not_found: no such user"},
