@@ -85,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             if name in W.OFFLINE_MODELS:
                 continue
             file = W.CARD_MODELS[name].file
-            if W.download_card_model(name, weights_dir, log=say):
-                record = W.read_manifest(weights_dir).get(file, {})
+            downloaded = W.download_card_model(name, weights_dir, log=say)
+            record = W.read_manifest(weights_dir).get(file, {})
+            if downloaded:
                 how = "pinned" if record.get("pinned") else "recorded in manifest.json: trust on first use, not pinned"
                 say(f"  downloaded {file} sha256 {record.get('sha256')} ({how})", changed=True)
             else:
-                say(f"  {file} already present (sha256 {W.read_manifest(weights_dir).get(file, {}).get('sha256')})")
+                say(f"  {file} already present (sha256 {record.get('sha256')})")
     except Exception as exc:  # noqa: BLE001 - a CLI: report and fail
         print(f"error: {exc}", file=sys.stderr)
         return 1

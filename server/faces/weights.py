@@ -164,6 +164,11 @@ def read_manifest(weights_dir: Path) -> dict:
         return {}
 
 
+def recorded_sha256(weights_dir: Path, file: str) -> str | None:
+    """The sha256 the manifest holds for `file` (written when it was provisioned or downloaded), None if none."""
+    return read_manifest(weights_dir).get(file, {}).get("sha256")
+
+
 def _write_manifest(weights_dir: Path, updates: dict) -> None:
     manifest = read_manifest(weights_dir)
     manifest.update(updates)
@@ -174,8 +179,7 @@ def expected_sha256(weights_dir: Path, file: str) -> set[str]:
     """Digests accepted for a provisioned file: the pinned one plus the one the manifest recorded."""
     pinned = {SFACE_FILE: SFACE_FIXED_SHA256, YUNET_FILE: YUNET_SHA256, **DLIB_FILES}.get(file)
     card = next((m.sha256 for m in CARD_MODELS.values() if m.file == file), None)
-    recorded = read_manifest(weights_dir).get(file, {}).get("sha256")
-    return {d for d in (pinned, card, recorded) if d}
+    return {d for d in (pinned, card, recorded_sha256(weights_dir, file)) if d}
 
 
 def is_provisioned(weights_dir: Path, file: str) -> bool:
@@ -311,10 +315,6 @@ def provision_offline(weights_dir: Path, log=print) -> list[str]:
 provision_offline_models = provision_offline  # name used by scripts/live_server.py
 
 
-def _recorded_sha256(weights_dir: Path, file: str) -> str | None:
-    return read_manifest(weights_dir).get(file, {}).get("sha256")
-
-
 def download_card_model(name: str, weights_dir: Path, log=print, timeout: float = 120) -> bool:
     """Download a card model's ONNX weights (needs internet). Returns True if a file was written.
 
@@ -326,7 +326,7 @@ def download_card_model(name: str, weights_dir: Path, log=print, timeout: float 
     model = CARD_MODELS[canonical_model(name)]
     weights_dir = Path(weights_dir)
     target = weights_dir / model.file
-    recorded = _recorded_sha256(weights_dir, model.file)
+    recorded = recorded_sha256(weights_dir, model.file)
     expected = model.sha256 or recorded
     if target.is_file():
         digest = sha256_file(target)
