@@ -78,13 +78,19 @@ def best_threshold(scores: np.ndarray, same: np.ndarray, valid: np.ndarray) -> t
     return best
 
 
-def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None) -> dict:
+def load(model: str | None = None) -> tuple[Settings, object, float]:
+    """The settings (FACE_MODEL replaced by `model`), the engine loaded with them, and the load time in seconds."""
     settings = Settings()
     if model:
         settings = settings.model_copy(update={"face_model": model})
     t0 = time.perf_counter()
     engine = load_engine(settings)
-    load_s = time.perf_counter() - t0
+    return settings, engine, time.perf_counter() - t0
+
+
+def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None, loaded=None) -> dict:
+    """`loaded`: what load() returned, to share one engine with identify_eval (default: load `model`)."""
+    settings, engine, load_s = loaded or load(model)
     base = pairs_csv.parent
     with open(pairs_csv, newline="") as fh:
         rows = [(base / r["a"], base / r["b"], int(r["same"])) for r in csv.DictReader(fh)]
@@ -120,13 +126,10 @@ def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None 
 
 
 def identify_eval(labels_csv: Path, model: str | None = None, threshold: float | None = None,
-                  margins: tuple[float, ...] = (0.0, 0.03, 0.05, 0.08, 0.10)) -> dict:
+                  margins: tuple[float, ...] = (0.0, 0.03, 0.05, 0.08, 0.10), loaded=None) -> dict:
     from server.faces.gallery import Gallery, decide
 
-    settings = Settings()
-    if model:
-        settings = settings.model_copy(update={"face_model": model})
-    engine = load_engine(settings)
+    settings, engine, _ = loaded or load(model)
     base = labels_csv.parent
     groups: dict[str, list[Path]] = {}
     with open(labels_csv, newline="") as fh:
@@ -169,10 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margins", default="0,0.03,0.05,0.08,0.1", help="--identify: margins to report (comma list)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
-    result = evaluate(args.pairs, args.model, args.threshold)
+    loaded = load(args.model)  # one engine for both evaluations
+    result = evaluate(args.pairs, args.model, args.threshold, loaded=loaded)
     if args.identify:
         margins = tuple(float(m) for m in args.margins.split(",") if m.strip())
-        result["identify"] = identify_eval(args.identify, args.model, args.threshold, margins)
+        result["identify"] = identify_eval(args.identify, args.model, args.threshold, margins, loaded=loaded)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
