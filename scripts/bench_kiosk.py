@@ -10,15 +10,21 @@ How it works
   single-face photos; the first photo is enrolled, the others are the probes the kiosks send. Their templates are
   made by the engine code the server uses (server.faces.service.embed_for_enrollment) and inserted straight into the
   server's database (DATABASE_URL, or the SQLite file under DATA_DIR, as the server resolves it).
-* Seed way (unless --no-seed-way), first, while the gallery holds only those real people (synthetic bench rows are
-  deleted for it; /status is polled until the server's gallery has exactly the enrolled people): every real person's
-  first probe is sent to OUR server (concurrency 1, one frame), then the same probe goes to
-  DeepFace.find(img_path=probe, db_path=<folder of the enrolled photos, one per person>, model_name="SFace",
-  detector_backend="yunet", distance_metric="cosine", enforce_detection=False, silent=True), in this process,
-  offline (DEEPFACE_HOME with links to the provisioned weights, as scripts/bench_faces.py does;
-  DEEPFACE_BACKEND_ENGINE=onnx; no TensorFlow). The one-time representation datastore build (the first call) is
-  timed apart and left out of the per-request times. Reported: median / P95 of both, their ratios, and recognized
-  right / wrong / unknown for both (DeepFace: the closest gallery photo within its threshold, else unknown).
+* Seed way (unless --no-seed-way), first, at each gallery size of --seed-galleries (default: --enrolled) and on the
+  real people alone: the gallery is set to that many people (the real ones plus synthetic bench rows; /status is
+  polled until the server's gallery has exactly them), every real person's first probe is sent to OUR server
+  (concurrency 1, one frame), then the same probe goes to DeepFace.find(img_path=probe, db_path=<folder of the
+  enrolled photos, one per person>, model_name="SFace", detector_backend="yunet", distance_metric="cosine",
+  enforce_detection=False, silent=True), deepface's defaults otherwise (refresh_database, pandas results), in this
+  process, offline (DEEPFACE_HOME with links to the provisioned weights, as scripts/bench_faces.py does;
+  DEEPFACE_BACKEND_ENGINE=onnx; no TensorFlow). DeepFace's datastore is built by its first call from the real photos
+  (timed apart, left out of the per-request times); at the larger sizes the server's synthetic templates (the very
+  same vectors) are added to that datastore, each with a file in the folder (a symlink to one photo kept outside it),
+  since find() drops datastore rows whose file is gone. The same probes then go through find(..., return_type="dict"),
+  deepface's newer path "optimized for large databases" (a matrix product instead of a loop over DataFrame rows),
+  reported beside it. Per size: median / P95 of each, the ratios to ours, and recognized right / wrong / unknown
+  (DeepFace: the closest gallery photo within its threshold, else unknown). The goal is judged on the largest size,
+  with deepface's defaults (the seed way).
 * Main run: synthetic people up to --enrolled (random unit vectors of the server's model and dimension, inserted
   directly), the gallery version bumped and /status polled until the server has them all. C kiosk devices (keys made
   in the database), one thread each with its own HTTP connection; every request is a fresh request_id with a real
@@ -26,8 +32,8 @@ How it works
   The clock starts before the request is sent and stops when the JSON answer is read. Latency is over all answers
   (recognized, unknown, 422); errors (5xx, dropped connections, other 4xx) are counted apart.
 * Goals (`goals` in the JSON, for the first --frames value): P95 <= 100 ms at concurrency 1; >= 20 checks/s at
-  concurrency 32 with no error; seed way median / ours median >= 20. A goal whose level was not run is null. The exit
-  status is 1 when a goal is false or any request errored, else 0.
+  concurrency 32 with no error; seed way median / ours median >= 20 on the largest seed-way gallery. A goal whose
+  level was not run is null. The exit status is 1 when a goal is false or any request errored, else 0.
 * Bench rows are named BENCH-*; they are reused by the next run, and `--cleanup` deletes them (users, templates,
   punches, kiosks) at the end. Run the server with DEBOUNCE_SECONDS=0 so that every recognized check writes a punch
   (`recognized_duplicate` in the outcomes counts the answers that returned an earlier punch instead).
@@ -189,6 +195,21 @@ class Bench:
             bump_version(s)
         return have
 
+    def synthetic_vectors(self):
+        """The synthetic bench people's templates as the server holds them, in employee-code order."""
+        import numpy as np
+        from sqlalchemy import select
+
+        from server.faces.models import FaceTemplate
+        from server.users.models import User
+
+        with self.db.session() as s:
+            blobs = s.scalars(select(FaceTemplate.embedding).join(User, User.id == FaceTemplate.user_id)
+                              .where(User.employee_code.like(f"{SYNTH_PREFIX}%"),
+                                     FaceTemplate.model_id == self.engine.model_id)
+                              .order_by(User.employee_code)).all()
+        return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.engine.dim)
+
     def kiosk_keys(self, n: int) -> list[str]:
         from server.devices.service import create_device
 
@@ -346,61 +367,122 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(lat[min(len(lat) - 1, max(0, int(round(q * len(lat) + 0.5)) - 1))], 1)
 
 
-def seed_way(bench: Bench, people: list[Person], probes: list, quiet: bool) -> dict:
-    """DeepFace.find per probe over a folder of the enrolled photos (one per person), offline, ONNX, SFace + YuNet."""
-    import shutil
-    import tempfile
+class SeedWay:
+    """The seed systems' way: DeepFace.find per probe over a folder of the enrolled photos (one per person), with
+    deepface's defaults for everything but the model, the detector and the metric: offline, ONNX, SFace + YuNet."""
 
-    from bench_faces import deepface_home
-    from server.faces import weights as W
+    CALL = ("DeepFace.find(img_path=probe, db_path=folder, model_name='SFace', detector_backend='yunet', "
+            "distance_metric='cosine', enforce_detection=False, silent=True)")
 
-    home = deepface_home(Path(bench.settings.weights_dir), [W.SFACE_FILE, W.YUNET_FILE])
-    os.environ["DEEPFACE_HOME"] = str(home)  # as bench_faces.deepface_times: only the provisioned weights, linked
-    os.environ["DEEPFACE_BACKEND_ENGINE"] = "onnx"
-    folder = Path(tempfile.mkdtemp(prefix="bench-seed-gallery-"))
-    by_file: dict[str, int] = {}
-    for p in people:
-        (folder / p.identity).mkdir()
-        target = folder / p.identity / p.enroll.name
-        shutil.copyfile(p.enroll, target)
-        by_file[str(target)] = p.user_id
-    paths = {p.user_id: p.probes[0] for p in people}
-    with contextlib.redirect_stdout(sys.stderr):  # deepface's logger prints: keep stdout for the JSON
-        t0 = time.perf_counter()
-        from deepface import DeepFace
+    def __init__(self, weights_dir: Path, people: list[Person], first_probe: Path, quiet: bool):
+        import shutil
+        import tempfile
 
-        import_s = time.perf_counter() - t0
-        kw = dict(db_path=str(folder), model_name="SFace", detector_backend="yunet", distance_metric="cosine",
-                  enforce_detection=False, silent=True)
-        t0 = time.perf_counter()
-        DeepFace.find(img_path=str(paths[probes[0][0]]), **kw)  # builds the representation datastore once (untimed)
-        build_s = time.perf_counter() - t0
-        log(quiet, f"  seed way: DeepFace datastore of {len(people)} photos built in {build_s:.1f}s")
-        latencies, outcomes = [], Counter()
-        for expected, _, _ in probes:
+        from bench_faces import deepface_home
+        from server.faces import weights as W
+
+        self.quiet = quiet
+        self.home = deepface_home(Path(weights_dir), [W.SFACE_FILE, W.YUNET_FILE])
+        os.environ["DEEPFACE_HOME"] = str(self.home)  # as bench_faces.deepface_times: the provisioned weights, linked
+        os.environ["DEEPFACE_BACKEND_ENGINE"] = "onnx"
+        self.root = Path(tempfile.mkdtemp(prefix="bench-seed-"))
+        self.folder = self.root / "gallery"
+        self.by_file: dict[str, int] = {}
+        for p in people:
+            (self.folder / p.identity).mkdir(parents=True)
+            target = self.folder / p.identity / p.enroll.name
+            shutil.copyfile(p.enroll, target)
+            self.by_file[str(target)] = p.user_id
+        # Synthetic people's entries need a file each (find() drops datastore rows whose file is gone): symlinks to a
+        # photo outside the folder, so that making them changes no real file's stat (deepface's file "hash")
+        self.stand_in = self.root / "synthetic-stand-in.jpg"
+        shutil.copyfile(people[0].enroll, self.stand_in)
+        self.probe_of = {p.user_id: p.probes[0] for p in people}
+        self.kw = dict(db_path=str(self.folder), model_name="SFace", detector_backend="yunet",
+                       distance_metric="cosine", enforce_detection=False, silent=True)
+        with contextlib.redirect_stdout(sys.stderr):  # deepface's logger prints: keep stdout for the JSON
             t0 = time.perf_counter()
-            dfs = DeepFace.find(img_path=str(paths[expected]), **kw)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            best = None  # the closest gallery photo within DeepFace's threshold, over the faces found in the probe
-            for df in dfs:
-                if len(df):
-                    row = df.iloc[0]
-                    if best is None or row["distance"] < best["distance"]:
-                        best = row
-            if best is None:
-                outcomes["unknown"] += 1
-            else:
-                right = by_file.get(str(best["identity"])) == expected
-                outcomes["recognized_right" if right else "recognized_wrong"] += 1
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(home, ignore_errors=True)
-    return {"call": "DeepFace.find(img_path=probe, db_path=folder, model_name='SFace', detector_backend='yunet', "
-                    "distance_metric='cosine', enforce_detection=False, silent=True)",
-            "backend": "onnx", "tensorflow_imported": "tensorflow" in sys.modules, "gallery_photos": len(people), "import_s": round(import_s, 2),
-            "datastore_build_s_incl_model_load": round(build_s, 2), "requests": len(latencies),
-            "latency_ms": {"median": round(statistics.median(latencies), 1), "p95": _pct(latencies, 0.95),
-                           "mean": round(statistics.fmean(latencies), 1)},
-            "outcomes": dict(sorted(outcomes.items()))}
+            from deepface import DeepFace
+            from deepface.modules import recognition
+
+            self.import_s = time.perf_counter() - t0
+            self.find, self.recognition = DeepFace.find, recognition
+            t0 = time.perf_counter()
+            self.find(img_path=str(first_probe), **self.kw)  # builds the representation datastore once (untimed)
+            self.build_s = time.perf_counter() - t0
+        self.store = recognition.build_file_store(str(self.folder))
+        (self.datastore,) = [f for f in self.folder.iterdir() if f.suffix == ".npz"]
+        self.real_reps = self._io("load")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz")
+        log(quiet, f"  seed way: DeepFace datastore of {len(people)} photos ({len(self.real_reps)} faces) built in "
+                   f"{self.build_s:.1f}s")
+
+    def _io(self, what: str):
+        return getattr(self.recognition, f"__{what}_representations")  # module-level helpers of deepface.find
+
+    def set_synthetic(self, vectors) -> None:
+        """DeepFace's gallery = the real people, as its own first call embedded them, plus the server's synthetic
+        templates (the very same vectors), written into its datastore the way find() would have stored them."""
+        synth = self.folder / "synthetic"
+        synth.mkdir(exist_ok=True)
+        reps = list(self.real_reps)
+        for i, v in enumerate(vectors):
+            f = synth / f"s{i:06d}.jpg"
+            if not f.is_symlink():
+                f.symlink_to(self.stand_in)
+            reps.append({"identity": str(f), "hash": self.store.find_hash(str(f)), "embedding": [float(x) for x in v],
+                         "target_x": 0, "target_y": 0, "target_w": 0, "target_h": 0})
+        for f in synth.iterdir():
+            if int(f.stem[1:]) >= len(vectors):
+                f.unlink()
+        self._io("save")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz",
+                         representations=reps)
+        self.entries = len(reps)
+
+    def run(self, probes: list, return_type: str | None = None) -> dict:
+        """One find() per probe. return_type None: deepface's default (pandas DataFrames, a Python loop over the
+        datastore rows), the seed way; "dict": deepface's newer path "optimized for large databases" (one matrix)."""
+        kw = dict(self.kw, **({"return_type": return_type} if return_type else {}))
+        latencies, outcomes = [], Counter()
+        with contextlib.redirect_stdout(sys.stderr):
+            self.find(img_path=str(self.probe_of[probes[0][0]]), **kw)  # unmeasured: the first call after a change
+            for expected, _, _ in probes:
+                t0 = time.perf_counter()
+                results = self.find(img_path=str(self.probe_of[expected]), **kw)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                best = self._closest(results)
+                if best is None:
+                    outcomes["unknown"] += 1
+                else:
+                    right = self.by_file.get(best) == expected
+                    outcomes["recognized_right" if right else "recognized_wrong"] += 1
+        kept = self._io("load")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz")
+        call = self.CALL if not return_type else self.CALL.replace(")", f", return_type={return_type!r})")
+        return {"call": call, "backend": "onnx", "tensorflow_imported": "tensorflow" in sys.modules,
+                "datastore_entries": self.entries,
+                # find() rewrites its datastore when it sees files added, removed or changed: it must not have
+                "datastore_unchanged_by_find": len(kept) == self.entries, "import_s": round(self.import_s, 2),
+                "datastore_build_s_incl_model_load": round(self.build_s, 2), "requests": len(latencies),
+                "latency_ms": {"median": round(statistics.median(latencies), 1), "p95": _pct(latencies, 0.95),
+                               "mean": round(statistics.fmean(latencies), 1)},
+                "outcomes": dict(sorted(outcomes.items()))}
+
+    @staticmethod
+    def _closest(results) -> str | None:
+        """The gallery file closest to any face found in the probe, among those within DeepFace's threshold (each
+        face's matches come sorted by distance: DataFrames, or lists of dicts with return_type="dict")."""
+        best = None
+        for matches in results:
+            if len(matches):
+                top = matches.iloc[0] if hasattr(matches, "iloc") else matches[0]
+                if best is None or top["distance"] < best["distance"]:
+                    best = top
+        return None if best is None else str(best["identity"])
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def summarize(level: Level) -> dict:
@@ -428,7 +510,9 @@ def goals(levels: list[dict], seed: dict | None, frames: int) -> dict:
         "p95_le_100ms_at_c1": None if c1 is None else (c1["latency_ms"]["p95"] or 1e9) <= 100,
         "ge_20_checks_per_s_at_c32_no_errors": None if c32 is None else (
             (c32["throughput_rps"] or 0) >= 20 and not c32["errors"]),
-        "ge_20x_faster_than_seed_way": None if not seed else seed["ratio_median"] >= 20,
+        "ge_20x_faster_than_seed_way": None if not seed or seed.get("ratio_median") is None
+        else seed["ratio_median"] >= 20,
+        "seed_way_gallery_people": None if not seed else seed.get("gallery_people"),
     }
 
 
@@ -437,23 +521,42 @@ def _levels_log(quiet: bool, r: dict) -> None:
                f"{r['throughput_rps']} req/s, outcomes {r['outcomes']}, errors {r['errors']}")
 
 
-def compare_seed_way(bench: Bench, url: str, key: str, people: list[Person], quiet: bool) -> dict:
-    """Ours and DeepFace.find on the same probes, on a gallery of exactly the real people."""
-    removed = bench.set_synthetic(0)  # the gallery: only the enrolled real people, no synthetic rows
-    expect = bench.gallery_counts()
-    wait_gallery(url, bench.engine.model_id, expect["people"], key, people[0].probes[0].read_bytes())
+def compare_seed_way(bench: Bench, url: str, key: str, people: list[Person], sizes: list[int], quiet: bool) -> dict:
+    """Ours and DeepFace.find on the same probes and the same gallery, at each gallery size (people): the real people
+    alone, then with the server's synthetic templates, which DeepFace's datastore gets too (the same vectors)."""
+    if not bench.engine.model_id.startswith("sface"):
+        return {"skipped": f"the seed way runs DeepFace's SFace; this server runs {bench.engine.model_id}"}
     probes = probe_requests(people, 1, first_only=True)
-    run_level(url, [key], probes[:3], 1, 3, in_order=True)  # warm-up
-    log(quiet, f"seed way: {len(probes)} probes against ours (gallery {expect['people']} people) ...")
-    ours = summarize(run_level(url, [key], probes, 1, len(probes), in_order=True))
-    _levels_log(quiet, ours)
-    seed = seed_way(bench, people, probes, quiet)
-    log(quiet, f"  DeepFace.find median {seed['latency_ms']['median']} ms, p95 {seed['latency_ms']['p95']} ms, "
-               f"outcomes {seed['outcomes']}")
-    ratio = (lambda k: round(seed["latency_ms"][k] / ours["latency_ms"][k], 2) if ours["latency_ms"][k] else None)
-    return {"gallery_people": expect["people"], "gallery_templates": expect["templates"],
-            "gallery_is_only_the_real_people": expect["people"] == len(people), "synthetic_rows_removed_first":
-            removed, "ours": ours, "deepface": seed, "ratio_median": ratio("median"), "ratio_p95": ratio("p95")}
+    removed = bench.set_synthetic(0)  # DeepFace's datastore is built from the real photos alone
+    seed = SeedWay(bench.settings.weights_dir, people, people[0].probes[0], quiet)
+    rows = []
+    try:
+        for size in sizes:
+            bench.set_synthetic(size - len(people))
+            expect = bench.gallery_counts()
+            wait_gallery(url, bench.engine.model_id, expect["people"], key, people[0].probes[0].read_bytes())
+            run_level(url, [key], probes[:3], 1, 3, in_order=True)  # warm-up
+            log(quiet, f"seed way: {len(probes)} probes against ours (gallery {expect['people']} people) ...")
+            ours = summarize(run_level(url, [key], probes, 1, len(probes), in_order=True))
+            _levels_log(quiet, ours)
+            seed.set_synthetic(bench.synthetic_vectors())
+            theirs, theirs_dict = seed.run(probes), seed.run(probes, return_type="dict")
+            for label, r in (("", theirs), (" (return_type='dict')", theirs_dict)):
+                log(quiet, f"  DeepFace.find{label} over {r['datastore_entries']} datastore entries: median "
+                           f"{r['latency_ms']['median']} ms, p95 {r['latency_ms']['p95']} ms, outcomes {r['outcomes']}")
+            ratio = (lambda r, k: round(r["latency_ms"][k] / ours["latency_ms"][k], 2)
+                     if ours["latency_ms"][k] else None)
+            rows.append({"gallery_people": expect["people"], "gallery_templates": expect["templates"],
+                         "synthetic_people": expect["people"] - len(people), "ours": ours, "deepface": theirs,
+                         "ratio_median": ratio(theirs, "median"), "ratio_p95": ratio(theirs, "p95"),
+                         "deepface_dict": theirs_dict, "ratio_median_dict": ratio(theirs_dict, "median"),
+                         "ratio_p95_dict": ratio(theirs_dict, "p95")})
+    finally:
+        seed.close()
+    largest = rows[-1]
+    return {"real_people": len(people), "synthetic_rows_removed_first": removed, "galleries": rows,
+            "gallery_people": largest["gallery_people"], "ratio_median": largest["ratio_median"],
+            "ratio_p95": largest["ratio_p95"], "ratio_median_dict": largest["ratio_median_dict"]}
 
 
 def main(argv=None) -> int:
@@ -470,6 +573,9 @@ def main(argv=None) -> int:
     ap.add_argument("--database-url", default=None, help="the server's database (default: as the server resolves it)")
     ap.add_argument("--data-dir", default=None, help="the server's DATA_DIR (default: as the server resolves it)")
     ap.add_argument("--no-seed-way", action="store_true", help="skip the DeepFace.find comparison")
+    ap.add_argument("--seed-galleries", default="",
+                    help="gallery sizes (people) of the DeepFace.find comparison besides the real people alone, a "
+                         "comma list (default: --enrolled); the goal is judged on the largest")
     ap.add_argument("--warmup", type=int, default=10, help="unmeasured requests before the first level")
     ap.add_argument("--ready-timeout", type=float, default=120)
     ap.add_argument("--cleanup", action="store_true", help="delete the bench people and kiosks at the end")
@@ -479,6 +585,10 @@ def main(argv=None) -> int:
     args.frame_counts = [int(x) for x in str(args.frames).split(",") if x.strip()]
     if not args.levels or not args.frame_counts or not all(1 <= f <= 3 for f in args.frame_counts):
         ap.error("--concurrency needs at least one level; --frames values are 1 to 3")
+    try:
+        args.seed_sizes = [int(x) for x in (args.seed_galleries or str(args.enrolled)).split(",") if x.strip()]
+    except ValueError:
+        ap.error("--seed-galleries is a comma list of gallery sizes")
     quiet = args.json
     url = args.url.rstrip("/")
 
@@ -491,7 +601,8 @@ def main(argv=None) -> int:
     keys = bench.kiosk_keys(max(args.levels))
     log(quiet, f"engine {bench.engine.model_id} (dim {bench.engine.dim}); database {bench.db.dialect}; "
                f"{len(people)} real people")
-    seed = None if args.no_seed_way else compare_seed_way(bench, url, keys[0], people, quiet)
+    sizes = sorted({len(people), *(n for n in args.seed_sizes if n > len(people))})
+    seed = None if args.no_seed_way else compare_seed_way(bench, url, keys[0], people, sizes, quiet)
 
     bench.set_synthetic(max(0, args.enrolled - len(people)))
     counts = bench.gallery_counts()
@@ -517,7 +628,8 @@ def main(argv=None) -> int:
                   "database": status.get("database"), "rss_mb": status.get("rss_mb")}
     except Exception as exc:  # noqa: BLE001
         server = {"error": str(exc)}
-    errors = sum(sum(lv["errors"].values()) for lv in levels) + (sum(seed["ours"]["errors"].values()) if seed else 0)
+    errors = sum(sum(lv["errors"].values()) for lv in levels) + sum(
+        sum(g["ours"]["errors"].values()) for g in (seed or {}).get("galleries", []))
     out = {"url": url, "enrolled": args.enrolled, "enrolled_people": counts["people"],
            "gallery_templates": counts["templates"], "real_identities": len(people),
            "probe_photos": sum(len(p.probes) for p in people), "model_id": bench.engine.model_id,
