@@ -381,7 +381,6 @@ class SeedWay:
         from bench_faces import deepface_home
         from server.faces import weights as W
 
-        self.quiet = quiet
         self.home = deepface_home(Path(weights_dir), [W.SFACE_FILE, W.YUNET_FILE])
         os.environ["DEEPFACE_HOME"] = str(self.home)  # as bench_faces.deepface_times: the provisioned weights, linked
         os.environ["DEEPFACE_BACKEND_ENGINE"] = "onnx"
@@ -412,13 +411,17 @@ class SeedWay:
             self.build_s = time.perf_counter() - t0
         self.store = recognition.build_file_store(str(self.folder))
         (self.datastore,) = [f for f in self.folder.iterdir() if f.suffix == ".npz"]
-        self.real_reps = self._io("load")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz")
-        self.entries, self.saved = len(self.real_reps), self._fingerprint()
+        self.real_reps = self._load()
+        self.entries, self.saved = len(self.real_reps), self._fingerprint(self.real_reps)
         log(quiet, f"  seed way: DeepFace datastore of {len(people)} photos ({len(self.real_reps)} faces) built in "
                    f"{self.build_s:.1f}s")
 
     def _io(self, what: str):
         return getattr(self.recognition, f"__{what}_representations")  # module-level helpers of deepface.find
+
+    def _load(self) -> list[dict]:
+        """The datastore's rows as they are in its file."""
+        return self._io("load")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz")
 
     def set_synthetic(self, vectors) -> None:
         """DeepFace's gallery = the real people, as its own first call embedded them, plus the server's synthetic
@@ -437,16 +440,16 @@ class SeedWay:
                 f.unlink()
         self._io("save")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz",
                          representations=reps)
-        self.entries, self.saved = len(reps), self._fingerprint()
+        self.entries, self.saved = len(reps), self._fingerprint(self._load())
 
-    def _fingerprint(self) -> str:
-        """Of the datastore file as it is: every row's file, stat "hash" and embedding (a row find() dropped, added
-        or re-embedded changes it)."""
+    @staticmethod
+    def _fingerprint(rows: list[dict]) -> str:
+        """Of datastore rows: every row's file, stat "hash" and embedding (a row find() dropped, added or re-embedded
+        changes it)."""
         import hashlib
 
         import numpy as np
 
-        rows = self._io("load")(store=self.store, datastore_path=str(self.datastore), datastore_format="npz")
         digest = hashlib.sha256()
         for r in sorted(rows, key=lambda r: (r["identity"], r["hash"])):
             digest.update(f"{r['identity']}|{r['hash']}|".encode())
@@ -474,7 +477,8 @@ class SeedWay:
         return {"call": call, "backend": "onnx", "tensorflow_imported": "tensorflow" in sys.modules,
                 "datastore_entries": self.entries,
                 # find() rewrites its datastore when it sees files added, removed or changed: it must not have
-                "datastore_unchanged_by_find": self._fingerprint() == self.saved, "import_s": round(self.import_s, 2),
+                "datastore_unchanged_by_find": self._fingerprint(self._load()) == self.saved,
+                "import_s": round(self.import_s, 2),
                 "datastore_build_s_incl_model_load": round(self.build_s, 2), "requests": len(latencies),
                 "latency_ms": {"median": round(statistics.median(latencies), 1), "p95": _pct(latencies, 0.95),
                                "mean": round(statistics.fmean(latencies), 1)},
