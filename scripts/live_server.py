@@ -170,6 +170,9 @@ class Api:
         return self._ok(self.http.post("/api/v1/devices", json={"name": name, "site": site}, headers=self._auth()),
                         201)
 
+    def revoke_device(self, device_id: int) -> None:
+        self._ok(self.http.delete(f"/api/v1/devices/{device_id}", headers=self._auth()), 204)
+
     def kiosk_check(self, device_key: str, image: bytes, request_id: str | None = None,
                     captured_at: str | None = None) -> httpx.Response:
         data = {"request_id": request_id or str(uuid.uuid4())}

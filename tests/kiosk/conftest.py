@@ -75,8 +75,10 @@ def browser_factory(chromium, tmp_path):
 
     drivers = []
 
-    def make(camera_photo: Path, init_script: str | None = None):
-        """A browser whose fake camera shows camera_photo; init_script runs in every page before its own scripts."""
+    def make(camera_photo: Path, init_script: str | None = None, lang: str | None = None,
+             downloads: Path | None = None):
+        """A browser whose fake camera shows camera_photo; init_script runs in every page before its own scripts;
+        `lang` (e.g. "es-ES") is the browser's language; `downloads` the folder files are downloaded to."""
         y4m = photo_to_y4m(camera_photo, tmp_path / f"camera{len(drivers)}.y4m")
         opts = webdriver.ChromeOptions()
         opts.binary_location = chromium[0]
@@ -85,10 +87,20 @@ def browser_factory(chromium, tmp_path):
         opts.add_argument(f"--user-data-dir={tmp_path / f'profile{len(drivers)}'}")
         opts.add_argument(f"--use-file-for-fake-video-capture={y4m}")
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        prefs = {}
+        if lang:
+            opts.add_argument(f"--lang={lang}")
+            prefs["intl.accept_languages"] = f"{lang},{lang.split('-')[0]}"
+        if downloads:
+            prefs.update({"download.default_directory": str(downloads), "download.prompt_for_download": False})
+        if prefs:
+            opts.add_experimental_option("prefs", prefs)
         driver = webdriver.Chrome(options=opts, service=Service(chromium[1]))
         driver.set_page_load_timeout(60)
         if init_script:
             driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
+        if downloads:
+            driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
         drivers.append(driver)
         return driver
 

@@ -21,14 +21,14 @@ def test_kiosk_page_and_assets_are_served_locally(client):
     refs = [r for r in re.findall(r'(?:src|href)="([^"]+)"', html) if not r.startswith(("#", "data:"))]
     assert refs, "the page loads its script and style sheet"
     for ref in refs:
-        assert ref.startswith("/kiosk/"), f"{ref} must be served by the API itself (no CDN)"
+        assert ref.startswith(("/kiosk/", "/i18n/")), f"{ref} must be served by the API itself (no CDN)"
         r = client.get(ref)
         assert r.status_code == 200, ref
-    js = client.get("/kiosk/static/kiosk.js")
-    assert js.headers["content-type"].startswith("text/javascript")
+    js = "".join(client.get(f"/kiosk/static/{n}").text for n in ("kiosk.js", "kiosk-store.js", "kiosk-steady.js"))
+    assert client.get("/kiosk/static/kiosk.js").headers["content-type"].startswith("text/javascript")
     for needle in ("/api/v1/kiosk/check", "/api/v1/devices/me", "request_id", "captured_at", "getUserMedia",
-                   "indexedDB", "randomUUID", "X-Device-Key"):
-        assert needle in js.text
+                   "indexedDB", "randomUUID", "X-Device-Key", "FaceDetector"):
+        assert needle in js
 
 
 def test_only_known_static_files(client):

@@ -39,7 +39,8 @@ def test_wheel_carries_migrations_and_migrates_without_the_source_tree(tmp_path)
     revisions = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
     assert revisions and {f"migrations/versions/{r}" for r in revisions} <= names
     assert {"migrations/env.py", "migrations/script.py.mako", "seeds/__main__.py",
-            "server/kiosk/static/index.html"} <= names
+            "server/kiosk/static/index.html", "server/kiosk/static/kiosk-store.js", "server/web/static/i18n.js",
+            "server/web/static/es.json"} <= names
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
