@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.auth.service import live_family
 from server.auth.tokens import ACCESS, decode_token
 from server.deps import get_session, get_settings_dep
 from server.devices.models import Device
@@ -29,7 +31,9 @@ _WWW = {"WWW-Authenticate": "Bearer"}
 
 def current_user(request: Request, token: str | None = Depends(_bearer),
                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)) -> User:
-    """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise.
+    """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise:
+    also when the token's login (family) was revoked by logout, refresh-token reuse, deactivation or a password
+    change. One query reads the user and probes its family, so a revocation is seen by the next request.
 
     A kiosk presenting only its valid X-Device-Key is authenticated but not allowed here: 403 forbidden.
     """
@@ -41,8 +45,10 @@ def current_user(request: Request, token: str | None = Depends(_bearer),
     except InvalidToken as exc:
         exc.headers = _WWW
         raise
-    user = session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active:
+    user_id = int(claims["sub"])
+    user = session.scalar(select(User).where(User.id == user_id, User.is_active.is_(True),
+                                             live_family(claims["fam"])))
+    if user is None:
         raise InvalidToken(headers=_WWW)
     request.state.user = user
     return user

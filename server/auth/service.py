@@ -31,7 +31,7 @@ class TokenPair:
 def issue_token_pair(session: Session, settings, user: User, *, family_id: str | None = None) -> TokenPair:
     """A new access + refresh token; the refresh token is recorded (by jti) in its family."""
     family_id = family_id or uuid.uuid4().hex
-    access = issue_access_token(settings, user_id=user.id, role=user.role)
+    access = issue_access_token(settings, user_id=user.id, role=user.role, family_id=family_id)
     refresh = issue_refresh_token(settings, user_id=user.id, role=user.role, family_id=family_id)
     session.add(RefreshToken(jti=refresh.jti, family_id=family_id, user_id=user.id, issued_at=now(),
                              expires_at=refresh.expires_at))
@@ -107,6 +107,7 @@ def logout(session: Session, settings, refresh_token: str) -> None:
 
 
 def revoke_family(session: Session, family_id: str) -> int:
+    """Revokes a login: its refresh tokens and (through `live_family`) its access tokens."""
     return session.execute(
         update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now()).execution_options(synchronize_session=False)
@@ -114,12 +115,26 @@ def revoke_family(session: Session, family_id: str) -> int:
 
 
 def revoke_user_tokens(session: Session, user_id: int) -> int:
-    """Revokes every refresh token of a user (deactivation, deletion, password change). Access tokens die at their
-    next use because `current_user` requires an active user."""
+    """Revokes every login of a user (deactivation, deletion, password change): its refresh tokens, and its access
+    tokens at their next use (their families are revoked; `current_user` also requires an active user)."""
     return session.execute(
         update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now()).execution_options(synchronize_session=False)
     ).rowcount or 0
+
+
+def live_family(family_id: str):
+    """SQL condition on `User`: the login (token family) `family_id` is alive and is this user's.
+
+    revoke_family / revoke_user_tokens revoke every row of a family at once, so any unrevoked row means the login
+    is alive, and every row of a family names the same user. One probe of ix_refresh_tokens_family_id, in the
+    same query as the user (an uncorrelated subquery: a correlated `user_id = users.id` would make SQLite, which
+    has no statistics, walk the user's index instead, i.e. every login the user ever had). Rows are purged a day
+    after their expiry (server/auth/jobs.py): the newest row of a family outlives its newest access token.
+    """
+    owner = (select(RefreshToken.user_id)
+             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None)).limit(1))
+    return User.id == owner.scalar_subquery()
 
 
 def purge_expired_tokens(session: Session, cutoff) -> int:

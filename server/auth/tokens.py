@@ -1,7 +1,9 @@
 """JWT access and refresh tokens (PyJWT, HS256).
 
-Claims: iss, aud, exp, iat, jti, sub (user id as a string), role, typ ("access" | "refresh"); refresh tokens also carry
-fam (the token family id used for reuse detection). Only HS256 is accepted: `alg: none`, other algorithms, a wrong
+Claims: iss, aud, exp, iat, jti, sub (user id as a string), role, typ ("access" | "refresh") and fam: the login
+(token family) the token belongs to. Refresh tokens use it for reuse detection; access tokens for revocation
+(`server.auth.deps.current_user` refuses an access token whose family is revoked: logout, reuse detection,
+deactivation and password changes end that login's access tokens at their next request, not at their expiry). Only HS256 is accepted: `alg: none`, other algorithms, a wrong
 signature, issuer or audience, a missing claim, the wrong `typ` and an expired token all raise `InvalidToken`.
 
 Expiry is checked against `server.clock.now()` (not PyJWT's own clock) so that tests can move time.
@@ -29,7 +31,7 @@ ALGORITHM = "HS256"
 ACCESS = "access"
 REFRESH = "refresh"
 SECRET_FILE = "jwt_secret"
-_REQUIRED = ["iss", "aud", "exp", "iat", "jti", "sub", "role", "typ"]
+_REQUIRED = ["iss", "aud", "exp", "iat", "jti", "sub", "role", "typ", "fam"]
 _MIN_SECRET_BYTES = 32
 _lock = threading.Lock()
 _cache: dict[str, str] = {}
@@ -129,9 +131,10 @@ def _encode(settings, *, user_id: int, role: str, typ: str, lifetime: timedelta,
     return IssuedToken(token, jti, expires, int(lifetime.total_seconds()), (extra or {}).get("fam"))
 
 
-def issue_access_token(settings, *, user_id: int, role: str) -> IssuedToken:
+def issue_access_token(settings, *, user_id: int, role: str, family_id: str) -> IssuedToken:
+    """An access token of the login `family_id` (it stops working when that family is revoked)."""
     return _encode(settings, user_id=user_id, role=role, typ=ACCESS,
-                   lifetime=timedelta(minutes=settings.access_token_minutes))
+                   lifetime=timedelta(minutes=settings.access_token_minutes), extra={"fam": family_id})
 
 
 def issue_refresh_token(settings, *, user_id: int, role: str, family_id: str | None = None) -> IssuedToken:
@@ -159,7 +162,7 @@ def decode_token(settings, token: str, *, typ: str = ACCESS) -> dict:
         )
     except jwt.PyJWTError:
         raise InvalidToken() from None
-    if claims.get("typ") != typ or (typ == REFRESH and not claims.get("fam")):
+    if claims.get("typ") != typ or not isinstance(claims.get("fam"), str) or not claims["fam"]:
         raise InvalidToken()
     try:
         exp = int(claims["exp"])

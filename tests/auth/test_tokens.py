@@ -108,7 +108,7 @@ def test_secret_is_generated_once_and_persisted_with_0600(settings_factory, tmp_
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     tokens._cache.clear()  # as a new process would
     assert tokens.signing_secret(s) == first
-    token = tokens.issue_access_token(s, user_id=1, role="admin").token
+    token = tokens.issue_access_token(s, user_id=1, role="admin", family_id="f1").token
     tokens._cache.clear()
     assert tokens.decode_token(s, token)["sub"] == "1"
 

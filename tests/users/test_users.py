@@ -134,10 +134,13 @@ def test_wrong_current_passwords_count_towards_the_lockout(client, admin):
 
 
 def test_face_only_user_cannot_give_itself_a_password_an_admin_can(client, admin):
-    from server.auth.tokens import issue_access_token
+    from server.auth.service import issue_token_pair
+    from server.users.models import User
 
     u = create_user(client, admin, code="F1", password=None)  # logs in by face only: a token as face-login gives
-    headers = bearer(issue_access_token(client.app.state.settings, user_id=u["id"], role="employee").token)
+    with client.app.state.db.session() as s:
+        pair = issue_token_pair(s, client.app.state.settings, s.get(User, u["id"]))
+    headers = bearer(pair.access_token)
     r = client.patch(f"/api/v1/users/{u['id']}", json={"password": "a-new-password-1"}, headers=headers)
     assert r.status_code == 403
     assert client.patch(f"/api/v1/users/{u['id']}", json={"password": "a-new-password-1"},
