@@ -5,6 +5,9 @@
     python scripts/diagnose_startup.py --json   # machine-readable
 Exit code 0 only when every check passes. Uses the same settings (environment / .env) as the server.
 TensorFlow is never imported unless a TensorFlow backend is configured.
+
+A diagnosis writes nothing: no directory is created or write-tested (permissions are read), a SQLite database is
+opened read-only (and not at all when it does not exist yet), and no bytecode is cached.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # a diagnosis writes nothing, not even __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Memory the process needs with each model loaded (measured RSS, rounded up; see README "Figures").
@@ -86,27 +90,86 @@ def check_packages(settings):
 
 
 def check_directories(settings):
-    """The same rules as the server's "directories" step: DATA_DIR, its images/ and locks/ must be writable;
-    MODELS_DIR is only read (it may be read-only, as in the Docker image)."""
+    """The same rules as the server's "directories" step, read from the permissions instead of tried: DATA_DIR, its
+    images/ and locks/ must be writable or creatable; MODELS_DIR is only read (it may be read-only, as in Docker)."""
     if settings is None:
         return _result("directories", False, "settings invalid", "")
-    from server.startup import writable_dirs, writable_problem
+    from server.startup import access_problem, writable_dirs
 
-    bad = [f"{d}: {problem}" for d in writable_dirs(settings) if (problem := writable_problem(d))]
+    bad = [f"{d}: {problem}" for d in writable_dirs(settings) if (problem := access_problem(d))]
     w = Path(settings.weights_dir)
     if w.exists() and (not w.is_dir() or not os.access(w, os.R_OK | os.X_OK)):
         bad.append(f"{w}: not a readable directory")
-    return _result("directories", not bad, "; ".join(bad) or f"DATA_DIR={settings.data_dir} writable, "
+    data = Path(settings.data_dir)
+    return _result("directories", not bad, "; ".join(bad) or f"DATA_DIR={data} "
+                   f"{'writable' if data.exists() else 'not created yet (the server creates it)'}, "
                    f"MODELS_DIR={w} {'readable' if w.exists() else 'not created yet'}",
                    "set DATA_DIR to a writable path and MODELS_DIR to a readable one")
+
+
+def check_file_modes(settings):
+    """Face templates, kept photos and the JWT secret must be private (the server fixes them at its next start)."""
+    if settings is None:
+        return _result("file_modes", False, "settings invalid", "")
+    from server.private_files import mode_problems
+
+    bad = mode_problems(settings)
+    files = [str(p) for p, _ in bad if not p.is_dir()]
+    dirs = [str(p) for p, _ in bad if p.is_dir()]
+    fix = " and ".join(x for x in (f"chmod go-rwx {' '.join(files[:5])}{' ...' if len(files) > 5 else ''}" if files
+                                   else "", f"chmod -R go-rwx {' '.join(dirs[:1])}" if dirs else "") if x)
+    return _result("file_modes", not bad,
+                   "; ".join(f"{p} is {mode:04o} (readable by group/others)" for p, mode in bad[:10])
+                   + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
+                   or "database, images and JWT key file readable by their owner only",
+                   f"start the server once (it makes them private) or run {fix}")
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    """alembic_version of an existing SQLite file, read-only. Without -wal and -shm files (no server has it open,
+    everything checkpointed) it is opened immutable, which creates nothing; otherwise read-only, which uses the
+    existing -wal/-shm."""
+    import sqlite3
+
+    immutable = not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+    uri = f"{path.absolute().as_uri()}?{'immutable=1' if immutable else 'mode=ro'}"
+    conn = sqlite3.connect(uri, uri=True, timeout=5)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone():
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _migrations_result(settings, current, head):
+    if current == head:
+        return _result("migrations", True, f"at head {head}")
+    if settings.auto_migrate:
+        return _result("migrations", True, f"at {current or 'none'}, head {head}: AUTO_MIGRATE will upgrade")
+    return _result("migrations", False, f"at {current or 'none'}, code needs {head}",
+                   "run `python -m server.migrate` (or `alembic upgrade head`) or set AUTO_MIGRATE=true")
 
 
 def check_database(settings):
     if settings is None:
         return [_result("database", False, "settings invalid", "")]
     from server.migrate import current_revision, head_revision
+    from server.private_files import sqlite_path
     from server.startup import StartupError, open_database
 
+    path = sqlite_path(settings)
+    if path is not None:  # never through the server's engine: its connect hook switches the file to WAL (a write)
+        if not path.exists():
+            return [_result("database", True, f"sqlite at {path}: not created yet (the server creates it)"),
+                    _migrations_result(settings, None, head_revision())]
+        try:
+            current = _sqlite_revision(path)
+        except Exception as exc:
+            return [_result("database", False, f"sqlite at {path}: {exc}", "check DATABASE_URL and the file"),
+                    _result("migrations", False, "database unreadable", "")]
+        return [_result("database", True, f"sqlite at {path}"), _migrations_result(settings, current, head_revision())]
     try:
         db = open_database(settings)
     except StartupError as exc:
@@ -121,16 +184,8 @@ def check_database(settings):
             return [_result("database", False, f"{shown}: {msg}",
                             "check DATABASE_URL and that the database server runs"),
                     _result("migrations", False, "database unreachable", "")]
-        head = head_revision()
-        conn = _result("database", True, f"{db.dialect} at {shown}")
-        if current == head:
-            mig = _result("migrations", True, f"at head {head}")
-        elif settings.auto_migrate:
-            mig = _result("migrations", True, f"at {current or 'none'}, head {head}: AUTO_MIGRATE will upgrade")
-        else:
-            mig = _result("migrations", False, f"at {current or 'none'}, code needs {head}",
-                          "run `python -m server.migrate` (or `alembic upgrade head`) or set AUTO_MIGRATE=true")
-        return [conn, mig]
+        return [_result("database", True, f"{db.dialect} at {shown}"),
+                _migrations_result(settings, current, head_revision())]
     finally:
         db.dispose()
 
@@ -179,6 +234,7 @@ def run_checks() -> list[dict]:
     results.append(res)
     results.append(check_packages(settings))
     results.append(check_directories(settings))
+    results.append(check_file_modes(settings))
     results += check_database(settings)
     results.append(check_weights(settings))
     results.append(check_memory(settings))

@@ -108,6 +108,9 @@ def writable_dirs(settings) -> list[Path]:
 
 
 def ensure_directories(settings) -> None:
+    from server.private_files import make_private
+
+    make_private(settings)
     for d in writable_dirs(settings):
         problem = writable_problem(d)
         if problem:
@@ -124,6 +127,20 @@ def writable_problem(d: Path) -> str | None:
             pass
     except OSError as exc:
         return exc.strerror or exc.__class__.__name__
+    return None
+
+
+def access_problem(d: Path) -> str | None:
+    """`writable_problem` without writing anything (for scripts/diagnose_startup.py): None when `d` is a writable
+    directory, or does not exist and its nearest existing parent is one (the server will create it)."""
+    d = Path(d).absolute()
+    probe = d
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a directory"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return "not writable" if probe == d else f"cannot be created: {probe} is not writable"
     return None
 
 
@@ -264,7 +281,10 @@ def run_cli_step(name: str, step) -> int:
 
     from server.config import get_settings
 
+    from server.private_files import make_private
+
     settings = get_settings()
+    make_private(settings)
     try:
         db = open_database(settings)
     except StartupError as exc:
