@@ -43,3 +43,49 @@ def seed(session: Session, settings) -> str | None:
     else:
         log.info("created first admin %s (password from ADMIN_PASSWORD)", settings.admin_email)
     return "created"
+
+
+def reset_admin(session: Session, settings, email: str | None = None) -> tuple[User, str, bool]:
+    """The way back in when the admin password is lost (`python -m seeds reset-admin [--email …]`).
+
+    Sets a new password on the admin of `email` (default ADMIN_EMAIL): ADMIN_PASSWORD when set, else a generated
+    one, returned to be printed once (it is stored hashed only). The admin's logins are revoked (its refresh and
+    access tokens), its password-login lockout is cleared, and it is reactivated if it had been deactivated. Audited
+    as `users.reset_admin` (actor: none, the command line). SeedError when there is no such admin, or when
+    ADMIN_PASSWORD is shorter than PASSWORD_MIN_LENGTH. Returns (admin, password, generated).
+    """
+    from server.audit.service import record as audit
+    from server.auth import lockout
+    from server.auth.service import revoke_user_tokens
+    from server.clock import now
+
+    email = (email or settings.admin_email).strip().lower()
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        admins = session.scalars(select(User.email).where(User.role == "admin", User.email.is_not(None))).all()
+        raise SeedError(f"no user has the e-mail {email!r}; admins: {', '.join(sorted(admins)) or 'none'} "
+                        f"(choose one with --email; with no admin at all, start the server or run `python -m seeds` "
+                        f"to create the first one)")
+    if user.role != "admin":
+        raise SeedError(f"{email} has the role {user.role}, not admin: an admin sets its password over the API")
+    password = settings.admin_password
+    generated = password is None
+    if generated:
+        password = generate_password()
+    elif len(password) < settings.password_min_length:
+        raise SeedError(f"ADMIN_PASSWORD has {len(password)} characters but PASSWORD_MIN_LENGTH is "
+                        f"{settings.password_min_length}: set a longer one (or leave it empty to have one generated)")
+    before = {"is_active": user.is_active}
+    user.password_hash = hash_password(password)
+    if not user.is_active:
+        user.is_active, user.deactivated_at = True, None
+    user.updated_at = now()
+    revoked = revoke_user_tokens(session, user.id)
+    lockout.clear_subject(session, kind="password", subject=user.employee_code)
+    session.flush()
+    audit(session, actor_user_id=None, action="users.reset_admin", entity="user", entity_id=user.id,
+          before=before, after={"is_active": True, "password": "generated" if generated else "from ADMIN_PASSWORD",
+                                "revoked_refresh_tokens": revoked},
+          reason="python -m seeds reset-admin")
+    log.warning("reset the password of admin %s (%s)", email, "generated" if generated else "from ADMIN_PASSWORD")
+    return user, password, generated
