@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     log_level: str = "INFO"
+    cors_origins: str | None = None  # comma-separated origins a browser app may call the API from; "*" = any
     data_dir: Path = Path("./data")
     models_dir: Path | None = None  # default: DATA_DIR/models
 
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
     retention_days: int = 90
     biometric_retention_days: int = 30
 
-    @field_validator("database_url", "jwt_secret", "admin_password", mode="before")
+    @field_validator("database_url", "jwt_secret", "admin_password", "cors_origins", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return v or None
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
     @classmethod
     def _environment_lower(cls, v):
         return v.strip().lower() if isinstance(v, str) else v
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS as a list: exact origins (scheme://host[:port], no path, no trailing slash) or "*"."""
+        return [o.strip().rstrip("/") for o in (self.cors_origins or "").split(",") if o.strip()]
 
     @property
     def weights_dir(self) -> Path:

@@ -123,6 +123,25 @@ def _install_middleware(app: FastAPI) -> None:
     # limit's 413 and the 500/503 of an exception that escaped the app included.
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.add_middleware(StartupFailureMessage, startup=app.state.startup)
+    _install_cors(app)
+
+
+# Browser apps on another origin (CORS_ORIGINS) authenticate with a Bearer token or a kiosk key, never a cookie.
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Device-Key", "X-Request-ID", "Accept", "Accept-Language"]
+CORS_EXPOSED = ["X-Request-ID", "Retry-After", "Content-Disposition"]
+
+
+def _install_cors(app: FastAPI) -> None:
+    """Starlette's CORS middleware, outermost, so that every answer (errors, 413, 503 included) carries the headers
+    an allowed origin needs and a preflight never reaches the routes. Nothing is installed without CORS_ORIGINS:
+    then a browser on another origin gets no Access-Control-Allow-Origin and may not read any answer."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    origins = app.state.settings.cors_origin_list
+    if not origins:
+        return
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=CORS_HEADERS,
+                       expose_headers=CORS_EXPOSED, allow_credentials=False, max_age=600)
 
 
 def configure_logging(level: str = "INFO") -> None:
