@@ -12,6 +12,18 @@ from server.users.models import User
 log = logging.getLogger("faceclock.seeds")
 
 
+def admin_password(settings) -> tuple[str, bool]:
+    """(ADMIN_PASSWORD, False), or (a generated password, True) when it is empty. SeedError when it is shorter than
+    PASSWORD_MIN_LENGTH."""
+    password = settings.admin_password
+    if password is None:
+        return generate_password(), True
+    if len(password) < settings.password_min_length:
+        raise SeedError(f"ADMIN_PASSWORD has {len(password)} characters but PASSWORD_MIN_LENGTH is "
+                        f"{settings.password_min_length}: set a longer one (or leave it empty to have one generated)")
+    return password, False
+
+
 def seed(session: Session, settings) -> str | None:
     """Creates the first admin if no user has that email/code. Never touches an existing admin's password.
 
@@ -25,13 +37,7 @@ def seed(session: Session, settings) -> str | None:
         return None
     if session.scalar(select(User).where(User.role == "admin", User.is_active.is_(True))) is not None:
         return None
-    password = settings.admin_password
-    generated = password is None
-    if generated:
-        password = generate_password()
-    elif len(password) < settings.password_min_length:
-        raise SeedError(f"ADMIN_PASSWORD has {len(password)} characters but PASSWORD_MIN_LENGTH is "
-                        f"{settings.password_min_length}: set a longer one (or leave it empty to have one generated)")
+    password, generated = admin_password(settings)
     admin = User(employee_code=settings.admin_employee_code, full_name="Administrator", email=settings.admin_email,
                  role="admin", password_hash=hash_password(password))
     if not insert_if_absent(session, admin):  # another process created it between our check and our insert
@@ -68,13 +74,7 @@ def reset_admin(session: Session, settings, email: str | None = None) -> tuple[U
                         f"to create the first one)")
     if user.role != "admin":
         raise SeedError(f"{email} has the role {user.role}, not admin: an admin sets its password over the API")
-    password = settings.admin_password
-    generated = password is None
-    if generated:
-        password = generate_password()
-    elif len(password) < settings.password_min_length:
-        raise SeedError(f"ADMIN_PASSWORD has {len(password)} characters but PASSWORD_MIN_LENGTH is "
-                        f"{settings.password_min_length}: set a longer one (or leave it empty to have one generated)")
+    password, generated = admin_password(settings)
     before = {"is_active": user.is_active}
     user.password_hash = hash_password(password)
     if not user.is_active:
