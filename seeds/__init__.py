@@ -28,11 +28,12 @@ def insert_if_absent(session: Session, row) -> bool:
 
 
 def run_all(session: Session, settings) -> dict:
-    """Returns what changed, e.g. {"roles": 3, "shifts": 2, "admin": "created"}; empty values when nothing did."""
+    """Returns what changed, e.g. {"roles": 3, "shifts": 2, "admin": "created"}; empty values when nothing did.
+    "admin_password" is there too when the first admin was created with a generated password: show it once."""
     from seeds import roles, shifts, users
 
     return {
         "roles": roles.seed(session),
         "shifts": shifts.seed(session, settings.default_timezone),
-        "admin": users.seed(session, settings),
+        **users.seed(session, settings),
     }

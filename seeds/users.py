@@ -24,31 +24,31 @@ def admin_password(settings) -> tuple[str, bool]:
     return password, False
 
 
-def seed(session: Session, settings) -> str | None:
+def seed(session: Session, settings) -> dict:
     """Creates the first admin if no user has that email/code. Never touches an existing admin's password.
 
-    Returns "created" when it made the admin, None when nothing changed. An ADMIN_PASSWORD shorter than
-    PASSWORD_MIN_LENGTH is refused (SeedError) when it would be used, i.e. when the admin is created.
+    Returns {"admin": "created"} when it made the admin, plus "admin_password" when that password was generated (the
+    caller shows it once: the start-up banner, `python -m seeds`; it is stored hashed only); {"admin": None} when
+    nothing changed. An ADMIN_PASSWORD shorter than PASSWORD_MIN_LENGTH is refused (SeedError) when it would be used,
+    i.e. when the admin is created.
     """
     existing = session.scalar(
         select(User).where(or_(User.email == settings.admin_email, User.employee_code == settings.admin_employee_code))
     )
     if existing is not None:
-        return None
+        return {"admin": None}
     if session.scalar(select(User).where(User.role == "admin", User.is_active.is_(True))) is not None:
-        return None
+        return {"admin": None}
     password, generated = admin_password(settings)
     admin = User(employee_code=settings.admin_employee_code, full_name="Administrator", email=settings.admin_email,
                  role="admin", password_hash=hash_password(password))
     if not insert_if_absent(session, admin):  # another process created it between our check and our insert
-        return None
+        return {"admin": None}
     if generated:
-        # Printed once, on the start that creates the admin; it is not stored anywhere in clear.
-        log.warning("created first admin %s with generated password: %s  (change it after the first login)",
-                    settings.admin_email, password)
-    else:
-        log.info("created first admin %s (password from ADMIN_PASSWORD)", settings.admin_email)
-    return "created"
+        log.warning("created first admin %s with a generated password (printed once, at the end)", settings.admin_email)
+        return {"admin": "created", "admin_password": password}
+    log.info("created first admin %s (password from ADMIN_PASSWORD)", settings.admin_email)
+    return {"admin": "created"}
 
 
 def reset_admin(session: Session, settings, email: str | None = None) -> tuple[User, str, bool]:

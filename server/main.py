@@ -11,8 +11,8 @@ from server import __version__
 from server.config import Settings, get_settings
 from server.errors import RequestContextMiddleware, install_handlers
 from server.metrics import Metrics
-from server.startup import (StartupFailureMessage, StartupState, check_settings, ensure_directories, migrate,
-                            open_database, startup_lock)
+from server.startup import (StartupFailureMessage, StartupState, banner, check_settings, ensure_directories,
+                            migrate, open_database, startup_lock)
 
 log = logging.getLogger("faceclock")
 
@@ -65,12 +65,15 @@ async def lifespan(app: FastAPI):
         st.engine = steps.run("face_engine", lambda: _load_engine(settings), fatal=False)
         if st.engine is not None:
             st.gallery = steps.run("gallery", lambda: _load_gallery(st.db, st.engine, settings), fatal=False)
-        steps.run("seeds", lambda: _run_seeds(st.db, settings))
+        seeded = steps.run("seeds", lambda: _run_seeds(st.db, settings))
         if settings.scheduler_enabled:
             steps.run("scheduler", lambda: _start_scheduler(app, st.db, settings))
         else:
             steps.skip("scheduler", "SCHEDULER_ENABLED=false")
         log.info("startup finished in %.3fs", time.time() - steps.started)
+        # WARNING when it carries the one-time password, so that no LOG_LEVEL hides it
+        log.log(logging.WARNING if (seeded or {}).get("admin_password") else logging.INFO, "%s",
+                banner(settings, seeded, steps))
         yield
     finally:
         scheduler = getattr(st, "scheduler", None)
@@ -146,6 +149,7 @@ def _install_cors(app: FastAPI) -> None:
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # 7 "setup plugin" lines a start
 
 
 def app_factory() -> FastAPI:

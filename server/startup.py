@@ -273,6 +273,23 @@ def _first_line(exc: BaseException) -> str:
     return s[0] if s else exc.__class__.__name__
 
 
+def banner(settings, seeded: dict | None, steps: "StartupState") -> str:
+    """The last lines of a start: where to go, who the admin is and, on the start that created the admin with a
+    generated password, that password (the only place it is ever shown)."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"
+    base = f"http://{host}:{settings.port}"
+    problems = [f"{name}: {error}" for name, error in steps.failing().items() if error != "not run"]
+    state = f"started, NOT ready (/ready answers 503): {problems[0]}" if problems else "ready"
+    lines = [f"faceclock {state} (start-up {time.time() - steps.started:.1f}s)",
+             f"  API docs  {base}/docs",
+             f"  kiosk     {base}/kiosk",
+             f"  admin     {settings.admin_email}"]
+    password = (seeded or {}).get("admin_password")
+    if password:
+        lines.append(f"  password  {password}   <- first start: shown only now, stored hashed; log in and change it")
+    return "\n".join(lines)
+
+
 def run_cli_step(name: str, step) -> int:
     """A startup step as a command (`python -m seeds`, `python -m server.migrate`): the configured database, checked,
     under the startup lock; `step(db, settings)` returns what to print. Exit 1 with a one-line message on a

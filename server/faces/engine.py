@@ -152,6 +152,27 @@ def _require(model: str, weights_dir: Path) -> None:
         )
 
 
+_cv2_log_lock = threading.Lock()
+
+
+def _quiet_cv2(create, *args):
+    """`create(*args)` with OpenCV's warnings off. OpenCV 5 runs ONNX models on its new graph engine, and
+    FaceDetectorYN/FaceRecognizerSF.create always call setPreferableTarget(CPU), which that engine ignores with a
+    warning ("Targets are not supported by the new graph engine for now") at every start. The model runs the same;
+    errors are still logged. (Forcing the classic engine instead would change the numbers the thresholds were
+    calibrated on.)"""
+    import cv2
+
+    cvlog = cv2.utils.logging
+    with _cv2_log_lock:
+        level = cvlog.getLogLevel()
+        cvlog.setLogLevel(min(level, cvlog.LOG_LEVEL_ERROR))
+        try:
+            return create(*args)
+        finally:
+            cvlog.setLogLevel(level)
+
+
 # ----------------------------------------------------------------------------- YuNet detector
 
 class _YuNet:
@@ -160,7 +181,8 @@ class _YuNet:
 
         self._cv2 = cv2  # the engine that owns this detector sets OpenCV's thread count
         path = str(weights_dir / W.YUNET_FILE)
-        self._pool = _Pool(lambda: cv2.FaceDetectorYN.create(path, "", (320, 320), YUNET_SCORE_MIN, 0.3, 50), slots)
+        self._pool = _Pool(lambda: _quiet_cv2(cv2.FaceDetectorYN.create, path, "", (320, 320), YUNET_SCORE_MIN, 0.3,
+                                              50), slots)
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         _check_image(image)
@@ -222,7 +244,7 @@ class SFaceEngine:
         cv2.setNumThreads(max(1, slots))
         self._detector = _YuNet(weights_dir, slots)
         path = str(weights_dir / W.SFACE_FILE)
-        self._pool = _Pool(lambda: cv2.FaceRecognizerSF.create(path, ""), 1)
+        self._pool = _Pool(lambda: _quiet_cv2(cv2.FaceRecognizerSF.create, path, ""), 1)
         self.threshold = SFACE_THRESHOLD if threshold is None else threshold
         self.duplicate_threshold = SFACE_DUPLICATE if duplicate_threshold is None else duplicate_threshold
         self.margin = SFACE_MARGIN if margin is None else margin

@@ -54,6 +54,7 @@ def test_concurrent_first_starts_all_succeed_with_one_admin(empty_db_url, tmp_pa
     logs = "".join(err for _, err in outputs)
     assert logs.count("created first admin") == 1, logs[-3000:]
     assert logs.count("generated password") == 1
+    assert logs.count("  password  ") == 1  # the start-up banner of the worker that created the admin
     db = Database(empty_db_url)
     try:
         assert current_revision(db) == head_revision()
