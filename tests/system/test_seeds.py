@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from seeds import run_all
 from server.auth.passwords import verify_password
+from server.database import Database
 from server.shifts.models import Shift
 from server.users.models import Role, User
 
@@ -75,6 +76,28 @@ def test_seeds_cli(db_url, tmp_path):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 3, "shifts": 2, "admin": "created"}
     out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"roles": 0, "shifts": 0, "admin": None}
+
+
+def test_seeds_cli_prints_a_generated_admin_password_once(db_url, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if k != "ADMIN_PASSWORD"}, "DATABASE_URL": db_url,
+           "DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
+    first = json.loads(out.stdout.strip().splitlines()[-1])
+    assert first["admin"] == "created" and len(first["admin_password"]) >= 16
+    assert first["admin_password"] not in out.stderr
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            assert verify_password(first["admin_password"], s.scalar(select(User.password_hash)))
+    finally:
+        db.dispose()
+    out = subprocess.run([sys.executable, "-m", "seeds"], env=env, capture_output=True, text=True, check=True)
+    assert "admin_password" not in out.stdout
 
 
 def test_short_admin_password_is_refused_when_the_admin_is_created(db, settings_factory, db_url):
