@@ -67,7 +67,27 @@ class WorkDay(Base):
     late_minutes: Mapped[int] = mapped_column(Integer, default=0)
     early_leave_minutes: Mapped[int] = mapped_column(Integer, default=0)
     overtime_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16))  # present | late | absent | incomplete | off_day
+    # present | late | absent | incomplete | off_day | holiday | on_leave | half_day | remote (workday.DAY_STATUSES)
+    status: Mapped[str] = mapped_column(String(16))
+    holiday: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the holiday's name, if one
+    leave_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # vacation | sick | … on leave
+    leave_half: Mapped[str | None] = mapped_column(String(2), nullable=True)  # am | pm: half of the day on leave
+    mark: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the status a manager marked, if any
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class DayMark(Base):
+    """A manager's whole-day mark: the status of (user, work_date) whatever the punches say, with a reason."""
+
+    __tablename__ = "day_marks"
+    __table_args__ = (UniqueConstraint("user_id", "work_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    work_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # present | absent | on_leave | remote
+    reason: Mapped[str] = mapped_column(Text)
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

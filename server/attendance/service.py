@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.attendance import calendar
 from server.attendance.models import Punch, WorkDay
 from server.attendance.workday import (
-    ShiftRule, compute_day, derive_kinds, in_dates, local_date, next_kind, punch_status, punch_statuses,
-    scheduled_window, work_date_for,
+    ShiftRule, compute_day, derive_kinds, in_dates, local_date, next_kind, punch_status, scheduled_window,
+    work_date_for,
 )
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
@@ -40,16 +41,24 @@ def fallback_zone(user: User, settings) -> str:
 
 def _pick_work_date(at: datetime, assignments, rules: dict[int, ShiftRule], zone: str
                     ) -> tuple[date, ShiftRule | None]:
-    """The work day of `at` among the user's assignments (the first whose range holds the date its shift gives)."""
+    """The work day of `at` among the user's assignments: the first whose range holds the date its shift gives.
+
+    When none does, the punch belongs to an unscheduled day: its local date, unless an assignment holds that date
+    (a shift day that does not own this instant: a 00:30 punch before a 15:00–23:30 shift's first day, a 06:00 one
+    before a night shift's first Monday); then the date the shift would give it, which no assignment holds."""
     approx = local_date(at, zone)
-    for a in assignments:
-        if a.valid_from > approx + timedelta(days=2) or (a.valid_to is not None
-                                                         and a.valid_to < approx - timedelta(days=2)):
-            continue
+    near = [a for a in assignments if not (a.valid_from > approx + timedelta(days=2) or (
+        a.valid_to is not None and a.valid_to < approx - timedelta(days=2)))]
+    for a in near:
         rule = rules[a.shift_id]
         d = work_date_for(at, rule)
         if in_dates(d, a.valid_from, a.valid_to):
             return d, rule
+    holder = assignment_on(near, approx)
+    if holder is not None:
+        d = work_date_for(at, rules[holder.shift_id])
+        if assignment_on(near, d) is None:
+            return d, None
     return approx, None
 
 
@@ -66,10 +75,14 @@ def resolve_work_date(session: Session, user: User, at: datetime, settings) -> t
 
 
 def employment_dates(user: User, zone: str) -> tuple[date, date | None]:
-    """First and last day (dates in `zone`) of the user's employment: the day they were created, the day they were
-    deactivated (None while active). Days outside are never closed as absent nor reported unless recorded."""
-    last = None if user.deactivated_at is None else local_date(as_utc(user.deactivated_at), zone)
-    return local_date(as_utc(user.created_at), zone), last
+    """First and last day of the user's employment: `employed_from` / `employed_to`; without them (users older than
+    those columns) the day they were created and the day they were deactivated (None while active), in `zone`.
+    Days outside are never closed as absent nor reported unless recorded."""
+    first = user.employed_from or local_date(as_utc(user.created_at), zone)
+    last = user.employed_to
+    if last is None and user.deactivated_at is not None:
+        last = local_date(as_utc(user.deactivated_at), zone)
+    return first, last
 
 
 def employed_on(user: User, d: date, zone: str) -> bool:
@@ -100,40 +113,58 @@ def _upsert_work_day(session: Session, user_id: int, work_date: date) -> WorkDay
 
 def recompute_day(session: Session, user: User, work_date: date, settings, *, now: datetime | None = None
                   ) -> WorkDay | None:
-    """Recomputes (user, work_date) from its non-voided punches and stores it. Punch statuses follow the shift.
+    """Recomputes (user, work_date) from its non-voided punches and its calendar (holiday, leave, mark) and stores
+    it. Punch statuses follow the shift.
 
     Kinds of automatic punches are re-derived first (in time order, alternating from "in"; explicit kinds stay),
     so a punch uploaded late by an offline kiosk puts the later ones right. Statuses: only the first in and the
     last out are judged (workday.punch_statuses).
 
-    Returns the row, or None when there is nothing to record yet (no punch and the day not closed, or an unscheduled
-    day without punches; such a row, if one existed, is removed: it is derived data, punches are not).
-    A day closed earlier is re-opened and recomputed when punches arrive late (details: closed_as, the status it
-    was first closed with; reopened_at, the latest re-opening; reopened, how many times).
+    Returns the row, or None when there is nothing to record yet (no punch, no mark, and the day not closed, or an
+    unscheduled day, or a day outside employment; such a row, if one existed, is removed: it is derived data,
+    punches are not). A day closed earlier is re-opened and recomputed when punches arrive late (details:
+    closed_as, the status it was first closed with; reopened_at, the latest re-opening; reopened, how many times).
     """
     now = now or clock_now()
     rule = rule_on(session, user.id, work_date)
     punches = day_punches(session, user.id, work_date)
     existing = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date == work_date))
-    wd = _store_day(session, user, work_date, settings, rule, punches, existing, now)
+    cal = calendar.load(session, [user.id], work_date, work_date)
+    wd = _store_day(session, user, work_date, settings, rule, punches, existing, now, cal)
     session.flush()
     return wd
 
 
+def rework_dates(session: Session, settings, user: User, dates, *, now: datetime | None = None) -> list[date]:
+    """After a change of the user's calendar (holiday, leave, mark, employment dates): recomputes each of `dates`
+    that can hold something (up to tomorrow: later days have no punch and are not closed) under the user's row
+    lock, as a shift change does. Returns the dates recomputed."""
+    now = now or clock_now()
+    lock_user(session, user.id)
+    limit = local_date(now, "UTC") + timedelta(days=1)
+    done = sorted(d for d in set(dates) if d <= limit)
+    for d in done:
+        recompute_day(session, user, d, settings, now=now)
+    return done
+
+
 def _store_day(session: Session, user: User, work_date: date, settings, rule: ShiftRule | None,
-               punches: list[Punch], existing: WorkDay | None, now: datetime) -> WorkDay | None:
-    """recompute_day with its inputs loaded: the rule of that day, its non-voided punches in time order and its
-    work_days row (None if there is none). Issues no query unless it creates a row."""
+               punches: list[Punch], existing: WorkDay | None, now: datetime, cal: calendar.Calendar
+               ) -> WorkDay | None:
+    """recompute_day with its inputs loaded: the rule of that day, its non-voided punches in time order, its
+    work_days row (None if there is none) and the calendar. Issues no query unless it creates a row."""
     for p, kind in zip(punches, derive_kinds(punches)):
         if p.kind != kind:
             p.kind = kind
-    res = compute_day(work_date, rule, punches, now, fallback_zone(user, settings))
-    win = scheduled_window(rule, work_date)
-    for p, status in zip(punches, punch_statuses([_at_utc(p) for p in punches], win)):
+    zone = rule.timezone if rule else fallback_zone(user, settings)
+    ctx = cal.context(user, work_date, employed_on(user, work_date, zone))
+    res = compute_day(work_date, rule, [_at_utc(p) for p in punches], now, fallback_zone(user, settings), ctx)
+    for p, status in zip(punches, res.punch_statuses):
         if p.status != status:
             p.status = status
         p.shift_id = rule.shift_id if rule else None
-    if not punches and not (res.closed and win is not None):
+    scheduled = scheduled_window(rule, work_date) is not None
+    if not punches and not ctx.mark and not (res.closed and scheduled and ctx.employed):
         if existing is not None:
             session.delete(existing)
         return None
@@ -152,6 +183,7 @@ def _store_day(session: Session, user: User, work_date: date, settings, rule: Sh
     wd.worked_minutes, wd.late_minutes = res.worked_minutes, res.late_minutes
     wd.early_leave_minutes, wd.overtime_minutes = res.early_leave_minutes, res.overtime_minutes
     wd.status = res.status
+    wd.holiday, wd.leave_kind, wd.leave_half, wd.mark = res.holiday, res.leave_kind, res.leave_half, res.mark
     wd.closed_at = (wd.closed_at or now) if res.closed else None
     wd.details = details
     wd.updated_at = now
@@ -242,6 +274,7 @@ def rework_user_days(session: Session, settings, user: User, start: date, end: d
     last = max([p.work_date for p in punches] + [local_date(now, zone)]) + 2 * day
     assignments = assignments_between(session, lo - 2 * day, hi + 2 * day if hi else last, [user.id])
     rules = _rules_of(session, assignments)
+    cal = calendar.load(session, [user.id], lo - day, hi + day if hi else last)
     dates = {d for d in rows if d >= start and (end is None or d <= end)}
     for p in punches:
         if p.work_date < lo or (hi is not None and p.work_date > hi):
@@ -259,7 +292,7 @@ def rework_user_days(session: Session, settings, user: User, start: date, end: d
     for d in sorted(dates):
         a = assignment_on(assignments, d)
         _store_day(session, user, d, settings, rules[a.shift_id] if a else None, by_day.get(d, []), rows.get(d),
-                   now)
+                   now, cal)
     session.flush()
     return sorted(dates)
 

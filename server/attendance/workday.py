@@ -10,8 +10,9 @@ Everything here takes UTC instants and a `ShiftRule` (the plain values of a shif
 * `punch_status(kind, at, window)` – on_time / late / early_leave / overtime / off_shift of an arrival / departure;
   `punch_statuses(punches, window)` – the statuses of a whole day (only the first in and the last out are judged).
 * `derive_kinds(punches)` – in / out of a day's punches: automatic ones alternate from `in`, explicit ones are kept.
-* `compute_day(date, rule, punches, now)` – first in, last out, worked minutes minus breaks, late / early leave /
-  overtime minutes and the status present / late / absent / incomplete / off_day.
+* `compute_day(date, rule, punches, now, ctx=DayContext(...))` – first in, last out, worked minutes minus breaks,
+  late / early leave / overtime minutes, the punches' statuses and the day's status, with what the calendar says of
+  the day (`DayContext`: holiday, leave, a manager's mark, employment).
 
 Rules, stated once (docs/attendance.md repeats them):
 * Minutes are whole minutes, rounded down.
@@ -25,6 +26,15 @@ Rules, stated once (docs/attendance.md repeats them):
   with no in) is `incomplete`. Open days are `present` / `late` so far.
 * An unscheduled day (no shift assigned, or not one of the shift's weekdays) is `off_day`; with a shift assigned,
   the minutes worked on it count as overtime.
+* Early leave is judged once the day is closed (on its last out), never on an out while the day is open (a lunch
+  out is on_time). Late and early-leave minutes never exceed the shift's length; a closed day whose in→out pairs all
+  lie outside the shift (in 04:20, out 04:27 on a 09–17 shift) is `absent`.
+* Calendar (`DayContext`), on a scheduled day, first rule that applies: a manager's mark sets the status (late and
+  early leave are then 0); a holiday makes it `holiday` and a whole day of leave `on_leave` (nothing is expected:
+  no late / early / absent, every worked minute is overtime, punches are off_shift); a half day of leave ("am" /
+  "pm") leaves the other half of the shift as the day's window (half the break allowance, half the thresholds).
+  Closed, paired days under the shift's thresholds are `absent` (absent_below_minutes) or `half_day`
+  (half_day_below_minutes). Outside employment a day without punches is never absent (the caller records no row).
 """
 from __future__ import annotations
 
@@ -38,7 +48,8 @@ UTC = timezone.utc
 DAY = timedelta(days=1)
 
 PUNCH_STATUSES = ("on_time", "late", "early_leave", "overtime", "off_shift")
-DAY_STATUSES = ("present", "late", "absent", "incomplete", "off_day")
+DAY_STATUSES = ("present", "late", "absent", "incomplete", "off_day", "holiday", "on_leave", "half_day", "remote")
+MARK_STATUSES = ("present", "absent", "on_leave", "remote")
 
 
 class PunchLike(Protocol):
@@ -59,13 +70,16 @@ class ShiftRule:
     break_minutes: int = 0
     shift_id: int | None = None
     name: str | None = None
+    half_day_below_minutes: int | None = None
+    absent_below_minutes: int | None = None
 
     @classmethod
     def from_model(cls, shift) -> ShiftRule:
         return cls(timezone=shift.timezone, start_time=shift.start_time, end_time=shift.end_time,
                    weekdays=tuple(shift.weekdays or ()), grace_in_minutes=shift.grace_in_minutes,
                    grace_out_minutes=shift.grace_out_minutes, break_minutes=shift.break_minutes,
-                   shift_id=shift.id, name=shift.name)
+                   shift_id=shift.id, name=shift.name, half_day_below_minutes=shift.half_day_below_minutes,
+                   absent_below_minutes=shift.absent_below_minutes)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -92,11 +106,37 @@ class ShiftRule:
 
 
 @dataclass(frozen=True)
+class DayContext:
+    """What the calendar says of a day besides its punches. `leave_half` None with a `leave_kind` = the whole day."""
+
+    holiday: str | None = None  # the holiday's name
+    leave_kind: str | None = None
+    leave_half: str | None = None  # "am" | "pm": that half of the shift is on leave
+    mark: str | None = None  # the status a manager marked (MARK_STATUSES)
+    employed: bool = True
+
+
+NO_CONTEXT = DayContext()
+
+
+@dataclass(frozen=True)
 class ShiftWindow:
     work_date: date
     start: datetime  # UTC
     end: datetime  # UTC
     rule: ShiftRule
+    half: str | None = None  # the half of the shift on leave: this window is the other half
+
+    @property
+    def break_allowance(self) -> timedelta:
+        return timedelta(minutes=self.rule.break_minutes // (2 if self.half else 1))
+
+    def threshold(self, minutes: int | None) -> int | None:
+        return None if minutes is None else minutes // (2 if self.half else 1)
+
+    @property
+    def length_minutes(self) -> int:
+        return _minutes(self.end - self.start)
 
     @property
     def grace_in(self) -> timedelta:
@@ -112,7 +152,16 @@ class ShiftWindow:
 
     @property
     def scheduled_minutes(self) -> int:
-        return max(0, _minutes(self.end - self.start) - self.rule.break_minutes)
+        return max(0, self.length_minutes - _minutes(self.break_allowance))
+
+
+def half_window(win: ShiftWindow, half: str) -> ShiftWindow:
+    """The half of the shift still to work when `half` ("am": the first, "pm": the second) is on leave; the shift
+    is cut at its real-time middle (DST-aware: the instants are UTC)."""
+    middle = win.start + (win.end - win.start) / 2
+    if half == "am":
+        return ShiftWindow(win.work_date, middle, win.end, win.rule, half)
+    return ShiftWindow(win.work_date, win.start, middle, win.rule, half)
 
 
 @dataclass
@@ -129,6 +178,11 @@ class DayResult:
     closed: bool = False
     close_at: datetime | None = None
     details: dict = field(default_factory=dict)
+    holiday: str | None = None
+    leave_kind: str | None = None
+    leave_half: str | None = None
+    mark: str | None = None
+    punch_statuses: list[str] = field(default_factory=list)  # of the punches in time order
 
 
 def _as_delta(t: time) -> timedelta:
@@ -206,10 +260,11 @@ def punch_status(kind: str, at: datetime, win: ShiftWindow | None) -> str:
     return "on_time"
 
 
-def punch_statuses(ordered: Sequence[PunchLike], win: ShiftWindow | None) -> list[str]:
+def punch_statuses(ordered: Sequence[PunchLike], win: ShiftWindow | None, closed: bool = True) -> list[str]:
     """Statuses of a work day's punches (in time order). Only the arrival and the departure are judged: the first
-    in may be `late`, the last out (when no in follows it) may be `early_leave` or `overtime`; every other punch
-    (a break's out and in) is `on_time`. All are `off_shift` on a day without a scheduled shift."""
+    in may be `late`, the last out (when no in follows it) may be `overtime`, or `early_leave` once the day is
+    closed (while it is open the last out may be a lunch break: `on_time`); every other punch (a break's out and
+    in) is `on_time`. All are `off_shift` on a day without a scheduled shift (or with nothing expected of it)."""
     if win is None:
         return ["off_shift"] * len(ordered)
     out = ["on_time"] * len(ordered)
@@ -217,7 +272,8 @@ def punch_statuses(ordered: Sequence[PunchLike], win: ShiftWindow | None) -> lis
     if first_in is not None:
         out[first_in] = punch_status("in", ordered[first_in].at, win)
     if ordered and ordered[-1].kind == "out":
-        out[-1] = punch_status("out", ordered[-1].at, win)
+        status = punch_status("out", ordered[-1].at, win)
+        out[-1] = status if closed or status != "early_leave" else "on_time"
     return out
 
 
@@ -258,15 +314,50 @@ def _pairs(punches: Sequence[PunchLike]) -> tuple[list[tuple[datetime, datetime]
     return intervals, opened is not None, orphan_outs
 
 
+def _expected(win: ShiftWindow | None, ctx: DayContext) -> tuple[ShiftWindow | None, str | None]:
+    """The window the day is expected to hold, and the status of a day expected to hold nothing (holiday,
+    on_leave) on a scheduled day; (None, None) on an unscheduled one."""
+    if win is None:
+        return None, None
+    if ctx.holiday:
+        return None, "holiday"
+    if ctx.leave_kind and ctx.leave_half is None:
+        return None, "on_leave"
+    if ctx.leave_kind:
+        return half_window(win, ctx.leave_half), None
+    return win, None
+
+
+def _overlaps(intervals: list[tuple[datetime, datetime]], win: ShiftWindow) -> bool:
+    return any(a < win.end and b > win.start for a, b in intervals)
+
+
+def _closed_status(res: DayResult, win: ShiftWindow, intervals) -> str | None:
+    """absent / half_day of a closed day with paired punches: no pair inside the shift, or fewer worked minutes
+    than the shift's thresholds (halved on a half day of leave); None when neither applies."""
+    if not _overlaps(intervals, win):
+        return "absent"
+    absent_below = win.threshold(win.rule.absent_below_minutes)
+    if absent_below is not None and res.worked_minutes < absent_below:
+        return "absent"
+    half_below = win.threshold(win.rule.half_day_below_minutes)
+    if half_below is not None and res.worked_minutes < half_below:
+        return "half_day"
+    return None
+
+
 def compute_day(work_date: date, rule: ShiftRule | None, punches: Sequence[PunchLike], now: datetime,
-                fallback_zone: str = "UTC") -> DayResult:
-    """The work day from its (non-voided) punches. `now` decides only whether the day is closed."""
+                fallback_zone: str = "UTC", ctx: DayContext = NO_CONTEXT) -> DayResult:
+    """The work day from its (non-voided) punches and its calendar. `now` decides only whether the day is closed."""
     ordered = sorted(punches, key=lambda p: p.at)
-    win = scheduled_window(rule, work_date)
+    shift_win = scheduled_window(rule, work_date)
+    win, free = _expected(shift_win, ctx)
     closes = close_at(rule, work_date, fallback_zone)
     closed = _aware(now) >= closes
     res = DayResult(work_date=work_date, shift_id=rule.shift_id if rule else None, status="off_day",
-                    closed=closed, close_at=closes)
+                    closed=closed, close_at=closes, holiday=ctx.holiday, mark=ctx.mark)
+    if shift_win is not None and not ctx.holiday and ctx.leave_kind:
+        res.leave_kind, res.leave_half = ctx.leave_kind, ctx.leave_half
 
     ins = [p.at for p in ordered if p.kind == "in"]
     outs = [p.at for p in ordered if p.kind == "out"]
@@ -276,7 +367,7 @@ def compute_day(work_date: date, rule: ShiftRule | None, punches: Sequence[Punch
     unpaired = open_in or orphan_outs > 0 or not intervals and bool(ordered)
     gross = sum((b - a for a, b in intervals), timedelta(0))
     taken_breaks = sum((intervals[i + 1][0] - intervals[i][1] for i in range(len(intervals) - 1)), timedelta(0))
-    allowance = timedelta(minutes=win.rule.break_minutes) if win else timedelta(0)
+    allowance = win.break_allowance if win else timedelta(0)
     deducted = min(gross, max(timedelta(0), allowance - taken_breaks))
     res.worked_minutes = _minutes(gross - deducted)
     res.details = {"punches": len(ordered), "pairs": len(intervals), "open_in": open_in,
@@ -284,25 +375,35 @@ def compute_day(work_date: date, rule: ShiftRule | None, punches: Sequence[Punch
     if win is not None:
         res.details.update(shift_start=win.start.isoformat(), shift_end=win.end.isoformat(),
                            scheduled_minutes=win.scheduled_minutes)
+    res.punch_statuses = punch_statuses(ordered, win, closed)
 
     if win is None:
         if rule is not None:
             res.overtime_minutes = res.worked_minutes
-        res.status = "incomplete" if closed and unpaired else "off_day"
-        return res
+        res.status = "incomplete" if closed and unpaired else free or "off_day"
+    else:
+        _judge(res, win, ordered, ins, intervals, open_in, unpaired, ctx)
+    if ctx.mark:
+        res.status, res.late_minutes, res.early_leave_minutes = ctx.mark, 0, 0
+    return res
 
+
+def _judge(res: DayResult, win: ShiftWindow, ordered, ins, intervals, open_in: bool, unpaired: bool,
+           ctx: DayContext) -> None:
+    """Late / early-leave / overtime minutes and the status of a day expected to hold `win`."""
+    length = win.length_minutes
     if res.first_in is not None and res.first_in > win.start + win.grace_in:
-        res.late_minutes = _minutes(res.first_in - win.start)
+        res.late_minutes = min(length, _minutes(res.first_in - win.start))
     if res.last_out is not None and not open_in:
         if res.last_out < win.end - win.grace_out:
-            res.early_leave_minutes = _minutes(win.end - res.last_out)
+            if res.closed:  # judged on the day's last out, once it is known
+                res.early_leave_minutes = min(length, _minutes(win.end - res.last_out))
         elif res.last_out > win.end + win.grace_out:
             res.overtime_minutes = _minutes(res.last_out - win.end)
-
     if not ordered:
-        res.status = "absent"  # the caller records it only once the day is closed
-    elif unpaired and (closed or not ins):
+        res.status = "absent" if ctx.employed else "off_day"  # the caller records it only once the day is closed
+    elif unpaired and (res.closed or not ins):
         res.status = "incomplete"
     else:
-        res.status = "late" if res.late_minutes else "present"
-    return res
+        res.status = (res.closed and _closed_status(res, win, intervals)) or ("late" if res.late_minutes
+                                                                              else "present")

@@ -23,6 +23,9 @@ class Shift(Base):
     grace_in_minutes: Mapped[int] = mapped_column(Integer, default=5)
     grace_out_minutes: Mapped[int] = mapped_column(Integer, default=5)
     break_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # a closed day with fewer worked minutes is half_day / absent (None: no such threshold)
+    half_day_below_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    absent_below_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

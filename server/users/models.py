@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.clock import now
@@ -32,5 +32,8 @@ class User(Base):
     consent_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    # first and last day of employment (inclusive); null: the day of creation / open-ended
+    employed_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    employed_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     biometrics_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -90,8 +90,9 @@ def test_a_lunch_break_is_not_late_nor_early_leave(world, clock):
     dee = world.employee("DEE", "Madrid day")
     clock.set(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))  # 09:00
     assert world.check(dee).json()["punch"]["status"] == "on_time"
-    clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # 13:00: for now, this is her departure
-    assert world.check(dee).json()["punch"]["status"] == "early_leave"
+    clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # 13:00: lunch, not an early leave (issue 13, bug 3)
+    assert world.check(dee).json()["punch"]["status"] == "on_time"
+    assert _day(world, dee)["early_leave_minutes"] == 0  # the day is open: its last out is not known yet
     clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # 14:00: back from lunch, after start + grace
     back = world.check(dee).json()["punch"]
     assert back["kind"] == "in" and back["status"] == "on_time"
