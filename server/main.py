@@ -108,7 +108,8 @@ def _include_routers(app: FastAPI) -> None:
     from server.system.router import router as system_router
 
     app.include_router(system_router)
-    for module in ("auth", "users", "devices", "faces", "shifts", "attendance", "reports", "kiosk", "web"):
+    for module in ("auth", "users", "devices", "faces", "shifts", "attendance", "reports", "kiosk", "web",
+                   "holidays", "leaves", "requests"):
         try:
             mod = __import__(f"server.{module}.router", fromlist=["router"])
         except ModuleNotFoundError as exc:

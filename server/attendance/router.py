@@ -7,6 +7,8 @@ GET    /api/v1/attendance/punches          manager / admin: punches (voided ones
 POST   /api/v1/attendance/punches          manager / admin: manual punch with a reason
 PATCH  /api/v1/attendance/punches/{id}     manager / admin: correct time or kind, with a reason
 DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (?reason= or JSON body)
+PUT    /api/v1/attendance/days/{user_id}/{date}  manager / admin: whole-day mark {status, reason}
+DELETE /api/v1/attendance/days/{user_id}/{date}  manager / admin: remove the mark (?reason= or JSON body)
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Upload
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from server.attendance import kiosk, service
+from server.attendance import kiosk, marks, service
 from server.attendance.schemas import (
-    KioskCheckOut, ManualPunchIn, PunchChange, PunchCorrectionIn, PunchOut, PunchPage, VoidIn, WorkDayOut,
-    WorkDayPage,
+    DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchChange, PunchCorrectionIn, PunchOut, PunchPage,
+    VoidIn, WorkDayOut, WorkDayPage,
 )
 from server.auth.deps import require_device, require_employee, require_manager
 from server.clock import as_utc
@@ -88,7 +90,12 @@ def _zone(shift_id, user: User, zones: dict, settings) -> str:
     return zones[shift_id][1] if shift_id in zones else service.fallback_zone(user, settings)
 
 
-def _day_out(wd, user: User, zones: dict, settings, punches=None) -> WorkDayOut:
+def _mark_out(m) -> MarkOut | None:
+    return None if m is None else MarkOut(status=m.status, reason=m.reason, marked_by=m.marked_by,
+                                          marked_at=m.marked_at)
+
+
+def _day_out(wd, user: User, zones: dict, settings, punches=None, mark=None) -> WorkDayOut:
     zone = _zone(wd.shift_id, user, zones, settings)
     return WorkDayOut(
         user_id=user.id, employee_code=user.employee_code, full_name=user.full_name, work_date=wd.work_date,
@@ -96,15 +103,18 @@ def _day_out(wd, user: User, zones: dict, settings, punches=None) -> WorkDayOut:
         first_in=wd.first_in, last_out=wd.last_out, first_in_local=_local(wd.first_in, zone),
         last_out_local=_local(wd.last_out, zone), worked_minutes=wd.worked_minutes, late_minutes=wd.late_minutes,
         early_leave_minutes=wd.early_leave_minutes, overtime_minutes=wd.overtime_minutes, status=wd.status,
-        closed=wd.closed_at is not None, details=wd.details,
+        closed=wd.closed_at is not None, holiday=wd.holiday, leave_kind=wd.leave_kind, leave_half=wd.leave_half,
+        marked=wd.mark is not None, mark=_mark_out(mark), details=wd.details,
         punches=None if punches is None else [_punch_out(p, zone) for p in punches])
 
 
 def _days_page(session, settings, rows, total, limit, offset, with_punches: bool) -> WorkDayPage:
     zones = service.shift_zones(session)
-    punches = service.punches_of_days(session, [(wd.user_id, wd.work_date) for wd, _ in rows]) if with_punches else {}
-    items = [_day_out(wd, u, zones, settings, punches.get((wd.user_id, wd.work_date), []) if with_punches else None)
-             for wd, u in rows]
+    keys = [(wd.user_id, wd.work_date) for wd, _ in rows]
+    punches = service.punches_of_days(session, keys) if with_punches else {}
+    day_marks = marks.marks_of(session, [(wd.user_id, wd.work_date) for wd, _ in rows if wd.mark])
+    items = [_day_out(wd, u, zones, settings, punches.get(k, []) if with_punches else None, day_marks.get(k))
+             for k, (wd, u) in zip(keys, rows)]
     return WorkDayPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -112,10 +122,16 @@ def _change(session, settings, punch, wd) -> PunchChange:
     user = session.get(User, punch.user_id)
     zones = service.shift_zones(session)
     zone = _zone(punch.shift_id, user, zones, settings)
-    day = None
-    if wd is not None:
-        day = _day_out(wd, user, zones, settings, service.day_punches(session, user.id, wd.work_date))
-    return PunchChange(punch=_punch_out(punch, zone), work_day=day)
+    return PunchChange(punch=_punch_out(punch, zone), work_day=_day_of(session, settings, user, wd, zones))
+
+
+def _day_of(session, settings, user: User, wd, zones=None) -> WorkDayOut | None:
+    """A recomputed day as answered by a change: with its punches and its mark."""
+    if wd is None:
+        return None
+    zones = zones if zones is not None else service.shift_zones(session)
+    return _day_out(wd, user, zones, settings, service.day_punches(session, user.id, wd.work_date),
+                    marks.get_mark(session, user.id, wd.work_date))
 
 
 # ------------------------------------------------------------------ work days
@@ -191,3 +207,29 @@ def void_punch(punch_id: PathId, reason: str | None = Query(None, max_length=100
     punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,
                                    reason=body.reason if body is not None else reason)
     return _change(session, settings, punch, wd)
+
+
+# ------------------------------------------------------------------ whole-day marks
+
+_MARK = {**_AUTH, 404: {"description": "not_found: no such user (DELETE: or the day has no mark)"},
+         422: {"description": "validation_error: reason missing, bad status or date; outside_employment"}}
+
+
+@router.put("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
+            summary="Mark a whole day present / absent / on_leave / remote (reason required), whatever the "
+                    "punches say; audited, the day recomputed")
+def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: User = Depends(require_manager),
+             session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    wd = marks.set_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date, status=body.status,
+                        reason=body.reason)
+    return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
+
+
+@router.delete("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
+               summary="Remove a day's mark (reason required): the punches decide again; audited")
+def unmark_day(user_id: PathId, work_date: ApiDate, reason: str | None = Query(None, max_length=1000),
+               body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
+               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+    wd = marks.remove_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date,
+                           reason=body.reason if body is not None else reason)
+    return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))

@@ -61,6 +61,18 @@ class PunchOut(BaseModel):
     void_reason: str | None = None
 
 
+DayStatus = Literal["present", "late", "absent", "incomplete", "off_day", "holiday", "on_leave", "half_day",
+                    "remote"]
+MarkStatus = Literal["present", "absent", "on_leave", "remote"]
+
+
+class MarkOut(BaseModel):
+    status: MarkStatus
+    reason: str
+    marked_by: int | None
+    marked_at: datetime
+
+
 class WorkDayOut(BaseModel):
     user_id: int
     employee_code: str
@@ -77,8 +89,13 @@ class WorkDayOut(BaseModel):
     late_minutes: int
     early_leave_minutes: int
     overtime_minutes: int
-    status: str
+    status: DayStatus
     closed: bool
+    holiday: str | None = Field(None, description="The holiday's name when the date is one for this user")
+    leave_kind: str | None = Field(None, description="vacation | sick | personal | unpaid | other, on leave")
+    leave_half: Literal["am", "pm"] | None = Field(None, description="The half of the day on leave; null: whole")
+    marked: bool = Field(False, description="true: the status is a manager's whole-day mark")
+    mark: MarkOut | None = None
     details: dict | None = None
     punches: list[PunchOut] | None = None
 
@@ -133,3 +150,12 @@ class VoidIn(BaseModel):
 class PunchChange(BaseModel):
     punch: PunchOut
     work_day: WorkDayOut | None
+
+
+class MarkIn(BaseModel):
+    status: MarkStatus = Field(description="How the whole day counts, whatever the punches say")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DayChange(BaseModel):
+    work_day: WorkDayOut | None = Field(description="The day after the change; null when nothing is left to record")

@@ -25,6 +25,7 @@ from server.clock import as_utc, now as clock_now
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.shifts.models import Shift
 from server.shifts.service import assignment_on, assignments_between, lock_user, rule_on
+from server.users.employment import employed_on, employment_dates  # noqa: F401  (re-exported)
 from server.users.models import User
 
 MAX_RANGE_DAYS = 366
@@ -72,21 +73,6 @@ def resolve_work_date(session: Session, user: User, at: datetime, settings) -> t
     approx = local_date(at, zone)
     assignments = assignments_between(session, approx - timedelta(days=2), approx + timedelta(days=2), [user.id])
     return _pick_work_date(at, assignments, _rules_of(session, assignments), zone)
-
-
-def employment_dates(user: User, zone: str) -> tuple[date, date | None]:
-    """First and last day of the user's employment: `employed_from` / `employed_to`; without them (users older than
-    those columns) the day they were created and the day they were deactivated (None while active), in `zone`.
-    Days outside are never closed as absent nor reported unless recorded."""
-    first = user.employed_from or local_date(as_utc(user.created_at), zone)
-    last = user.employed_to
-    if last is None and user.deactivated_at is not None:
-        last = local_date(as_utc(user.deactivated_at), zone)
-    return first, last
-
-
-def employed_on(user: User, d: date, zone: str) -> bool:
-    return in_dates(d, *employment_dates(user, zone))
 
 
 def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:

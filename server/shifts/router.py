@@ -62,7 +62,9 @@ def get_shift(shift_id: Id, _: User = Depends(require_employee), session: Sessio
 def update_shift(shift_id: Id, body: ShiftUpdate, actor: User = Depends(require_admin),
                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     shift = service.get_shift(session, shift_id)
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    # nulls are ignored, except for the thresholds, where null removes the threshold
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items()
+               if v is not None or k in ("half_day_below_minutes", "absent_below_minutes")}
     return service.update_shift(session, settings, actor=actor, shift=shift, changes=changes)
 
 

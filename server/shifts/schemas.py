@@ -36,6 +36,10 @@ class ShiftFields(BaseModel):
     grace_in_minutes: int | None = Field(None, ge=0, le=240)
     grace_out_minutes: int | None = Field(None, ge=0, le=240)
     break_minutes: int | None = Field(None, ge=0, le=720, description="Unpaid break deducted from worked minutes")
+    half_day_below_minutes: int | None = Field(None, ge=1, le=1440, description="A closed day with fewer worked "
+                                               "minutes is half_day (halved on a half day of leave)")
+    absent_below_minutes: int | None = Field(None, ge=1, le=1440, description="A closed day with fewer worked "
+                                             "minutes is absent (halved on a half day of leave)")
 
     @field_validator("timezone")
     @classmethod
@@ -80,6 +84,8 @@ class ShiftOut(BaseModel):
     grace_in_minutes: int
     grace_out_minutes: int
     break_minutes: int
+    half_day_below_minutes: int | None = None
+    absent_below_minutes: int | None = None
     is_active: bool
     overnight: bool = False
 

@@ -17,9 +17,9 @@ from server.users.models import User
 # keep the figures they were computed with. An assignment change recomputes its whole range instead.
 SHIFT_EDIT_RECOMPUTE_DAYS = 31
 RULE_FIELDS = ("timezone", "start_time", "end_time", "weekdays", "grace_in_minutes", "grace_out_minutes",
-               "break_minutes")
+               "break_minutes", "half_day_below_minutes", "absent_below_minutes")
 SHIFT_FIELDS = ("name", "timezone", "start_time", "end_time", "weekdays", "grace_in_minutes", "grace_out_minutes",
-                "break_minutes", "is_active")
+                "break_minutes", "half_day_below_minutes", "absent_below_minutes", "is_active")
 
 
 class AssignmentOverlap(Conflict):
@@ -46,9 +46,17 @@ def snapshot(shift: Shift) -> dict:
 
 
 def _check_break(shift: Shift) -> None:
+    """The break is shorter than the shift; thresholds are at most the shift's length, absent ≤ half_day."""
     length = ShiftRule(shift.timezone, shift.start_time, shift.end_time).nominal_length
     if timedelta(minutes=shift.break_minutes or 0) >= length:
         raise ValidationFailed("break_minutes must be shorter than the shift")
+    for field in ("half_day_below_minutes", "absent_below_minutes"):
+        value = getattr(shift, field)
+        if value is not None and timedelta(minutes=value) > length:
+            raise ValidationFailed(f"{field} is longer than the shift", field=field)
+    half, absent = shift.half_day_below_minutes, shift.absent_below_minutes
+    if half is not None and absent is not None and absent > half:
+        raise ValidationFailed("absent_below_minutes is above half_day_below_minutes", field="absent_below_minutes")
 
 
 def _flush_unique_name(session: Session) -> None:

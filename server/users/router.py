@@ -8,7 +8,7 @@ from server.auth.deps import current_user, require_manager
 from server.deps import client_id, get_session, get_settings_dep
 from server.errors import AppError, ValidationFailed
 from server.bounds import PathId
-from server.users import enrollment, service
+from server.users import enrollment, flows, service
 from server.users.models import User
 from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 
@@ -54,8 +54,8 @@ def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: User
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)
-    return UserOut.of(service.update_user(session, settings, actor=actor, user=user, data=body,
-                                          client=client_id(request)))
+    return UserOut.of(flows.update_user(session, settings, actor=actor, user=user, data=body,
+                                        client=client_id(request)))
 
 
 @router.delete("/{user_id}", status_code=204,
@@ -63,7 +63,7 @@ def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: User
 def delete_user(user_id: UserId, request: Request, actor: User = Depends(require_manager),
                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     user = service.get_managed_user(session, actor, user_id)
-    service.deactivate_user(session, actor=actor, user=user)
+    flows.deactivate_user(session, settings, actor=actor, user=user)
     enrollment.erase_biometrics(session, settings, actor=actor, user=user, reason="user deleted")
     session.commit()  # now, not after the response: the gallery forgets the user before the client hears back
     return Response(status_code=204)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from server.bounds import ApiDate
 
 Role = Literal["admin", "manager", "employee"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -38,9 +40,18 @@ class UserCreate(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
     timezone: str | None = Field(default=None, max_length=64)
     site: str | None = Field(default=None, max_length=100)
+    employed_from: ApiDate | None = Field(None, description="First day of employment (default: today); may be past")
+    employed_to: ApiDate | None = Field(None, description="Last day of employment; absent = open-ended")
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
     _check_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: _no_nul(v)))
+    _check_dates = model_validator(mode="after")(lambda self: _employment_order(self))
+
+
+def _employment_order(m):
+    if m.employed_from is not None and m.employed_to is not None and m.employed_to < m.employed_from:
+        raise ValueError("employed_to is before employed_from")
+    return m
 
 
 class UserUpdate(BaseModel):
@@ -55,9 +66,12 @@ class UserUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     site: str | None = Field(default=None, max_length=100)
     is_active: bool | None = None
+    employed_from: ApiDate | None = Field(None, description="First day of employment (null: the day of creation)")
+    employed_to: ApiDate | None = Field(None, description="Last day of employment (null: open-ended)")
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
     _check_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: _no_nul(v)))
+    _check_dates = model_validator(mode="after")(lambda self: _employment_order(self))
 
 
 class UserOut(BaseModel):
@@ -76,6 +90,8 @@ class UserOut(BaseModel):
     consent_version: str | None
     created_at: datetime
     updated_at: datetime
+    employed_from: date | None
+    employed_to: date | None
     deactivated_at: datetime | None
     biometrics_erased_at: datetime | None
 

@@ -21,7 +21,7 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationFailed, Wrong
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
 
-_AUDITED = ("full_name", "email", "role", "site", "timezone", "is_active")
+_AUDITED = ("full_name", "email", "role", "site", "timezone", "is_active", "employed_from", "employed_to")
 
 
 def validate_password(settings, password: str) -> None:
@@ -63,7 +63,19 @@ def _flush_unique(session: Session) -> None:
 
 
 def snapshot(user: User) -> dict:
-    return {k: getattr(user, k) for k in _AUDITED}
+    out = {k: getattr(user, k) for k in _AUDITED}
+    for k in ("employed_from", "employed_to"):
+        out[k] = out[k].isoformat() if out[k] else None
+    return out
+
+
+def _today(user: User, settings):
+    return now().astimezone(ZoneInfo(user.timezone or settings.default_timezone)).date()
+
+
+def _check_employment(user: User) -> None:
+    if user.employed_from and user.employed_to and user.employed_to < user.employed_from:
+        raise ValidationFailed("employed_to is before employed_from", field="employed_to")
 
 
 def create_user(session: Session, settings, *, actor: User, data: UserCreate) -> User:
@@ -86,7 +98,11 @@ def create_user(session: Session, settings, *, actor: User, data: UserCreate) ->
     user = User(employee_code=data.employee_code, full_name=data.full_name.strip(), email=data.email,
                 role=data.role, site=site, timezone=data.timezone,
                 password_hash=hash_password(data.password) if data.password else None,
-                is_active=True, created_at=t, updated_at=t)
+                is_active=True, created_at=t, updated_at=t, employed_from=data.employed_from,
+                employed_to=data.employed_to)
+    if user.employed_from is None:
+        user.employed_from = _today(user, settings)
+    _check_employment(user)
     session.add(user)
     _flush_unique(session)
     audit(session, actor_user_id=actor.id, action="users.create", entity="user", entity_id=user.id,
@@ -163,7 +179,8 @@ def update_user(session: Session, settings, *, actor: User, user: User, data: Us
         if is_self:
             allowed = {"full_name", "email", "timezone", "password"}
         elif actor.role == MANAGER:
-            allowed = {"full_name", "email", "timezone", "password", "is_active", "role", "site"}
+            allowed = {"full_name", "email", "timezone", "password", "is_active", "role", "site", "employed_from",
+                       "employed_to"}
             if changes.get("role", EMPLOYEE) != EMPLOYEE or changes.get("site", actor.site) != actor.site:
                 raise Forbidden("Managers cannot move users to another role or site")
         else:
@@ -192,9 +209,13 @@ def update_user(session: Session, settings, *, actor: User, user: User, data: Us
         setattr(user, key, value.strip() if key == "full_name" else value)
     if changes.get("is_active") is False and before["is_active"]:
         user.deactivated_at = now()
+        user.employed_to = user.employed_to or _today(user, settings)
         revoke_user_tokens(session, user.id)
     elif changes.get("is_active") is True and not before["is_active"]:
         user.deactivated_at = None
+        if "employed_to" not in changes and user.employed_to and user.employed_to < _today(user, settings):
+            user.employed_to = None  # back at work: employment goes on, unless the request says until when
+    _check_employment(user)
     user.updated_at = now()
     _flush_unique(session)
     after = snapshot(user)
@@ -208,15 +229,16 @@ def update_user(session: Session, settings, *, actor: User, user: User, data: Us
     return user
 
 
-def deactivate_user(session: Session, *, actor: User, user: User, reason: str | None = None) -> User:
-    """Deactivates `user` and revokes its tokens. Biometric erasure is done by the caller (faces service), in the
-    same transaction. Attendance history stays."""
+def deactivate_user(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> User:
+    """Deactivates `user` (employed_to becomes today when empty) and revokes its tokens. Biometric erasure is done
+    by the caller (faces service), in the same transaction. Attendance history stays."""
     if actor.id == user.id:
         raise Conflict("You cannot delete yourself")
     before = snapshot(user)
     if user.is_active:
         user.is_active = False
         user.deactivated_at = now()
+        user.employed_to = user.employed_to or _today(user, settings)
     user.updated_at = now()
     revoked = revoke_user_tokens(session, user.id)
     session.flush()

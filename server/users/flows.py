@@ -1,0 +1,62 @@
+"""User changes that rework attendance: a change of employment dates (PATCH employed_from / employed_to, or a
+deactivation that sets employed_to) recomputes the user's work days between the old and the new dates, under its
+row lock, so absences appear or disappear ("no absences outside employment")."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.attendance.models import WorkDay
+from server.attendance.service import fallback_zone, rework_dates
+from server.clock import now as clock_now
+from server.shifts.service import assignments_between
+from server.users import service
+from server.users.employment import employment_dates
+from server.users.models import User
+from server.users.schemas import UserUpdate
+
+
+def _between(a: date | None, b: date | None, horizon: date) -> tuple[date, date] | None:
+    """The dates from the earlier to the later of two bounds (None = open: up to `horizon`)."""
+    if a == b:
+        return None
+    lo = min(d for d in (a, b) if d is not None)
+    hi = horizon if a is None or b is None else max(a, b)
+    return (lo, hi) if lo <= hi else None
+
+
+def rework_employment(session: Session, settings, user: User, before: tuple[date, date | None]) -> list[date]:
+    """Recomputes the days that changed side of the employment bounds: only days that can hold something (an
+    assignment over them, or a recorded row)."""
+    zone = fallback_zone(user, settings)
+    after = employment_dates(user, zone)
+    horizon = clock_now().date() + timedelta(days=1)
+    spans = [s for s in (_between(before[0], after[0], horizon), _between(before[1], after[1], horizon)) if s]
+    dates: set[date] = set()
+    for lo, hi in spans:
+        hi = min(hi, horizon)
+        rows = set(session.scalars(select(WorkDay.work_date).where(
+            WorkDay.user_id == user.id, WorkDay.work_date >= lo, WorkDay.work_date <= hi)))
+        dates |= rows
+        for a in assignments_between(session, lo, hi, [user.id]):
+            d = max(a.valid_from, lo)
+            while d <= min(a.valid_to or hi, hi):
+                dates.add(d)
+                d += timedelta(days=1)
+    return rework_dates(session, settings, user, dates) if dates else []
+
+
+def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate, client: str) -> User:
+    before = employment_dates(user, fallback_zone(user, settings))
+    service.update_user(session, settings, actor=actor, user=user, data=data, client=client)
+    rework_employment(session, settings, user, before)
+    return user
+
+
+def deactivate_user(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> User:
+    before = employment_dates(user, fallback_zone(user, settings))
+    service.deactivate_user(session, settings, actor=actor, user=user, reason=reason)
+    rework_employment(session, settings, user, before)
+    return user
