@@ -91,6 +91,31 @@ class World:
                                 headers={"X-Device-Key": key or self.device_key})
 
 
+    def punch(self, user, at: str, kind: str | None = None, reason: str = "forgot to punch", expect: int = 201):
+        """A manual punch (manager's correction) at `at` (ISO 8601 with offset)."""
+        body = {"user_id": user["id"], "at": at, "reason": reason}
+        if kind is not None:
+            body["kind"] = kind
+        r = self.client.post("/api/v1/attendance/punches", json=body, headers=self.admin)
+        assert r.status_code == expect, r.text
+        return r.json()
+
+    def day(self, user, day: str) -> dict | None:
+        """The recorded work day of `user` on `day` (with its punches), None without a row."""
+        r = self.client.get(f"/api/v1/attendance/days?user_id={user['id']}&from={day}&to={day}"
+                            "&include_punches=true", headers=self.admin)
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        return items[0] if items else None
+
+    def close(self) -> dict:
+        """Runs the close-the-day job at the test clock's time."""
+        from server.attendance import jobs
+
+        st = self.client.app.state
+        return jobs.close_days(st.db, st.settings, now=clock.now())
+
+
 def make_world(client) -> World:
     admin = admin_headers(client)
     r = client.post("/api/v1/devices", json={"name": "Front door", "site": "north"}, headers=admin)
