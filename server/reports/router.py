@@ -1,7 +1,7 @@
 """Attendance reports (manager: own site; admin: everyone).
 
-GET /api/v1/attendance/report.csv?from&to&user_id?   one row per user per day, streamed (UTF-8 BOM, CRLF)
-GET /api/v1/attendance/summary?from&to&user_id?      JSON totals per user, over the same rows
+GET /api/v1/attendance/report.csv?from&to&user_id&role&site&all_users   one row per user per day, streamed
+GET /api/v1/attendance/summary?from&to&user_id&role&site&all_users      JSON totals per user, over the same rows
 """
 from __future__ import annotations
 
@@ -16,9 +16,18 @@ from server.deps import get_session, get_settings_dep
 from server.reports import service
 from server.reports.schemas import SummaryOut
 from server.users.models import User
+from server.users.schemas import Role
 from server.bounds import ApiDate, UserFilter
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["reports"])
+
+
+def report_users(user_id: UserFilter = None, role: Role | None = None,
+                 site: str | None = Query(None, max_length=100, description="Only users of this site"),
+                 all_users: bool = Query(False, description="Also users with no assignment over the range and "
+                                                             "no recorded day in it (left out by default)")
+                 ) -> service.UserQuery:
+    return service.UserQuery(user_id=user_id, role=role, site=site, all_users=all_users)
 _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
            403: {"description": "forbidden: not a manager or admin, a kiosk key, or a user outside the site"},
            404: {"description": "not_found: no such user"},
@@ -29,12 +38,12 @@ _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
             responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **_ERRORS},
             summary="Attendance CSV: one row per user per day (local times of the shift's zone)")
 def report_csv(request: Request, from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-               user_id: UserFilter = None, actor: User = Depends(require_manager),
+               who: service.UserQuery = Depends(report_users), actor: User = Depends(require_manager),
                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)
-    if user_id is not None:
-        ensure_supervised(session, actor, user_id)
-    chunks = service.csv_chunks(request.app.state.db, settings, actor=actor, start=start, end=end, user_id=user_id)
+    if who.user_id is not None:
+        ensure_supervised(session, actor, who.user_id)
+    chunks = service.csv_chunks(request.app.state.db, settings, actor=actor, start=start, end=end, who=who)
     filename = f"attendance_{start.isoformat()}_{end.isoformat()}.csv"
     return StreamingResponse((c.encode("utf-8") for c in chunks), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
@@ -43,11 +52,11 @@ def report_csv(request: Request, from_: ApiDate | None = Query(None, alias="from
 
 @router.get("/summary", response_model=SummaryOut, responses=_ERRORS,
             summary="Totals per user: days present, late count, absences, overtime … (the CSV's rows added up)")
-def summary(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None, user_id: UserFilter = None,
-            actor: User = Depends(require_manager), session: Session = Depends(get_session),
-            settings=Depends(get_settings_dep)):
+def summary(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+            who: service.UserQuery = Depends(report_users), actor: User = Depends(require_manager),
+            session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
     start, end = default_range(settings, from_, to)
-    if user_id is not None:
-        ensure_supervised(session, actor, user_id)
+    if who.user_id is not None:
+        ensure_supervised(session, actor, who.user_id)
     return SummaryOut(from_=start, to=end,
-                      users=service.summary(session, settings, actor=actor, start=start, end=end, user_id=user_id))
+                      users=service.summary(session, settings, actor=actor, start=start, end=end, who=who))

@@ -18,6 +18,15 @@ class UserTotals(BaseModel):
     off_days: int = Field(description="Days without a scheduled shift")
     off_days_worked: int = Field(description="Off days with worked minutes")
     upcoming: int = Field(description="Scheduled days not closed yet and without a punch (scheduled / ongoing)")
+    holidays: int = Field(description="Scheduled days that are holidays (status holiday)")
+    holidays_worked: int = Field(description="Holidays with worked minutes (counted as overtime)")
+    half_days: int = Field(description="Days under the shift's half_day_below_minutes (status half_day)")
+    remote_days: int = Field(description="Days marked remote")
+    marked: int = Field(description="Days whose status is a manager's whole-day mark")
+    leave_days: float = Field(description="Days of leave: 1 per on_leave day, 0.5 per half day of leave")
+    leave_half_days: int = Field(description="Half days of leave among them")
+    leave_by_kind: dict[str, float] = Field(description="leave_days by kind (vacation, sick, …; 'unspecified' for "
+                                                        "a day marked on_leave without a leave)")
     worked_minutes: int
     late_minutes: int
     early_leave_minutes: int

@@ -57,15 +57,17 @@ def test_one_row_per_user_per_day_computed_without_writing(world, clock):
         ("ANA", "2026-11-26", "absent"),  # scheduled, closed by time (17:05 passed), no punch
         ("ANA", "2026-11-27", "ongoing"),  # the shift started at 09:00, nothing yet, not closed
         ("ANA", "2026-11-28", "scheduled"),  # tomorrow
-        ("FREE", "2026-11-25", "off_day"), ("FREE", "2026-11-26", "off_day"), ("FREE", "2026-11-27", "off_day"),
-        ("FREE", "2026-11-28", "off_day"),
+        # FREE has no assignment and no punch in the range: left out by default (issue 13)
         ("LATE", "2026-11-26", "absent"), ("LATE", "2026-11-27", "ongoing"), ("LATE", "2026-11-28", "scheduled"),
     ]
     absent = rows[1]
     assert absent["shift"] == "Madrid day" and absent["timezone"] == "Europe/Madrid"
     assert absent["first_in"] == "" and absent["worked_minutes"] == "0"
     assert rows[0]["worked_minutes"] == str(8 * 60 - 60)
-    assert rows[4]["shift"] == "" and rows[4]["timezone"] == "UTC"  # DEFAULT_TIMEZONE without a shift
+    everyone = _csv(world, "from=2026-11-24&to=2026-11-28&all_users=true")
+    free_rows = [x for x in everyone if x["employee_code"] == "FREE"]
+    assert [x["status"] for x in free_rows] == ["off_day"] * 4
+    assert free_rows[0]["shift"] == "" and free_rows[0]["timezone"] == "UTC"  # DEFAULT_TIMEZONE without a shift
 
 
 def test_computed_absence_matches_the_close_day_job(world, clock):
@@ -91,8 +93,9 @@ def test_computed_absence_matches_the_close_day_job(world, clock):
 def test_summary_adds_up_the_csv_rows(world, clock):
     ana, free, late = _setup(world, clock)
     _punch(world, late, "2026-11-27T09:40:00+01:00")  # late, still in
-    rows = _csv(world, "from=2026-11-20&to=2026-11-30")
-    r = world.client.get("/api/v1/attendance/summary?from=2026-11-20&to=2026-11-30", headers=world.admin)
+    rows = _csv(world, "from=2026-11-20&to=2026-11-30&all_users=true")
+    r = world.client.get("/api/v1/attendance/summary?from=2026-11-20&to=2026-11-30&all_users=true",
+                         headers=world.admin)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["from"] == "2026-11-20" and body["to"] == "2026-11-30"

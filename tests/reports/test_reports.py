@@ -94,7 +94,7 @@ def test_csv_streams_many_rows(world, clock):
         admin_user = s.get(User, world.client.get("/api/v1/users/me", headers=world.admin).json()["id"])
     chunks = list(service.csv_chunks(world.client.app.state.db, world.client.app.state.settings, actor=admin_user,
                                      start=date(2020, 1, 1), end=date(2020, 1, 1) + timedelta(days=2499),
-                                     user_id=ana["id"]))
+                                     who=service.UserQuery(user_id=ana["id"])))
     assert len(chunks) >= 3  # yielded in batches, not built whole
     assert sum(c.count("\r\n") for c in chunks) == 2501
 
