@@ -10,15 +10,21 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.attendance import calendar
 from server.attendance.models import DayMark, WorkDay
 from server.attendance.service import fallback_zone, recompute_day
 from server.audit.service import record as audit
 from server.clock import now as clock_now
-from server.errors import NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.shifts.service import lock_user
 from server.users.employment import ensure_employed
 from server.users.models import User
 from server.users.service import get_managed_user
+
+
+class LeaveRecorded(Conflict):
+    code = "leave_recorded"
+    message = "The user is on leave that whole day: cancel the leave instead of marking the day present"
 
 
 def _snapshot(m: DayMark | None) -> dict | None:
@@ -37,6 +43,10 @@ def set_mark(session: Session, settings, *, actor: User, user_id: int, work_date
     user = get_managed_user(session, actor, user_id)
     ensure_employed(user, work_date, work_date, fallback_zone(user, settings))
     lock_user(session, user.id)
+    if status in ("present", "remote"):
+        kind, half = calendar.load(session, [user.id], work_date, work_date).leave(user.id, work_date)
+        if kind is not None and half is None:
+            raise LeaveRecorded(leave_kind=kind)
     mark = get_mark(session, user.id, work_date)
     before = _snapshot(mark)
     if mark is None:
