@@ -129,3 +129,23 @@ def test_half_a_dst_night_on_leave(world, clock):
     clock.set(datetime(2026, 11, 2, 12, tzinfo=UTC))
     world.close()
     assert world.day(owl, "2026-10-31")["status"] == "on_leave"
+
+
+def test_the_employee_sees_its_leave_in_its_own_days_and_list(world, clock):
+    from tests.auth.helpers import PASSWORD, bearer, login
+
+    clock.set(datetime(2026, 11, 30, 8, tzinfo=UTC))
+    world.new_shift(**madrid_shift())
+    fay = world.employee("FAY", "Madrid day", employed_from="2026-11-01")
+    other = world.employee("GUS", "Madrid day", employed_from="2026-11-01")
+    _leave(world, fay, "2026-11-23", "2026-11-24", kind="sick")
+    _leave(world, other, "2026-11-23", kind="vacation")
+    world.close()
+    me = bearer(login(world.client, "FAY", PASSWORD)["access_token"])
+    days = world.client.get("/api/v1/attendance/me?from=2026-11-23&to=2026-11-24", headers=me).json()["items"]
+    assert [(d["status"], d["leave_kind"]) for d in days] == [("on_leave", "sick"), ("on_leave", "sick")]
+    mine = world.client.get("/api/v1/leaves?from=2026-11-01&to=2026-11-30", headers=me).json()
+    assert [x["user_id"] for x in mine["items"]] == [fay["id"]]  # never another's
+    assert world.client.post("/api/v1/leaves", json={"user_id": fay["id"], "from": "2026-12-01", "to": "2026-12-01",
+                                                     "kind": "sick", "half": None, "reason": "x"},
+                             headers=me).status_code == 403
