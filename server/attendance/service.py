@@ -314,7 +314,7 @@ def manual_punch(session: Session, settings, *, actor: User, user_id: int, at: d
                  reason: str | None) -> NewPunch:
     reason = _reason(reason)
     user = _managed(session, actor, user_id)
-    _check_not_future(at, settings)
+    check_not_future(at, settings)
     new = add_punch(session, settings, user=user, at=at, kind=kind, source="manual", created_by=actor.id,
                     reason=reason)
     audit(session, actor_user_id=actor.id, action="punch.create", entity="punch", entity_id=new.punch.id,
@@ -322,7 +322,7 @@ def manual_punch(session: Session, settings, *, actor: User, user_id: int, at: d
     return new
 
 
-def _check_not_future(at: datetime, settings) -> None:
+def check_not_future(at: datetime, settings) -> None:
     if as_utc(at) > clock_now() + timedelta(seconds=settings.clock_skew_seconds):
         raise ValidationFailed("A punch cannot be in the future", field="at")
 
@@ -340,7 +340,7 @@ def correct_punch(session: Session, settings, *, actor: User, punch_id: int, at:
     before = punch_snapshot(punch)
     old_date = punch.work_date
     if at is not None:
-        _check_not_future(at, settings)
+        check_not_future(at, settings)
         punch.at = as_utc(at)
         punch.work_date, _ = resolve_work_date(session, user, punch.at, settings)
     if kind is not None:

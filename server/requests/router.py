@@ -38,11 +38,13 @@ def _out(req, user: User) -> RequestOut:
 
 @router.post("", response_model=RequestOut, status_code=201,
              responses={**_AUTH, 404: {"description": "not_found: the punch to correct is not yours"},
-                        409: {"description": "punch_voided"}, 422: {"description": "validation_error"}},
+                        409: {"description": "punch_voided"},
+                        422: {"description": "validation_error (a punch in the future), outside_employment"}},
              summary="Ask for a change of your own attendance; nothing changes until a manager approves it")
-def create_request(body: RequestIn, user: User = Depends(require_employee), session: Session = Depends(get_session)):
+def create_request(body: RequestIn, user: User = Depends(require_employee), session: Session = Depends(get_session),
+                   settings=Depends(get_settings_dep)):
     change = body.model_dump(mode="json", by_alias=True, exclude={"type", "reason"})
-    req = service.create_request(session, user=user, type=body.type, change=change, reason=body.reason)
+    req = service.create_request(session, settings, user=user, type=body.type, change=change, reason=body.reason)
     return _out(req, user)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.attendance.models import Punch
-from server.attendance.service import PunchVoided
+from server.attendance.service import PunchVoided, check_not_future, fallback_zone
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
 from server.clock import now as clock_now
@@ -47,9 +47,28 @@ def _check_own_punch(session: Session, user: User, punch_id: int) -> None:
         raise PunchVoided()
 
 
-def create_request(session: Session, *, user: User, type: str, change: dict, reason: str) -> EmployeeRequest:
+def _check_change(session: Session, settings, user: User, type: str, change: dict) -> None:
+    """What can be told at once: the punch to correct is the requester's and not voided, a punch time is not in
+    the future, leave dates are days of employment. Approval checks everything again (the manager's own code)."""
+    from datetime import date, datetime
+
+    from server.users.employment import ensure_employed
+
     if type == "correction":
         _check_own_punch(session, user, change["punch_id"])
+    if change.get("at"):
+        check_not_future(datetime.fromisoformat(change["at"]), settings)
+    if type == "leave":
+        ensure_employed(user, date.fromisoformat(change["from"]), date.fromisoformat(change["to"]),
+                        fallback_zone(user, settings))
+    if type == "mark":
+        day = date.fromisoformat(change["date"])
+        ensure_employed(user, day, day, fallback_zone(user, settings))
+
+
+def create_request(session: Session, settings, *, user: User, type: str, change: dict,
+                   reason: str) -> EmployeeRequest:
+    _check_change(session, settings, user, type, change)
     req = EmployeeRequest(user_id=user.id, type=type, payload=change, reason=reason, status="pending",
                           created_at=clock_now())
     session.add(req)

@@ -98,3 +98,21 @@ def test_thresholds_are_halved_on_a_half_day_of_leave_and_validated(world, clock
     assert too_long.status_code == 422
     cleared = world.client.patch(f"/api/v1/shifts/{sid}", json={"half_day_below_minutes": None}, headers=world.admin)
     assert cleared.status_code == 200 and cleared.json()["half_day_below_minutes"] is None
+
+
+def test_thresholds_on_the_short_dst_night(world, clock):
+    """Saturday 28 March 2026, Madrid night 22:00 CET → 06:00 CEST: 7 real hours. Thresholds are real minutes: the
+    whole night (420) is above 360, leaving at 03:30 CEST (270 minutes) is a half day."""
+    clock.set(datetime(2026, 3, 20, 8, tzinfo=UTC))
+    world.new_shift(**madrid_shift("Madrid night", "22:00", "06:00", break_minutes=0, half_day_below_minutes=360))
+    whole = world.employee("WHOLE", "Madrid night", employed_from="2026-03-01")
+    part = world.employee("PART", "Madrid night", employed_from="2026-03-01")
+    clock.set(datetime(2026, 3, 30, 12, tzinfo=UTC))
+    for user, out in ((whole, "2026-03-29T06:00:00+02:00"), (part, "2026-03-29T03:30:00+02:00")):
+        world.punch(user, "2026-03-28T22:00:00+01:00")
+        world.punch(user, out)
+    world.close()
+    night = world.day(whole, "2026-03-28")
+    assert night["status"] == "present" and night["worked_minutes"] == 420
+    short = world.day(part, "2026-03-28")
+    assert short["status"] == "half_day" and short["worked_minutes"] == 270 and short["early_leave_minutes"] == 150

@@ -109,3 +109,8 @@ def test_who_sees_which_requests_and_withdrawing_one(world, clock):
     _ask(world, cy, expect=422, type="leave", **{"from": "2026-12-02", "to": "2026-12-01"}, kind="sick", reason="x")
     _ask(world, cy, expect=422, type="teleport", reason="x")
     _ask(world, cy, expect=404, type="correction", punch_id=12345, kind="in", reason="x")
+    future = _ask(world, cy, expect=422, type="missed_punch", at="2026-12-30T09:00:00+01:00", reason="x")
+    assert future["error"]["field"] == "at"
+    early = _ask(world, cy, expect=422, type="leave", **{"from": "2020-01-01", "to": "2020-01-02"}, kind="sick",
+                 reason="x")
+    assert early["error"]["code"] == "outside_employment"
