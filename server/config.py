@@ -40,16 +40,19 @@ class Settings(BaseSettings):
     scheduler_leader_lock_id: int = 7_420_001
 
     # --- face engine -------------------------------------------------------
-    face_model: str = "sface"  # sface | dlib | VGG-Face | Facenet | Facenet512 | ArcFace
+    face_model: str = "sface"  # sface | dlib | facenet | VGG-Face | Facenet | Facenet512 | ArcFace
     face_threads: int | None = None  # inference concurrency (default = CPU cores)
-    match_threshold: float | None = None  # default: the model's calibrated threshold
-    duplicate_threshold: float | None = None  # default: the model's calibrated duplicate threshold
+    match_fmr: float = Field(1e-4, gt=0, lt=1)  # 1:1 operating point: false match rate per comparison
+    identify_fpir: float = Field(0.005, gt=0, lt=1)  # 1:N operating point: false positive identification rate
+    match_threshold: float | None = None  # fixes the 1:1 threshold (default: the model's curve at MATCH_FMR)
+    duplicate_threshold: float | None = None  # default: the 1:N operating point at the gallery's size
     match_margin: float | None = None  # default: the model's calibrated margin (docs/faces.md)
+    face_login_without_code: bool = True  # face login may search the whole gallery (1:N) when no code is given
     min_face_size: int = 60  # pixels, shorter side of the face box
     min_face_confidence: float = 0.8
     min_sharpness: float = 10.0  # variance of Laplacian on the face crop (resized to 112x112)
     min_brightness: float = 45.0  # mean gray level (0-255) of the face crop
-    dominant_face_ratio: float = 2.5  # kiosk: largest face must be this many times bigger in area
+    dominant_face_ratio: float = 1.6  # all but enrollment: the chosen face must be this many times as prominent
     keep_enrollment_images: bool = False
     gallery_poll_seconds: float = 1.0
     upload_max_bytes: int = 8 * 1024 * 1024

@@ -34,13 +34,14 @@ def _backends():
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    """Weights provisioned once (scripts/fetch_models.py); MODELS_DIR wins when set."""
+    """Weights provisioned once (scripts/fetch_models.py's code; the offline FaceNet too, so that its engine is tested
+    for real); MODELS_DIR wins when set."""
     if os.environ.get("MODELS_DIR"):
         return Path(os.environ["MODELS_DIR"])
     d = ROOT / "data" / "models"
     from server.faces.weights import provision_offline
 
-    provision_offline(d, log=lambda *a: None)
+    provision_offline(d, log=lambda *a: None, models=("sface", "dlib", "facenet"))
     return d
 
 

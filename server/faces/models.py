@@ -39,6 +39,9 @@ class FaceAttempt(Base):
     best_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     runner_up_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # 1:N decisions: the gallery's size N (people) and the FPIR expected at the threshold in force
+    gallery_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expected_fpir: Mapped[float | None] = mapped_column(Float, nullable=True)
     decision: Mapped[str] = mapped_column(String(32))  # recognized | unknown | rejected:<code> | enrolled | ...
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
 

@@ -9,6 +9,7 @@ sharpness figure does not depend on how large the face is in the photo.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,10 @@ from server.errors import (
 )
 
 PURPOSES = ("enroll", "login", "kiosk", "verify", "identify")
-# Only a kiosk frame may take the largest face when other faces are in view, and only when its area is at least
-# settings.dominant_face_ratio (DOMINANT_FACE_RATIO, default 2.5) times the next real face's. Every other purpose is
-# strict: any second real face -> multiple_faces.
-LENIENT_PURPOSES = frozenset({"kiosk"})
+# Enrollment is strict: any second real face -> multiple_faces (a template must show one person only). Every other
+# purpose takes the most prominent face and refuses only when another real face is a comparable candidate: see
+# choose_face.
+STRICT_PURPOSES = frozenset({"enroll"})
 CROP_SIDE = 112  # measurements run on the face crop resized to this square
 _GRAY = np.array([0.114, 0.587, 0.299], np.float32)  # B, G, R weights (ITU-R BT.601 luma)
 
@@ -63,11 +64,14 @@ def measure(image: np.ndarray, face: Any) -> dict:
 
 
 def _score(q: dict, settings: Any) -> float:
+    def part(value: float, floor: float, factor: float) -> float:  # a floor of 0 (check turned off) counts as met
+        return 1.0 if floor <= 0 else min(1.0, value / (factor * floor))
+
     parts = [
         min(1.0, q["confidence"]),
-        min(1.0, q["size"] / (2.0 * settings.min_face_size)),
-        min(1.0, q["sharpness"] / (4.0 * settings.min_sharpness)),
-        min(1.0, q["brightness"] / (2.0 * settings.min_brightness)),
+        part(q["size"], settings.min_face_size, 2.0),
+        part(q["sharpness"], settings.min_sharpness, 4.0),
+        part(q["brightness"], settings.min_brightness, 2.0),
     ]
     return round(float(np.prod(parts) ** (1 / len(parts))), 4)
 
@@ -80,36 +84,47 @@ def is_real_face(face: Any, settings: Any) -> bool:
     return face.score >= settings.min_face_confidence and min(face.w, face.h) >= settings.min_face_size
 
 
-def cut_by_border(face: Any, shape: tuple) -> bool:
-    h, w = shape[:2]
-    return face.x <= 0 or face.y <= 0 or face.x + face.w >= w or face.y + face.h >= h
-
-
 def significant_faces(faces: list, settings: Any) -> list:
     """The real faces among `faces` (see is_real_face), in the given order."""
     return [f for f in faces if is_real_face(f, settings)]
 
 
-def choose_face(faces: list, purpose: str, settings: Any, shape: tuple | None = None):
+def prominence(face: Any, shape: tuple) -> float:
+    """How much a face is the subject of the frame: its size (square root of the box area, px) times
+    (1 - d) ** 2, d = distance of the box centre from the frame centre over half the frame's diagonal (0 at the
+    centre, 1 in a corner). The person being checked stands in the middle, where the kiosk page's guide is: a face
+    of the same size halfway to the corner counts a quarter; a bigger neighbour cut by the frame edge counts less
+    than the subject in the middle."""
+    h, w = shape[:2]
+    dx = face.x + face.w / 2 - w / 2
+    dy = face.y + face.h / 2 - h / 2
+    d = min(1.0, math.hypot(dx, dy) / max(1e-9, math.hypot(w / 2, h / 2)))
+    return math.sqrt(max(0, face.w) * max(0, face.h)) * (1.0 - d) ** 2
+
+
+def main_face(faces: list, settings: Any, shape: tuple) -> tuple[Any, list]:
+    """(the face to use, the other real faces by prominence): the most prominent real face, or the most prominent
+    detection when none is real (the gate then names what is wrong with it)."""
+    ordered = sorted(faces, key=lambda f: prominence(f, shape), reverse=True)
+    real = significant_faces(ordered, settings)
+    main = real[0] if real else ordered[0]
+    return main, [f for f in real if f is not main]
+
+
+def choose_face(faces: list, purpose: str, settings: Any, shape: tuple):
     """The face to use, or raise FaceNotFound / MultipleFaces.
 
-    The face used is the largest real face (the largest detection when none is real: the gate then names what is
-    wrong with it). Enrollment, login, verify and identify: any second real face -> multiple_faces. A kiosk frame
-    (`shape` = the frame's shape) ignores real faces cut by the frame edge (someone walking past) and takes the
-    largest face when it is DOMINANT_FACE_RATIO times the area of the next real face (the person at the kiosk in
-    front, someone further behind); otherwise multiple_faces.
+    The face used is the most prominent one (see prominence: size and position together). Enrollment: any second
+    real face -> multiple_faces. Login, verify, identify and kiosk (one rule): multiple_faces only when the next real
+    face is a comparable candidate, i.e. the chosen face is less than DOMINANT_FACE_RATIO times as prominent (two
+    people side by side at similar size); a neighbour further from the centre or clearly smaller is ignored.
     """
     if not faces:
         raise FaceNotFound()
-    ordered = sorted(faces, key=lambda f: f.area, reverse=True)
-    real = significant_faces(ordered, settings)
-    main = real[0] if real else ordered[0]
-    others = real[1:]
-    if purpose in LENIENT_PURPOSES:
-        if shape is not None:
-            others = [f for f in others if not cut_by_border(f, shape)]
-        if others and main.area >= settings.dominant_face_ratio * others[0].area:
-            others = []
+    main, others = main_face(faces, settings, shape)
+    if others and purpose not in STRICT_PURPOSES:
+        mine = prominence(main, shape)
+        others = [f for f in others if mine < settings.dominant_face_ratio * prominence(f, shape)]
     if others:
         raise MultipleFaces(faces=len(others) + 1)
     return main

@@ -56,7 +56,7 @@ def identify(request: Request, image: UploadFile = File(...), top_k: int = Form(
     best = result["candidates"][0]["user_id"] if result["candidates"] else None
     _record(session, "identify", result["model_id"], result["decision"], started, request,
             best_user_id=best, best_score=result["score"], runner_up_score=result["runner_up"],
-            threshold=result["threshold"])
+            point=result["operating_point"])
     return result
 
 

@@ -28,8 +28,24 @@ class CandidateOut(BaseModel):
     template_id: int
 
 
+class OperatingPointOut(BaseModel):
+    """The rule a decision was taken at (server/faces/operating.py)."""
+
+    kind: str = Field(description="1:1 | 1:N")
+    threshold: float = Field(description="cosine similarity the best identity had to reach")
+    target: str = Field(description="the error rate the threshold is set for, e.g. FPIR<=0.005")
+    expected_fmr: float | None = Field(description="false match rate per comparison at the threshold (measured curve)")
+    expected_fpir: float | None = Field(None, description="1:N: comparisons x expected_fmr, an upper bound")
+    gallery_size: int | None = Field(None, description="1:N: people in the gallery (N)")
+    comparisons: int | None = Field(None, description="1:N: templates a probe was compared with")
+    margin: float | None = Field(None, description="1:N: lead the best identity needed over the runner-up")
+    calibrated: bool = Field(description="false: the model has no measured curve (deepface card models)")
+    source: str = Field(description="what the curve was measured on")
+
+
 class IdentifyOut(BaseModel):
     model_id: str
+    operating_point: OperatingPointOut
     decision: str = Field(description="recognized | unknown")
     reason: str = Field(description="recognized | below_threshold | ambiguous | empty_gallery")
     user_id: int | None

@@ -13,6 +13,7 @@ Images are the raw uploaded bytes (already bounded by read_limited in the router
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -33,6 +34,7 @@ from server.faces.gallery import Candidate, Decision, after_commit, bump_version
 from server.faces.images import DRAFT_SIDE, decode_image
 from server.faces.loader import get_engine, inference_slot
 from server.faces.models import FaceAttempt, FaceTemplate
+from server.faces.operating import for_gallery
 from server.faces.quality import check_quality
 from server.users.models import User
 
@@ -196,16 +198,31 @@ def _searchable(session: Session | None, engine: FaceEngine):
 
 def match_one_to_many(samples: Sequence[FaceSample], *, session: Session | None = None, top_k: int = 5,
                       engine: FaceEngine | None = None, settings: Any | None = None) -> Decision:
-    """Who is this? Best identity above threshold AND margin over the runner-up, in every frame."""
+    """Who is this? Every frame must give the same identity, above the 1:N operating point for the gallery's
+    current size (operating.for_gallery: FPIR <= IDENTIFY_FPIR, never below the 1:1 point) AND ahead of the
+    runner-up by the margin. The decision carries the point it was taken at."""
     eng = _engine(engine)
     _check_model(samples, eng.model_id)
     gallery = _searchable(session, eng)
+    point = for_gallery(eng, gallery.users(eng.model_id), gallery.size(eng.model_id))
     per_frame = [gallery.search(x.embedding, eng.model_id, max(top_k, 2)) for x in samples]
-    decision = decide_frames(per_frame, eng.threshold, eng.margin)
-    if len(decision.candidates) > top_k:
-        decision = Decision(decision.user_id, decision.score, decision.runner_up, decision.threshold,
-                            decision.margin, decision.reason, list(decision.candidates[:top_k]))
-    return decision
+    d = decide_frames(per_frame, point.threshold, point.margin)
+    return dataclasses.replace(d, candidates=list(d.candidates[:top_k]), point=point)
+
+
+def identify_point(engine: FaceEngine | None = None, gallery=None):
+    """The 1:N operating point in force now for the engine's model (for /status)."""
+    eng = _engine(engine)
+    g = gallery if gallery is not None else get_gallery()
+    return for_gallery(eng, g.users(eng.model_id), g.size(eng.model_id))
+
+
+def same_person(first: FaceSample, later: FaceSample, *, engine: FaceEngine | None = None) -> bool:
+    """1:1 consistency of two frames of one attempt: does `later` show the person of `first`? At the 1:1 operating
+    point (FMR <= MATCH_FMR), so a swap of faces between frames is caught as surely as a wrong 1:1 login."""
+    eng = _engine(engine)
+    _check_model([first, later], eng.model_id)
+    return float(first.embedding @ later.embedding) >= eng.threshold
 
 
 def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
@@ -215,6 +232,7 @@ def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
     d = match_one_to_many([sample], session=session, top_k=top_k, engine=eng, settings=settings)
     return {
         "model_id": eng.model_id, "threshold": d.threshold, "margin": d.margin,
+        "operating_point": d.point.as_dict(),
         "decision": "recognized" if d.recognized else "unknown", "reason": d.reason,
         "user_id": d.user_id, "score": d.score, "runner_up": d.runner_up,
         "candidates": [{"user_id": c.user_id, "score": round(c.score, 4), "template_id": c.template_id}
@@ -223,16 +241,26 @@ def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
     }
 
 
+def duplicate_threshold(engine: FaceEngine, gallery=None) -> float:
+    """DUPLICATE_THRESHOLD, else the 1:N operating point at the gallery's size: a search of the whole gallery, so a
+    new employee is wrongly called someone's duplicate at most IDENTIFY_FPIR of the time (never below the 1:1 point)."""
+    if engine.duplicate_threshold is not None:
+        return engine.duplicate_threshold
+    g = gallery if gallery is not None else get_gallery()
+    return for_gallery(engine, g.users(engine.model_id), g.size(engine.model_id)).threshold
+
+
 def find_duplicate(samples: Sequence[FaceSample], exclude_user_id: int | None = None, *,
                    session: Session | None = None, engine: FaceEngine | None = None) -> Candidate | None:
     """Best match of another user at or above the (stricter) duplicate threshold, else None."""
     eng = _engine(engine)
     _check_model(samples, eng.model_id)
     gallery = _searchable(session, eng)
+    limit = duplicate_threshold(eng, gallery)
     best: Candidate | None = None
     for sample in samples:
         for cand in gallery.search(sample.embedding, eng.model_id, top_k=3):
-            if cand.user_id == exclude_user_id or cand.score < eng.duplicate_threshold:
+            if cand.user_id == exclude_user_id or cand.score < limit:
                 continue
             if best is None or cand.score > best.score:
                 best = cand
@@ -315,10 +343,14 @@ def record_attempt(session: Session, purpose: str, *, model_id: str, decision: s
                    best_user_id: int | None = None, best_score: float | None = None,
                    runner_up_score: float | None = None, threshold: float | None = None,
                    latency_ms: float | None = None, device_id: int | None = None,
-                   client: str | None = None) -> FaceAttempt:
-    """Write one face_attempts row (decision: recognized | unknown | rejected:<code> | enrolled ...)."""
+                   client: str | None = None, point: Any | None = None) -> FaceAttempt:
+    """Write one face_attempts row (decision: recognized | unknown | rejected:<code> | enrolled ...). `point`: the
+    OperatingPoint (or its as_dict()) of a 1:N decision: its threshold, gallery size N and expected FPIR are recorded."""
+    p = point.as_dict() if hasattr(point, "as_dict") else (point or {})
     row = FaceAttempt(purpose=purpose, model_id=model_id, decision=decision[:32], best_user_id=best_user_id,
-                      best_score=best_score, runner_up_score=runner_up_score, threshold=threshold,
+                      best_score=best_score, runner_up_score=runner_up_score,
+                      threshold=p.get("threshold", threshold), gallery_size=p.get("gallery_size"),
+                      expected_fpir=p.get("expected_fpir"),
                       latency_ms=latency_ms, device_id=device_id, client=(client or None) and client[:128])
     session.add(row)
     session.flush()
@@ -332,4 +364,5 @@ def record_decision(session: Session, purpose: str, decision: Decision, model_id
                           decision="recognized" if decision.recognized else "unknown",
                           best_user_id=decision.candidates[0].user_id if decision.candidates else None,
                           best_score=decision.score, runner_up_score=decision.runner_up,
-                          threshold=decision.threshold, latency_ms=(time.perf_counter() - started) * 1000, **kw)
+                          threshold=decision.threshold, point=decision.point,
+                          latency_ms=(time.perf_counter() - started) * 1000, **kw)

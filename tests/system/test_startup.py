@@ -167,6 +167,23 @@ def test_data_dir_that_is_a_file_is_named(settings_factory, db_url, tmp_path):
             pass
 
 
+def test_missing_card_weights_name_the_close_offline_model(settings_factory, db_url, tmp_path, caplog):
+    """Facenet512 without its (downloaded) weights: /ready and the log name fetch_models.py and the offline FaceNet."""
+    from server.faces.loader import reset_engine
+
+    reset_engine()
+    try:
+        settings = settings_factory(db_url, models_dir=tmp_path / "empty-models", face_model="Facenet512")
+        with caplog.at_level("ERROR"), TestClient(create_app(settings)) as c:
+            r = c.get("/ready")
+            assert r.status_code == 503
+            msg = r.json()["checks"]["face_engine"]
+            assert "fetch_models.py --model Facenet512" in msg and "FACE_MODEL=facenet is close to Facenet512" in msg
+        assert any("FACE_MODEL=facenet is close to Facenet512" in rec.getMessage() for rec in caplog.records)
+    finally:
+        reset_engine()
+
+
 def test_missing_model_weights_keep_ready_503_naming_the_script(settings_factory, db_url, tmp_path):
     from server.faces.loader import reset_engine
 
