@@ -16,6 +16,8 @@ acquire, and the DET curve. Prints JSON with --json.
                     the rule's figures at 100 / 1,000 / 10,000 people. LABELS defaults to --open-set's.
 --fta [LABELS]      photos the production quality gate refuses, per purpose and code (face_eval/fta.py).
 --plot FILE.png     DET curve of --open-set's pairs with the operating points marked.
+--costs             the time the kept 1:N techniques cost per decision at 10,000 people (threshold per N, a
+                    search over 2 templates per person against 1).
 --techniques        also: face + mirror average, cohort normalisation, one / two / centroid templates, a kiosk's
                     second frame (agree vs mean), each with its effect and time cost.
 
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="failure to acquire per purpose and code (default labels: --open-set's)")
     ap.add_argument("--plot", type=Path, metavar="FILE.png", help="DET curve of --open-set's pairs")
     ap.add_argument("--techniques", action="store_true", help="measure the techniques tried (slower)")
+    ap.add_argument("--costs", action="store_true",
+                    help="what the kept 1:N techniques cost per decision at 10,000 people (no photos needed)")
     ap.add_argument("--calibrate", action="store_true", help="--open-set: print the FMR curve (calibration.py)")
     ap.add_argument("--thresholds", default="", help="--identify: also report these thresholds (comma list)")
     ap.add_argument("--model", help="FACE_MODEL to evaluate (default: the configured one)")
@@ -159,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     needs_labels = args.identify is True or args.fta is True or args.plot
-    if not (args.pairs or args.open_set or args.identify or args.fta):
-        ap.error("give --pairs, --open-set, --identify or --fta")
+    if not (args.pairs or args.open_set or args.identify or args.fta or args.costs):
+        ap.error("give --pairs, --open-set, --identify, --fta or --costs")
     if needs_labels and not args.open_set:
         ap.error("--plot, and --identify / --fta without a file, need --open-set LABELS_CSV")
     settings, engine, load_s = loaded = load(args.model)
@@ -171,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = {"model_id": engine.model_id, "threshold": round(engine.threshold, 4), "load_s": round(load_s, 3)}
     result.update(run_labels(args, settings, engine, emb))
+    if args.costs:
+        from face_eval.identify import rule_costs
+
+        result["costs_at_10000_people"] = rule_costs(engine.model_id, engine.dim)
     if args.json:
         print(json.dumps(result, indent=2, default=_plain))
     else:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from server.faces.gallery import Gallery, decide, decide_frames
-from server.faces.operating import FmrCurve, one_to_many, one_to_one
+from server.faces.operating import FmrCurve, for_gallery, one_to_many, one_to_one
 
 from .openset import FOLDS, curve_of, fold_of, pair_scores
 from .photos import Embeddings, Photo
@@ -124,6 +124,34 @@ def at_sizes(curve: FmrCurve, folds: list[Fold], frames, model_id: str, margin: 
         out[str(n)] = {**point.as_dict(), "fnir_measured_at_threshold": measured["fnir"],
                        "wrong_measured": measured["wrong"],
                        "fpir_measured_at_eval_size": measured["fpir"]}
+    return out
+
+
+def rule_costs(model_id: str, dim: int, people: int = 10_000, repeat: int = 200) -> dict:
+    """What the kept techniques cost per decision at `people` enrolled (random unit templates: only sizes matter):
+    the threshold per N (operating.for_gallery) and a search over 2 templates per person against 1."""
+    from server.faces.calibration import curve_for
+
+    class _Engine:
+        threshold, margin, identify_fpir, curve = 0.44, 0.08, 0.005, curve_for(model_id)
+
+    rng = np.random.default_rng(0)
+    out: dict = {}
+    t0 = time.perf_counter()
+    for _ in range(repeat * 50):
+        for_gallery(_Engine, people, 2 * people)
+    out["threshold_per_n_us"] = round((time.perf_counter() - t0) / (repeat * 50) * 1e6, 2)
+    probe = rng.normal(size=dim).astype(np.float32)
+    for per in (1, 2):
+        m = rng.normal(size=(people * per, dim)).astype(np.float32)
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        g = Gallery()
+        g.load_arrays(model_id, m, np.repeat(np.arange(people), per))
+        g.search(probe, model_id, top_k=5)
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            g.search(probe, model_id, top_k=5)
+        out[f"search_ms_{per}_template{'s' if per > 1 else ''}"] = round((time.perf_counter() - t0) / repeat * 1e3, 3)
     return out
 
 

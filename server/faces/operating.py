@@ -43,23 +43,25 @@ class FmrCurve:
     log10_fmr: tuple[float, ...]  # non-increasing
     source: str = ""  # what it was measured on
 
+    def __post_init__(self) -> None:  # numpy copies, made once: a decision reads the curve in microseconds
+        object.__setattr__(self, "_t", np.asarray(self.thresholds, np.float64))
+        object.__setattr__(self, "_y", np.asarray(self.log10_fmr, np.float64))
+
     def fmr(self, threshold: float) -> float:
         """FMR at `threshold` (log-linear between the points; clamped at both ends)."""
-        t = np.asarray(self.thresholds)
-        return float(10 ** np.interp(threshold, t, np.asarray(self.log10_fmr)))
+        return float(10 ** np.interp(threshold, self._t, self._y))
 
     def threshold_for(self, fmr: float) -> float:
         """The lowest threshold whose FMR is at most `fmr` (inverse of fmr(); beyond the curve: its last point)."""
+        t, y = self._t, self._y
         if fmr <= 0:
-            return float(self.thresholds[-1])
+            return float(t[-1])
         target = math.log10(fmr)
-        y = np.asarray(self.log10_fmr)
-        t = np.asarray(self.thresholds)
         if target >= y[0]:
             return float(t[0])
         if target <= y[-1]:
             return float(t[-1])
-        i = int(np.nonzero(y <= target)[0][0])  # first point at or below the target
+        i = int(np.argmax(y <= target))  # first point at or below the target (y is non-increasing)
         y0, y1, t0, t1 = y[i - 1], y[i], t[i - 1], t[i]
         return float(t1 if y0 == y1 else t0 + (t1 - t0) * (y0 - target) / (y0 - y1))
 
