@@ -125,12 +125,44 @@ def rework_dates(session: Session, settings, user: User, dates, *, now: datetime
     """After a change of the user's calendar (holiday, leave, mark, employment dates): recomputes each of `dates`
     that can hold something (up to tomorrow: later days have no punch and are not closed) under the user's row
     lock, as a shift change does. Returns the dates recomputed."""
+    return rework_users_dates(session, settings, [user], dates, now=now)
+
+
+REWORK_BATCH = 200
+
+
+def rework_users_dates(session: Session, settings, users: list[User], dates, *, now: datetime | None = None
+                       ) -> list[date]:
+    """rework_dates for many users (a holiday of a site or of the company): their row locks are taken in id order
+    (the order every writer uses), then punches, rows, assignments and calendar are loaded REWORK_BATCH users at a
+    time and each day stored. Work dates do not move (no assignment changed)."""
     now = now or clock_now()
-    lock_user(session, user.id)
     limit = local_date(now, "UTC") + timedelta(days=1)
     done = sorted(d for d in set(dates) if d <= limit)
-    for d in done:
-        recompute_day(session, user, d, settings, now=now)
+    users = sorted(users, key=lambda u: u.id)
+    if not done or not users:
+        return done
+    for i in range(0, len(users), REWORK_BATCH):
+        batch = users[i:i + REWORK_BATCH]
+        ids = [u.id for u in batch]
+        session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update())
+        by_day: dict[tuple[int, date], list[Punch]] = {}
+        for p in session.scalars(select(Punch).where(Punch.user_id.in_(ids), Punch.voided_at.is_(None),
+                                                     Punch.work_date.in_(done)).order_by(Punch.at, Punch.id)):
+            by_day.setdefault((p.user_id, p.work_date), []).append(p)
+        rows = {(wd.user_id, wd.work_date): wd for wd in session.scalars(
+            select(WorkDay).where(WorkDay.user_id.in_(ids), WorkDay.work_date.in_(done)))}
+        assignments: dict[int, list] = {}
+        for a in assignments_between(session, done[0], done[-1], ids):
+            assignments.setdefault(a.user_id, []).append(a)
+        rules = _rules_of(session, [a for mine in assignments.values() for a in mine])
+        cal = calendar.load(session, ids, done[0], done[-1])
+        for user in batch:
+            for d in done:
+                a = assignment_on(assignments.get(user.id, []), d)
+                _store_day(session, user, d, settings, rules[a.shift_id] if a else None,
+                           by_day.get((user.id, d), []), rows.get((user.id, d)), now, cal)
+        session.flush()
     return done
 
 

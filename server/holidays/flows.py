@@ -1,5 +1,6 @@
 """Holiday changes that rework attendance: add, delete and import, each recomputing the work days of the users
-the holiday applies to (the site's users, or everyone), under each user's row lock, users in id order."""
+the holiday applies to (the site's users, or everyone), under each user's row lock, users in id order, in batches
+(attendance.service.rework_users_dates; scripts/bench_calendar.py measures it)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.attendance.models import WorkDay
-from server.attendance.service import rework_dates
+from server.attendance.service import rework_users_dates
 from server.holidays import ics, service
 from server.holidays.models import Holiday
 from server.shifts.models import ShiftAssignment
@@ -32,8 +33,7 @@ def affected_users(session: Session, site: str | None, dates: list[date]) -> lis
 
 def rework(session: Session, settings, site: str | None, dates: list[date]) -> int:
     users = affected_users(session, site, dates)
-    for user in users:
-        rework_dates(session, settings, user, dates)
+    rework_users_dates(session, settings, users, dates)
     return len(users)
 
 
