@@ -34,7 +34,7 @@ def test_run_sh_says_what_it_installs_and_how_long(tmp_path, models_dir):
     assert second.returncode == 0 and "run.sh:" not in second.stderr, second.stderr
     (venv / ".faceclock-installed").write_text("0000000000000000-test\n")  # pyproject.toml changed since
     third = run()
-    assert "pyproject.toml changed: updating" in third.stderr
+    assert "pyproject.toml or constraints.txt changed: updating" in third.stderr
 
 
 def test_fetch_models_says_it_is_provisioning_only_when_it_is(tmp_path, models_dir):

@@ -86,7 +86,7 @@ def test_serve_installs_base_only_and_keeps_serving_when_provisioning_fails(tmp_
         _, err = proc.communicate(timeout=30)
     calls = (tmp_path / "calls.log").read_text().splitlines()
     installs = [c for c in calls if c.startswith("-m pip install") and "--upgrade pip" not in c]
-    assert installs == ["-m pip install --quiet -e ."], calls
+    assert installs == ["-m pip install --quiet -c constraints.txt -e ."], calls  # pinned: constraints.txt
     assert "WARNING: provisioning the face models failed; serving anyway" in err
     assert (venv / ".faceclock-installed").read_text().strip().endswith("-base")
 
@@ -94,8 +94,8 @@ def test_serve_installs_base_only_and_keeps_serving_when_provisioning_fails(tmp_
 @pytest.mark.skipif(not REAL_PYTHON.exists(), reason="needs the project's .venv (./run.sh creates it)")
 def test_a_venv_set_up_for_tests_serves_without_reinstalling(tmp_path, models_dir):
     venv = _fake_venv(tmp_path, fetch_fails=False)
-    stamp = subprocess.run(["sha256sum", "pyproject.toml"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout[:16]
+    stamp = subprocess.run("cat pyproject.toml constraints.txt | sha256sum", shell=True, cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout[:16]
     (venv / ".faceclock-installed").write_text(f"{stamp}-test\n")
     port = _free_port()
     env = {**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET", "ENVIRONMENT")},
