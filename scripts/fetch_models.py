@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.faces import weights as W  # noqa: E402
+from server.faces.provisioning import provision_offline  # noqa: E402
 
 
 def _weights_dir(arg: str | None) -> Path:
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         asked = [W.canonical_model(m) for m in args.model]
         configured = W.canonical_model(_configured_model())
         offline = [*W.DEFAULT_OFFLINE, *{m for m in (*asked, configured) if m in W.OFFLINE_MODELS} - {*W.DEFAULT_OFFLINE}]
-        written = W.provision_offline(weights_dir, log=say, models=tuple(offline))
+        written = provision_offline(weights_dir, log=say, models=tuple(offline))
         for f in written:
             say(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)", changed=True)
         if not written:

@@ -43,9 +43,9 @@ def default_models_dir() -> Path:
     d = ROOT / "data" / "models"
     if not (d / "manifest.json").exists():
         sys.path.insert(0, str(ROOT))
-        from server.faces.weights import provision_offline_models
+        from server.faces.provisioning import provision_offline
 
-        provision_offline_models(d)
+        provision_offline(d)
     return d
 
 

