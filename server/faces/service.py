@@ -3,12 +3,14 @@
 Other domains call:
   analyze_all(images, purpose) / analyze_each(images, purpose) -> the photos of one request, side by side
   embed_for_enrollment(images) -> list[FaceSample]
-  find_duplicate(samples, exclude_user_id=None, session=None) -> Candidate | None
+  find_duplicate(samples, exclude_user_id=None, session=None) -> Candidate | None   (at duplicate_threshold())
   store_templates(session, user_id, samples, images=None) -> list[FaceTemplate]
   erase_user_templates(session, user_id) -> int
-  match_one_to_one(session, user_id, samples) -> OneToOne
-  match_one_to_many(samples, session=None, top_k=5) -> Decision
-  record_attempt(session, purpose, ...) -> FaceAttempt
+  match_one_to_one(session, user_id, samples) -> OneToOne           (the 1:1 operating point, engine.threshold)
+  match_one_to_many(samples, session=None, top_k=5) -> Decision     (the 1:N point for the gallery's size: .point)
+  same_person(first, later) -> bool                                  (1:1 consistency of two frames)
+  identify_point(engine, gallery) -> OperatingPoint                  (the 1:N point in force, for /status)
+  record_attempt(session, purpose, ..., point=None) -> FaceAttempt
 Images are the raw uploaded bytes (already bounded by read_limited in the router).
 """
 from __future__ import annotations
