@@ -135,13 +135,14 @@ def rework_users_dates(session: Session, settings, users: list[User], dates, *, 
                        ) -> list[date]:
     """rework_dates for many users (a holiday of a site or of the company): their row locks are taken in id order
     (the order every writer uses), then punches, rows, assignments and calendar are loaded REWORK_BATCH users at a
-    time and each day stored. Work dates do not move (no assignment changed)."""
+    time and each day stored. Work dates do not move (no assignment changed). A date after tomorrow is recomputed
+    only where it has a row (a mark set ahead)."""
     now = now or clock_now()
     limit = local_date(now, "UTC") + timedelta(days=1)
-    done = sorted(d for d in set(dates) if d <= limit)
+    done = sorted(set(dates))
     users = sorted(users, key=lambda u: u.id)
     if not done or not users:
-        return done
+        return [d for d in done if d <= limit]
     for i in range(0, len(users), REWORK_BATCH):
         batch = users[i:i + REWORK_BATCH]
         ids = [u.id for u in batch]
@@ -159,11 +160,13 @@ def rework_users_dates(session: Session, settings, users: list[User], dates, *, 
         cal = calendar.load(session, ids, done[0], done[-1])
         for user in batch:
             for d in done:
+                if d > limit and (user.id, d) not in rows:
+                    continue  # nothing recorded ahead, nothing to record yet
                 a = assignment_on(assignments.get(user.id, []), d)
                 _store_day(session, user, d, settings, rules[a.shift_id] if a else None,
                            by_day.get((user.id, d), []), rows.get((user.id, d)), now, cal)
         session.flush()
-    return done
+    return [d for d in done if d <= limit]
 
 
 def _store_day(session: Session, user: User, work_date: date, settings, rule: ShiftRule | None,

@@ -149,3 +149,16 @@ def test_the_employee_sees_its_leave_in_its_own_days_and_list(world, clock):
     assert world.client.post("/api/v1/leaves", json={"user_id": fay["id"], "from": "2026-12-01", "to": "2026-12-01",
                                                      "kind": "sick", "half": None, "reason": "x"},
                              headers=me).status_code == 403
+
+
+def test_a_day_marked_ahead_gets_the_leave_too(world, clock):
+    clock.set(datetime(2026, 11, 30, 8, tzinfo=UTC))
+    world.new_shift(**madrid_shift())
+    hal = world.employee("HAL", "Madrid day", employed_from="2026-11-01")
+    r = world.client.put(f"/api/v1/attendance/days/{hal['id']}/2026-12-10",
+                         json={"status": "on_leave", "reason": "told us ahead"}, headers=world.admin)
+    assert r.status_code == 200 and r.json()["work_day"]["leave_kind"] is None
+    _leave(world, hal, "2026-12-09", "2026-12-11", kind="personal")
+    day = world.day(hal, "2026-12-10")
+    assert day["status"] == "on_leave" and day["marked"] and day["leave_kind"] == "personal"
+    assert world.day(hal, "2026-12-09") is None  # nothing recorded ahead without a mark
