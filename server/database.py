@@ -1,7 +1,10 @@
-"""Engine, session factory, declarative Base and dialect helpers (SQLite + PostgreSQL)."""
+"""Engine, session factory, declarative Base and dialect helpers (SQLite + PostgreSQL), and the transaction helpers:
+`Database.session()` (commit on success, roll back on error) and `keep_on_failure` (records a failed transaction
+must still leave)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -10,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from server.clock import as_utc
+
+log = logging.getLogger("faceclock.database")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -67,6 +72,42 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout: int = 5) -> E
     )
 
 
+_KEPT = "keep_on_failure"
+
+
+def keep_on_failure(session: Session, write: Callable[[Session], object]) -> None:
+    """`write(session)` now, in the session's transaction; and should that transaction roll back instead of
+    committing (the request fails, or its commit does), `write` runs again in a transaction of its own, committed
+    before the error is answered (Database.session does it).
+
+    For the records a refused request must leave behind: failed-login counters, face decision records of a refused
+    photo, a token family revoked on reuse. `write` must build its rows itself (it may run twice, in two
+    transactions) and touch nothing else.
+    """
+    write(session)
+    session.info.setdefault(_KEPT, []).append(write)
+
+
+def _forget_kept(session: Session) -> None:
+    if not session.in_nested_transaction():  # after_commit fires on a savepoint's release too
+        session.info.pop(_KEPT, None)
+
+
+def _write_kept(session: Session) -> None:
+    """After a rollback: the keep_on_failure writes again, committed (logged, never raised: the error that caused
+    the rollback is what the caller must see)."""
+    writes = session.info.pop(_KEPT, None)
+    if not writes:
+        return
+    try:
+        for write in writes:
+            write(session)
+        session.commit()
+    except Exception:  # noqa: BLE001
+        log.warning("could not keep %d record(s) of a failed transaction", len(writes), exc_info=True)
+        session.rollback()
+
+
 class Database:
     """Holds the engine and the session factory of one app instance."""
 
@@ -74,6 +115,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **kw)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "after_commit", _forget_kept)  # kept writes are in once committed
 
     @property
     def dialect(self) -> str:
@@ -81,12 +123,15 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends normally and rolls back when it raises (then
+        the keep_on_failure records are written in a transaction of their own)."""
         s = self.sessionmaker()
         try:
             yield s
             s.commit()
         except BaseException:
             s.rollback()
+            _write_kept(s)
             raise
         finally:
             s.close()

@@ -1,9 +1,22 @@
-"""FastAPI dependencies shared by every domain router: settings, database session, app services."""
+"""FastAPI dependencies shared by every domain router, as Annotated aliases (one name per thing):
+
+    session: SessionDep       the request's database session (THE transaction rule, below)
+    settings: SettingsDep     the app's Settings
+
+THE transaction rule: a request's writes are committed before its answer is sent, or none are. `get_session` is a
+function-scoped dependency (`Depends(..., scope="function")`, FastAPI >= 0.121): its exit — the commit, or the
+rollback when the endpoint raised — runs when the endpoint returns, before the response goes out, so a 2xx means
+committed and a commit that fails is answered 5xx (503 database_unavailable for a busy or unreachable database).
+Services flush but never commit; the few flows that own their transactions say so (the kiosk check, re-embedding,
+jobs). Records a refused request must leave behind (failed-login counters, face decision records, a revoked token
+family) are written with `server.database.keep_on_failure`.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from server.config import Settings
@@ -14,9 +27,14 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; committed when the endpoint returns normally, rolled back on error."""
+    """The request's session: committed when the endpoint returns normally, rolled back when it raises — both
+    before the answer is sent (it is only ever used as SessionDep, with scope="function")."""
     with request.app.state.db.session() as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def client_id(request: Request) -> str:

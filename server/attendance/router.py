@@ -14,19 +14,17 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from server.attendance import kiosk, marks, service
 from server.attendance.schemas import (
     DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchChange, PunchCorrectionIn, PunchOut, PunchPage,
     VoidIn, WorkDayOut, WorkDayPage,
 )
-from server.auth.deps import require_device, require_employee, require_manager
+from server.auth.deps import DeviceDep, EmployeeDep, ManagerDep
 from server.clock import as_utc
-from server.deps import get_session, get_settings_dep
-from server.devices.models import Device
+from server.deps import SessionDep, SettingsDep
 from server.errors import ValidationFailed
 from server.bounds import ApiDate, PathId, UserFilter
 from server.users.models import User
@@ -55,10 +53,9 @@ _PUNCH = {**_AUTH, 404: {"description": "not_found: no such punch or user"},
 
 @router.post("/api/v1/kiosk/check", tags=["kiosk"], response_model=KioskCheckOut, responses=_KIOSK_RESPONSES,
              summary="Check in/out by face; idempotent per (device, request_id)")
-def kiosk_check(request: Request, request_id: str | None = Form(None), captured_at: str | None = Form(None),
-                image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None),
-                device: Device = Depends(require_device), session: Session = Depends(get_session),
-                settings=Depends(get_settings_dep)):
+def kiosk_check(request: Request, device: DeviceDep, session: SessionDep, settings: SettingsDep,
+                request_id: str | None = Form(None), captured_at: str | None = Form(None),
+                image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None)):
     from server.faces.images import read_limited
 
     uploads = ([image] if image is not None else []) + list(images or [])
@@ -138,10 +135,10 @@ def _day_of(session, settings, user: User, wd, zones=None) -> WorkDayOut | None:
 
 @router.get("/api/v1/attendance/days", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
             summary="Recorded work days (manager: own site; admin: all)")
-def work_days(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alias="from"),
-              to: ApiDate | None = None, include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
-              offset: int = Query(0, ge=0, le=10**9), actor: User = Depends(require_manager),
-              session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def work_days(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
+              from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+              include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
+              offset: int = Query(0, ge=0, le=10**9)):
     start, end = service.default_range(settings, from_, to)
     if user_id is not None:
         service.ensure_supervised(session, actor, user_id)
@@ -152,10 +149,9 @@ def work_days(user_id: UserFilter = None, from_: ApiDate | None = Query(None, al
 
 @router.get("/api/v1/attendance/me", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
             summary="My work days, with their punches")
-def my_days(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
-            user: User = Depends(require_employee), session: Session = Depends(get_session),
-            settings=Depends(get_settings_dep)):
+def my_days(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
+            from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+            limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9)):
     start, end = service.default_range(settings, from_, to)
     rows, total = service.list_work_days(session, actor=None, user_id=user.id, start=start, end=end, limit=limit,
                                          offset=offset)
@@ -166,10 +162,10 @@ def my_days(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | Non
 
 @router.get("/api/v1/attendance/punches", response_model=PunchPage, responses={**_AUTH, **_RANGE},
             summary="Punches, voided ones included")
-def punches(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-            include_voided: bool = True, limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
-            actor: User = Depends(require_manager), session: Session = Depends(get_session),
-            settings=Depends(get_settings_dep)):
+def punches(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
+            from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+            include_voided: bool = True, limit: int = Query(500, ge=1, le=5000),
+            offset: int = Query(0, ge=0, le=10**9)):
     start, end = service.default_range(settings, from_, to)
     if user_id is not None:
         service.ensure_supervised(session, actor, user_id)
@@ -183,8 +179,7 @@ def punches(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alia
 
 @router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201, responses=_PUNCH,
              summary="Add a manual punch (reason required); the work day is recomputed")
-def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager),
-                     session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def add_manual_punch(body: ManualPunchIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     new = service.manual_punch(session, settings, actor=actor, user_id=body.user_id, at=body.at, kind=body.kind,
                                reason=body.reason)
     return _change(session, settings, new.punch, new.work_day)
@@ -192,8 +187,8 @@ def add_manual_punch(body: ManualPunchIn, actor: User = Depends(require_manager)
 
 @router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
               summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
-def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: User = Depends(require_manager),
-                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: ManagerDep, session: SessionDep,
+                  settings: SettingsDep):
     punch, wd = service.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
                                       reason=body.reason)
     return _change(session, settings, punch, wd)
@@ -201,9 +196,8 @@ def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: User = Depen
 
 @router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
                summary="Void a punch (reason required): never deleted, audited, work day recomputed")
-def void_punch(punch_id: PathId, reason: str | None = Query(None, max_length=1000),
-               body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
-               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def void_punch(punch_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+               reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
     punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,
                                    reason=body.reason if body is not None else reason)
     return _change(session, settings, punch, wd)

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query
 
 from server.audit import service
 from server.audit.schemas import AuditPage, FaceAttemptPage
-from server.auth.deps import require_admin
+from server.auth.deps import AdminDep
 from server.clock import as_utc
-from server.deps import get_session
+from server.deps import SessionDep
 from server.bounds import QueryId
-from server.users.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 Id = QueryId
@@ -23,10 +21,10 @@ def _utc(dt: datetime | None) -> datetime | None:
 
 
 @router.get("/audit", response_model=AuditPage, summary="Audit log, newest first (admin)")
-def list_audit(action: str | None = None, entity: str | None = None, entity_id: str | None = None,
-               actor_user_id: Id = None, since: datetime | None = None, until: datetime | None = None,
-               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
-               _: User = Depends(require_admin), session: Session = Depends(get_session)):
+def list_audit(_: AdminDep, session: SessionDep, action: str | None = None, entity: str | None = None,
+               entity_id: str | None = None, actor_user_id: Id = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int = Query(50, ge=1, le=500),
+               offset: int = Query(0, ge=0, le=10**9)):
     items, total = service.list_entries(session, action=action, entity=entity, entity_id=entity_id,
                                         actor_user_id=actor_user_id, since=_utc(since), until=_utc(until),
                                         limit=limit, offset=offset)
@@ -35,10 +33,10 @@ def list_audit(action: str | None = None, entity: str | None = None, entity_id: 
 
 @router.get("/face-attempts", response_model=FaceAttemptPage,
             summary="Face decision records (login, kiosk, enrollment), newest first (admin)")
-def list_face_attempts(purpose: str | None = None, decision: str | None = None, user_id: Id = None,
-                       device_id: Id = None, since: datetime | None = None, until: datetime | None = None,
-                       limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
-                       _: User = Depends(require_admin), session: Session = Depends(get_session)):
+def list_face_attempts(_: AdminDep, session: SessionDep, purpose: str | None = None, decision: str | None = None,
+                       user_id: Id = None, device_id: Id = None, since: datetime | None = None,
+                       until: datetime | None = None, limit: int = Query(50, ge=1, le=500),
+                       offset: int = Query(0, ge=0, le=10**9)):
     items, total = service.list_face_attempts(session, purpose=purpose, decision=decision, user_id=user_id,
                                               device_id=device_id, since=_utc(since), until=_utc(until),
                                               limit=limit, offset=offset)

@@ -1,14 +1,16 @@
-"""Authentication and authorisation dependencies, one per role level.
+"""Authentication and authorisation dependencies, one per role level, as Annotated aliases:
 
-    user: User = Depends(current_user)       # any valid access token of an active user (401 otherwise)
-    user: User = Depends(require_employee)   # same: any active user (employee, manager, admin)
-    user: User = Depends(require_manager)    # manager or admin (403 otherwise)
-    user: User = Depends(require_admin)      # admin only (403 otherwise)
-    device: Device = Depends(require_device) # X-Device-Key of an active kiosk (401 invalid_device_key otherwise)
+    user: CurrentUser      # any valid access token of an active user (401 otherwise)
+    user: EmployeeDep      # same: any active user (employee, manager, admin)
+    user: ManagerDep       # manager or admin (403 otherwise)
+    user: AdminDep         # admin only (403 otherwise)
+    device: DeviceDep      # X-Device-Key of an active kiosk (401 invalid_device_key otherwise)
 
 Managers act only on users of their own site: check with `can_manage(actor, target)` / `ensure_can_manage`.
 """
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.service import live_family
 from server.auth.tokens import ACCESS, decode_token
-from server.deps import get_session, get_settings_dep
+from server.deps import SessionDep, SettingsDep
 from server.devices.models import Device
 from server.errors import Forbidden, InvalidToken, NotAuthenticated
 from server.users.models import User
@@ -29,8 +31,8 @@ _device_key = APIKeyHeader(name="X-Device-Key", auto_error=False, description="K
 _WWW = {"WWW-Authenticate": "Bearer"}
 
 
-def current_user(request: Request, token: str | None = Depends(_bearer),
-                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)) -> User:
+def current_user(request: Request, session: SessionDep, settings: SettingsDep,
+                 token: str | None = Depends(_bearer)) -> User:
     """The active user of the Bearer access token. 401 not_authenticated without one, 401 invalid_token otherwise:
     also when the token's login (family) was revoked by logout, refresh-token reuse, deactivation or a password
     change. One query reads the user and probes its family, so a revocation is seen by the next request.
@@ -84,14 +86,20 @@ def require_admin(user: User = Depends(current_user)) -> User:
     return user
 
 
-def require_device(request: Request, api_key: str | None = Depends(_device_key),
-                   session: Session = Depends(get_session)) -> Device:
+def require_device(request: Request, session: SessionDep, api_key: str | None = Depends(_device_key)) -> Device:
     """The active kiosk of the X-Device-Key header; missing, unknown or revoked → 401 invalid_device_key."""
     from server.devices.service import authenticate_device
 
     device = authenticate_device(session, api_key)
     request.state.device = device
     return device
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+EmployeeDep = Annotated[User, Depends(require_employee)]
+ManagerDep = Annotated[User, Depends(require_manager)]
+AdminDep = Annotated[User, Depends(require_admin)]
+DeviceDep = Annotated[Device, Depends(require_device)]
 
 
 def can_manage(actor: User, target: User) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import LoginFailure
 from server.clock import as_utc, now
+from server.database import keep_on_failure
 from server.errors import TooManyAttempts
 
 
@@ -59,9 +60,10 @@ def check(session: Session, settings, *, kind: str, subject: str | None, client:
 
 
 def record_failure(session: Session, *, kind: str, subject: str | None, client: str) -> None:
-    """Adds one failure and COMMITS it at once: the request is about to fail and roll back, the counter must stay."""
-    session.add(LoginFailure(kind=kind, subject=normalize_subject(subject), client=client[:128], at=now()))
-    session.commit()
+    """Adds one failure. The request is about to fail and roll back, and the counter must stay: it is written with
+    keep_on_failure (again, in a transaction of its own, after the rollback)."""
+    subject, client, at = normalize_subject(subject), client[:128], now()
+    keep_on_failure(session, lambda s: s.add(LoginFailure(kind=kind, subject=subject, client=client, at=at)))
 
 
 def clear_subject(session: Session, *, kind: str, subject: str | None) -> None:

@@ -1,14 +1,15 @@
 """Login (password, face), token refresh and logout. Also mounts the admin record lists (audit, face attempts)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy.orm import Session
 
 from server.audit.router import router as records_router
 from server.auth import service
 from server.auth.schemas import FaceLoginResponse, RefreshRequest, TokenResponse
-from server.deps import client_id, get_session, get_settings_dep
+from server.deps import SessionDep, SettingsDep, client_id
 from server.errors import AppError, ValidationFailed
 from server.users.schemas import UserOut
 
@@ -22,8 +23,8 @@ _LOGIN_ERRORS = {401: {"description": "invalid_credentials"},
 
 @_auth.post("/login", response_model=TokenResponse, responses=_LOGIN_ERRORS,
              summary="Password login (OAuth2 password form: username = email or employee_code)")
-def login(request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session),
-          settings=Depends(get_settings_dep)):
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
+          settings: SettingsDep):
     _, pair = service.password_login(session, settings, username=form.username, password=form.password,
                                      client=client_id(request))
     return pair.as_dict()
@@ -38,9 +39,8 @@ def login(request: Request, form: OAuth2PasswordRequestForm = Depends(), session
                        429: {"description": "too_many_attempts (Retry-After header)"},
                        503: {"description": "model_weights_missing"}},
             summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")
-def face_login(request: Request, image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None),
-               employee_code: str | None = Form(None, max_length=64), session: Session = Depends(get_session),
-               settings=Depends(get_settings_dep)):
+def face_login(request: Request, session: SessionDep, settings: SettingsDep, image: UploadFile | None = File(None),
+               images: list[UploadFile] | None = File(None), employee_code: str | None = Form(None, max_length=64)):
     from server.faces.images import read_limited
 
     uploads = ([image] if image is not None else []) + list(images or [])
@@ -61,13 +61,13 @@ def face_login(request: Request, image: UploadFile | None = File(None), images: 
 
 @_auth.post("/refresh", response_model=TokenResponse, responses={401: {"description": "invalid_token"}},
              summary="Spend a refresh token for a new pair (a spent token presented again revokes its family)")
-def refresh(body: RefreshRequest, session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep):
     _, pair = service.refresh(session, settings, body.refresh_token)
     return pair.as_dict()
 
 
 @_auth.post("/logout", status_code=204, summary="Revoke the refresh token (and its family)")
-def logout(body: RefreshRequest, session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDep):
     service.logout(session, settings, body.refresh_token)
     return Response(status_code=204)
 

@@ -12,6 +12,7 @@ from server.auth.models import RefreshToken
 from server.auth.passwords import verify_password
 from server.auth.tokens import REFRESH, TokenExpired, decode_token, issue_access_token, issue_refresh_token
 from server.clock import now
+from server.database import keep_on_failure
 from server.errors import InvalidCredentials, InvalidToken
 from server.users.models import User
 
@@ -84,8 +85,8 @@ def refresh(session: Session, settings, refresh_token: str) -> tuple[User, Token
         .execution_options(synchronize_session=False)
     ).rowcount
     if spent != 1:  # already spent or revoked: reuse (or a lost race with another refresh of the same token)
-        revoke_family(session, row.family_id)
-        session.commit()
+        family = row.family_id
+        keep_on_failure(session, lambda s: revoke_family(s, family))  # stays revoked although the request fails
         raise InvalidToken("Refresh token reuse detected: all tokens of this login are revoked")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
@@ -171,8 +172,17 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
     model_id = engine.model_id if engine is not None else settings.face_model
 
     def attempt(decision: str, **kw) -> None:
-        faces.record_attempt(session, "login", model_id=model_id, decision=decision, client=client,
-                             latency_ms=(time.perf_counter() - started) * 1000, **kw)
+        """The decision record of this login; kept even when the request then fails (unless it recognized)."""
+        latency_ms = (time.perf_counter() - started) * 1000
+
+        def write(s: Session) -> None:
+            faces.record_attempt(s, "login", model_id=model_id, decision=decision, client=client,
+                                 latency_ms=latency_ms, **kw)
+
+        if decision == "recognized":
+            write(session)
+        else:
+            keep_on_failure(session, write)
 
     if code is None and not settings.face_login_without_code:
         attempt(f"rejected:{EmployeeCodeRequired.code}")
@@ -181,20 +191,18 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
 
     if engine is None:
         attempt("rejected:model_weights_missing")
-        session.commit()
         raise ModelWeightsMissing()
     try:
         samples = faces.analyze_all(frames, "login", engine=engine, settings=settings)
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
-        session.commit()
         raise
     if code is not None:
         user, score = _face_one_to_one(session, engine, samples, code, attempt)
     else:
         user, score = _face_one_to_many(session, settings, engine, samples, attempt)
     if user is None:
-        lockout.record_failure(session, kind="face", subject=code, client=client)  # commits the attempt too
+        lockout.record_failure(session, kind="face", subject=code, client=client)
         raise UnknownFace()
     lockout.clear_subject(session, kind="face", subject=code or user.employee_code)
     return FaceLoginResult(user, issue_token_pair(session, settings, user), float(score), engine.model_id)
@@ -234,7 +242,6 @@ def _face_one_to_many(session: Session, settings, engine, samples, attempt) -> t
         d = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
     except ModelMismatch:
         attempt("rejected:model_mismatch", threshold=engine.threshold)
-        session.commit()
         raise
     user = session.get(User, d.user_id) if d.recognized else None
     decision = _outcome(d.recognized, user)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from server.auth.deps import require_admin
-from server.deps import client_id, get_session, get_settings_dep
+from server.auth.deps import AdminDep
+from server.deps import SessionDep, SettingsDep, client_id
 from server.errors import ModelWeightsMissing
 from server.faces import model_change, service
 from server.faces.images import read_limited
@@ -33,9 +33,8 @@ def _record(session: Session, purpose: str, model_id: str, decision: str, starte
 
 @router.post("/verify", response_model=VerifyOut, responses=_ERRORS,
              summary="1:1 — do two photos show the same person? (admin)")
-def verify(request: Request, image1: UploadFile = File(...), image2: UploadFile = File(...),
-           _admin=Depends(require_admin), session: Session = Depends(get_session),
-           settings=Depends(get_settings_dep)):
+def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep,
+           image1: UploadFile = File(...), image2: UploadFile = File(...)):
     started = time.perf_counter()
     a = read_limited(image1, settings.upload_max_bytes)
     b = read_limited(image2, settings.upload_max_bytes)
@@ -47,9 +46,8 @@ def verify(request: Request, image1: UploadFile = File(...), image2: UploadFile 
 
 @router.post("/identify", response_model=IdentifyOut, responses=_ERRORS,
              summary="1:N — who is this? Top-k enrolled users and the decision (admin)")
-def identify(request: Request, image: UploadFile = File(...), top_k: int = Form(5, ge=1, le=50),
-             _admin=Depends(require_admin), session: Session = Depends(get_session),
-             settings=Depends(get_settings_dep)):
+def identify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep,
+             image: UploadFile = File(...), top_k: int = Form(5, ge=1, le=50)):
     started = time.perf_counter()
     data = read_limited(image, settings.upload_max_bytes)
     result = service.identify(data, top_k, session=session, settings=settings)
@@ -70,7 +68,7 @@ def _engine(request: Request):
 @router.get("/reenrollment", response_model=ReenrollmentOut,
             responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503]},
             summary="After a FACE_MODEL change: users whose templates are all of other models (admin)")
-def reenrollment(request: Request, _admin=Depends(require_admin), session: Session = Depends(get_session)):
+def reenrollment(request: Request, _admin: AdminDep, session: SessionDep):
     return model_change.reenrollment_report(session, _engine(request).model_id)
 
 
@@ -78,7 +76,6 @@ def reenrollment(request: Request, _admin=Depends(require_admin), session: Sessi
              responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503],
                         409: {"description": "reembed_running (another request or process is re-embedding)"}},
              summary="Re-embed kept enrollment photos into the current model, user by user (admin)")
-def reembed(request: Request, limit: int = Query(100, ge=1, le=10_000, description="at most this many users"),
-            admin=Depends(require_admin), session: Session = Depends(get_session),
-            settings=Depends(get_settings_dep)):
+def reembed(request: Request, admin: AdminDep, session: SessionDep, settings: SettingsDep,
+            limit: int = Query(100, ge=1, le=10_000, description="at most this many users")):
     return model_change.reembed_kept_images(session, _engine(request), settings, limit=limit, actor_user_id=admin.id)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
 from server.attendance.service import default_range, ensure_supervised
-from server.auth.deps import require_manager
-from server.deps import get_session, get_settings_dep
+from server.auth.deps import ManagerDep
+from server.deps import SessionDep, SettingsDep
 from server.reports import service
 from server.reports.schemas import SummaryOut
-from server.users.models import User
 from server.users.schemas import Role
 from server.bounds import ApiDate, UserFilter
 
@@ -37,9 +35,9 @@ _ERRORS = {401: {"description": "not_authenticated / invalid_token"},
 @router.get("/report.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **_ERRORS},
             summary="Attendance CSV: one row per user per day (local times of the shift's zone)")
-def report_csv(request: Request, from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-               who: service.UserQuery = Depends(report_users), actor: User = Depends(require_manager),
-               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def report_csv(request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+               from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+               who: service.UserQuery = Depends(report_users)):
     start, end = default_range(settings, from_, to)
     if who.user_id is not None:
         ensure_supervised(session, actor, who.user_id)
@@ -52,9 +50,9 @@ def report_csv(request: Request, from_: ApiDate | None = Query(None, alias="from
 
 @router.get("/summary", response_model=SummaryOut, responses=_ERRORS,
             summary="Totals per user: days present, late count, absences, overtime … (the CSV's rows added up)")
-def summary(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-            who: service.UserQuery = Depends(report_users), actor: User = Depends(require_manager),
-            session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def summary(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+            from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+            who: service.UserQuery = Depends(report_users)):
     start, end = default_range(settings, from_, to)
     if who.user_id is not None:
         ensure_supervised(session, actor, who.user_id)

@@ -11,14 +11,12 @@ GET    /api/v1/users/{id}/shifts     the user, its manager or an admin: assignme
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response
 
-from server.auth.deps import require_admin, require_employee, require_manager
-from server.deps import get_session, get_settings_dep
+from server.auth.deps import AdminDep, EmployeeDep, ManagerDep
+from server.deps import SessionDep, SettingsDep
 from server.shifts import service
 from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
-from server.users.models import User
 from server.bounds import PathId as Id
 from server.users.service import get_managed_user, get_visible_user
 
@@ -38,29 +36,27 @@ def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
 
 @router.get("/shifts", response_model=list[ShiftOut], responses=_AUTH,
             summary="List shifts (archived ones with include_inactive=true)")
-def list_shifts(include_inactive: bool = False, _: User = Depends(require_employee),
-                session: Session = Depends(get_session)):
+def list_shifts(_: EmployeeDep, session: SessionDep, include_inactive: bool = False):
     return service.list_shifts(session, include_inactive=include_inactive)
 
 
 @router.post("/shifts", response_model=ShiftOut, status_code=201,
              responses={**_AUTH, 409: {"description": "shift_name_taken"}, **_INVALID},
              summary="Create a shift (admin); end before start = overnight")
-def create_shift(body: ShiftCreate, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
+def create_shift(body: ShiftCreate, actor: AdminDep, session: SessionDep):
     return service.create_shift(session, actor=actor, data=body.model_dump())
 
 
 @router.get("/shifts/{shift_id}", response_model=ShiftOut, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
             summary="A shift")
-def get_shift(shift_id: Id, _: User = Depends(require_employee), session: Session = Depends(get_session)):
+def get_shift(shift_id: Id, _: EmployeeDep, session: SessionDep):
     return service.get_shift(session, shift_id)
 
 
 @router.patch("/shifts/{shift_id}", response_model=ShiftOut,
               responses={**_AUTH, **_NOT_FOUND, 409: {"description": "shift_name_taken"}, **_INVALID},
               summary="Edit a shift (admin); its users' work days of the last 31 days are recomputed")
-def update_shift(shift_id: Id, body: ShiftUpdate, actor: User = Depends(require_admin),
-                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def update_shift(shift_id: Id, body: ShiftUpdate, actor: AdminDep, session: SessionDep, settings: SettingsDep):
     shift = service.get_shift(session, shift_id)
     # nulls are ignored, except for the thresholds, where null removes the threshold
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items()
@@ -70,7 +66,7 @@ def update_shift(shift_id: Id, body: ShiftUpdate, actor: User = Depends(require_
 
 @router.delete("/shifts/{shift_id}", status_code=204, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
                summary="Archive a shift (admin): no new assignments, history kept")
-def archive_shift(shift_id: Id, actor: User = Depends(require_admin), session: Session = Depends(get_session)):
+def archive_shift(shift_id: Id, actor: AdminDep, session: SessionDep):
     service.archive_shift(session, actor=actor, shift=service.get_shift(session, shift_id))
     return Response(status_code=204)
 
@@ -81,8 +77,7 @@ def archive_shift(shift_id: Id, actor: User = Depends(require_admin), session: S
                        **_INVALID},
             summary="Assign a shift from valid_from (to valid_to); ends an earlier open-ended assignment; "
                     "the user's work days in the range are recomputed")
-def assign_shift(user_id: Id, body: AssignmentIn, actor: User = Depends(require_manager),
-                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def assign_shift(user_id: Id, body: AssignmentIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     user = get_managed_user(session, actor, user_id)
     new, ended = service.assign_shift(session, settings, actor=actor, user=user, shift_id=body.shift_id,
                                       valid_from=body.valid_from, valid_to=body.valid_to)
@@ -95,8 +90,7 @@ def assign_shift(user_id: Id, body: AssignmentIn, actor: User = Depends(require_
 @router.get("/users/{user_id}/shifts", response_model=list[AssignmentOut],
             responses={**_AUTH, **_NOT_FOUND, **_INVALID},
             summary="A user's shift assignment history (self, its manager, admin)")
-def assignment_history(user_id: Id, actor: User = Depends(require_employee),
-                       session: Session = Depends(get_session)):
+def assignment_history(user_id: Id, actor: EmployeeDep, session: SessionDep):
     user = get_visible_user(session, actor, user_id)
     names = service.shift_names(session)
     return [_assignment_out(a, names) for a in service.history(session, user.id)]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN
 from server.clock import now
+from server.database import keep_on_failure
 from server.errors import AppError, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, ValidationFailed
 from server.faces import service as faces
 from server.faces.models import FaceTemplate
@@ -64,7 +65,7 @@ def enroll(session: Session, settings, engine, *, actor: User, user: User, image
            allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None
            ) -> list[FaceTemplate]:
     """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
-    admin allows it). Failures are recorded as decision records (committed) before the error is raised."""
+    admin allows it). A refusal leaves its decision record (keep_on_failure: it stays although the request fails)."""
     engine = require_engine(engine)
     if not consent:
         raise ConsentRequired()
@@ -76,21 +77,27 @@ def enroll(session: Session, settings, engine, *, actor: User, user: User, image
         raise Conflict("User is deactivated", field="user")
     started = time.perf_counter()
 
-    def attempt(decision: str, **kw) -> None:
-        faces.record_attempt(session, "enroll", model_id=engine.model_id, decision=decision,
-                             threshold=faces.duplicate_threshold(engine), client=client, device_id=device_id,
-                             latency_ms=(time.perf_counter() - started) * 1000, **kw)
+    def attempt(decision: str, *, refused: bool = False, **kw) -> None:
+        latency_ms = (time.perf_counter() - started) * 1000
+
+        def write(s: Session) -> None:
+            faces.record_attempt(s, "enroll", model_id=engine.model_id, decision=decision,
+                                 threshold=faces.duplicate_threshold(engine), client=client, device_id=device_id,
+                                 latency_ms=latency_ms, **kw)
+
+        if refused:
+            keep_on_failure(session, write)
+        else:
+            write(session)
 
     try:
         samples = _analyze_all(images, engine, settings)
     except AppError as exc:
-        attempt(f"rejected:{exc.code}")
-        session.commit()
+        attempt(f"rejected:{exc.code}", refused=True)
         raise
     duplicate = faces.find_duplicate(samples, exclude_user_id=user.id, session=session, engine=engine)
     if duplicate is not None and not allow_duplicate:
-        attempt("rejected:duplicate_face", best_user_id=duplicate.user_id, best_score=duplicate.score)
-        session.commit()
+        attempt("rejected:duplicate_face", refused=True, best_user_id=duplicate.user_id, best_score=duplicate.score)
         raise DuplicateFace(f"This face is already enrolled for user {duplicate.user_id}",
                             user_id=duplicate.user_id, score=round(duplicate.score, 4))
     rows = faces.store_templates(session, user.id, samples, images, settings=settings)

@@ -1,15 +1,13 @@
 """Users (admin / manager), the caller's own record, and enrollment / erasure of a user's faces."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from server.auth.deps import current_user, require_manager
-from server.deps import client_id, get_session, get_settings_dep
+from server.auth.deps import CurrentUser, ManagerDep
+from server.deps import SessionDep, SettingsDep, client_id
 from server.errors import AppError, ValidationFailed
 from server.bounds import PathId
 from server.users import enrollment, flows, service
-from server.users.models import User
 from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -17,29 +15,28 @@ UserId = PathId
 
 
 @router.get("/me", response_model=UserOut, summary="The authenticated user")
-def me(user: User = Depends(current_user)):
+def me(user: CurrentUser):
     return UserOut.of(user)
 
 
 @router.post("", status_code=201, response_model=UserOut,
              responses={409: {"description": "conflict (field: employee_code | email)"}},
              summary="Create a user (admin; manager: employees of its own site)")
-def create_user(body: UserCreate, actor: User = Depends(require_manager), session: Session = Depends(get_session),
-                settings=Depends(get_settings_dep)):
+def create_user(body: UserCreate, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     return UserOut.of(service.create_user(session, settings, actor=actor, data=body))
 
 
 @router.get("", response_model=UserPage, summary="List users (admin: all; manager: its own site)")
-def list_users(role: Role | None = None, active: bool | None = None, search: str | None = Query(None, max_length=100),
-               site: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
-               actor: User = Depends(require_manager), session: Session = Depends(get_session)):
+def list_users(actor: ManagerDep, session: SessionDep, role: Role | None = None, active: bool | None = None,
+               search: str | None = Query(None, max_length=100), site: str | None = None,
+               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)):
     items, total = service.list_users(session, actor=actor, role=role, active=active, search=search, site=site,
                                       limit=limit, offset=offset)
     return {"items": [UserOut.of(u) for u in items], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="A user (self, or a user the caller manages)")
-def get_user(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session)):
+def get_user(user_id: UserId, actor: CurrentUser, session: SessionDep):
     return UserOut.of(service.get_visible_user(session, actor, user_id))
 
 
@@ -50,8 +47,8 @@ def get_user(user_id: UserId, actor: User = Depends(current_user), session: Sess
                          429: {"description": "too_many_attempts (wrong current passwords count as failed logins)"}},
               summary="Update a user (admin; manager: employees of its site; self: name, email, timezone, password "
                       "with current_password)")
-def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: User = Depends(current_user),
-                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: CurrentUser, session: SessionDep,
+                settings: SettingsDep):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)
     return UserOut.of(flows.update_user(session, settings, actor=actor, user=user, data=body,
@@ -60,12 +57,10 @@ def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: User
 
 @router.delete("/{user_id}", status_code=204,
                summary="Delete a user: deactivate, revoke tokens, erase biometric data (attendance stays)")
-def delete_user(user_id: UserId, request: Request, actor: User = Depends(require_manager),
-                session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def delete_user(user_id: UserId, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     user = service.get_managed_user(session, actor, user_id)
     flows.deactivate_user(session, settings, actor=actor, user=user)
     enrollment.erase_biometrics(session, settings, actor=actor, user=user, reason="user deleted")
-    session.commit()  # now, not after the response: the gallery forgets the user before the client hears back
     return Response(status_code=204)
 
 
@@ -94,10 +89,9 @@ def _read_uploads(uploads: list[UploadFile], max_bytes: int) -> list[bytes]:
 
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
-def enroll_faces(user_id: UserId, request: Request, images: list[UploadFile] = File(...),
-                 consent: bool = Form(False), allow_duplicate: bool = Form(False),
-                 actor: User = Depends(require_manager), session: Session = Depends(get_session),
-                 settings=Depends(get_settings_dep)):
+def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+                 images: list[UploadFile] = File(...), consent: bool = Form(False),
+                 allow_duplicate: bool = Form(False)):
     user = service.get_managed_user(session, actor, user_id)
     engine = enrollment.require_engine(request.app.state.engine)
     if not consent:
@@ -107,24 +101,21 @@ def enroll_faces(user_id: UserId, request: Request, images: list[UploadFile] = F
     data = _read_uploads(images, settings.upload_max_bytes)
     rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=data, consent=consent,
                              allow_duplicate=allow_duplicate, client=client_id(request))
-    session.commit()  # the gallery learns the new templates on commit: usable as soon as the client hears back
     return {"user_id": user.id, "templates": [TemplateOut.model_validate(r) for r in rows],
             "consent_at": user.consent_at, "consent_version": user.consent_version}
 
 
 @router.get("/{user_id}/faces", response_model=list[TemplateOut], summary="A user's enrolled templates")
-def list_faces(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session)):
+def list_faces(user_id: UserId, actor: CurrentUser, session: SessionDep):
     user = service.get_visible_user(session, actor, user_id)
     return enrollment.list_templates(session, user.id)
 
 
 @router.delete("/{user_id}/faces", status_code=204,
                summary="Erase a user's biometric data: templates, stored photos, gallery entry (self, admin, manager)")
-def erase_faces(user_id: UserId, actor: User = Depends(current_user), session: Session = Depends(get_session),
-                settings=Depends(get_settings_dep)):
+def erase_faces(user_id: UserId, actor: CurrentUser, session: SessionDep, settings: SettingsDep):
     user = service.get_user(session, user_id) if actor.id == user_id else \
         service.get_managed_user(session, actor, user_id)
     enrollment.erase_biometrics(session, settings, actor=actor, user=user,
                                 reason="self-service erasure" if actor.id == user_id else None)
-    session.commit()
     return Response(status_code=204)
