@@ -212,8 +212,8 @@ _MARK = {**_AUTH, 404: {"description": "not_found: no such user (DELETE: or the 
 @router.put("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
             summary="Mark a whole day present / absent / on_leave / remote (reason required), whatever the "
                     "punches say; audited, the day recomputed")
-def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: User = Depends(require_manager),
-             session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: ManagerDep, session: SessionDep,
+             settings: SettingsDep):
     wd = marks.set_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date, status=body.status,
                         reason=body.reason)
     return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
@@ -221,9 +221,8 @@ def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: User = De
 
 @router.delete("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
                summary="Remove a day's mark (reason required): the punches decide again; audited")
-def unmark_day(user_id: PathId, work_date: ApiDate, reason: str | None = Query(None, max_length=1000),
-               body: VoidIn | None = Body(None), actor: User = Depends(require_manager),
-               session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+               reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
     wd = marks.remove_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date,
                            reason=body.reason if body is not None else reason)
     return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))

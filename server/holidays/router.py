@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from server.attendance.service import check_range, local_date
-from server.auth.deps import ADMIN, require_employee, require_manager
+from server.auth.deps import ADMIN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId
 from server.clock import now as clock_now
-from server.deps import get_session, get_settings_dep
+from server.deps import SessionDep, SettingsDep
 from server.errors import AppError, ValidationFailed
 from server.holidays import flows, service
 from server.holidays.schemas import HolidayImportOut, HolidayIn, HolidayOut
-from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/holidays", tags=["holidays"])
 MAX_ICS_BYTES = 1024 * 1024
@@ -47,9 +45,9 @@ def _year_range(settings, start: date | None, end: date | None) -> tuple[date, d
 
 @router.get("", response_model=list[HolidayOut], responses={**_AUTH, **_RANGE},
             summary="Holidays in a range (default: this year); an employee's and a manager's: those of their site")
-def list_holidays(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
-                  site: str | None = Query(None, max_length=100), user: User = Depends(require_employee),
-                  session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def list_holidays(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
+                  from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+                  site: str | None = Query(None, max_length=100)):
     start, end = _year_range(settings, from_, to)
     if user.role != ADMIN:
         site = user.site or ""  # their own site's and the company's
@@ -60,8 +58,7 @@ def list_holidays(from_: ApiDate | None = Query(None, alias="from"), to: ApiDate
              responses={**_AUTH, 409: {"description": "holiday_exists (date, site)"},
                         422: {"description": "validation_error"}},
              summary="Add a holiday (no site: the whole company); the work days of that date are recomputed")
-def create_holiday(body: HolidayIn, actor: User = Depends(require_manager), session: Session = Depends(get_session),
-                   settings=Depends(get_settings_dep)):
+def create_holiday(body: HolidayIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     return flows.add_holiday(session, settings, actor=actor, day=body.date, name=body.name, site=body.site)
 
 
@@ -70,10 +67,10 @@ def create_holiday(body: HolidayIn, actor: User = Depends(require_manager), sess
                         422: {"description": "invalid_ics, validation_error (range)"}},
              summary="Import an iCalendar (.ics) file: one holiday per date in [from, to] (default: this year and "
                      "next); dates that already have one are skipped")
-def import_holidays(file: UploadFile = File(..., description="An iCalendar (.ics) file"),
+def import_holidays(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+                    file: UploadFile = File(..., description="An iCalendar (.ics) file"),
                     site: str | None = Form(None, max_length=100), from_: ApiDate | None = Form(None, alias="from"),
-                    to: ApiDate | None = Form(None), actor: User = Depends(require_manager),
-                    session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+                    to: ApiDate | None = Form(None)):
     today = local_date(clock_now(), settings.default_timezone)
     start = from_ or date(today.year, 1, 1)
     end = to or date(start.year + 1, 12, 31)
@@ -91,9 +88,8 @@ def import_holidays(file: UploadFile = File(..., description="An iCalendar (.ics
 
 @router.delete("/{holiday_id}", status_code=204, responses={**_AUTH, 404: {"description": "not_found"}},
                summary="Delete a holiday; the work days of that date are recomputed")
-def delete_holiday(holiday_id: PathId, reason: str | None = Query(None, max_length=1000),
-                   actor: User = Depends(require_manager), session: Session = Depends(get_session),
-                   settings=Depends(get_settings_dep)):
+def delete_holiday(holiday_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+                   reason: str | None = Query(None, max_length=1000)):
     holiday = service.get_holiday(session, holiday_id)
     flows.remove_holiday(session, settings, actor=actor, holiday=holiday, reason=reason)
     return Response(status_code=204)

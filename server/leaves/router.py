@@ -6,17 +6,15 @@ DELETE /api/v1/leaves/{id}     manager / admin: cancel, with a reason (?reason= 
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Query
 
 from server.attendance.service import default_range, ensure_supervised, visible_users_filter
-from server.auth.deps import ADMIN, MANAGER, require_employee, require_manager
+from server.auth.deps import ADMIN, EmployeeDep, MANAGER, ManagerDep
 from server.bounds import ApiDate, PathId, UserFilter
-from server.deps import get_session, get_settings_dep
+from server.deps import SessionDep, SettingsDep
 from server.errors import ValidationFailed
 from server.leaves import flows, service
 from server.leaves.schemas import CancelIn, LeaveIn, LeaveKind, LeaveOut, LeavePage
-from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/leaves", tags=["leaves"])
 
@@ -27,11 +25,10 @@ _AUTH = {401: {"description": "not_authenticated / invalid_token"},
 @router.get("", response_model=LeavePage, responses={**_AUTH, 404: {"description": "not_found: user"},
                                                      422: {"description": "validation_error: range"}},
             summary="Leave overlapping [from, to] (default: the last 30 days); an employee sees its own")
-def list_leaves(user_id: UserFilter = None, from_: ApiDate | None = Query(None, alias="from"),
-                to: ApiDate | None = None, kind: LeaveKind | None = None, include_cancelled: bool = False,
-                limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9),
-                actor: User = Depends(require_employee), session: Session = Depends(get_session),
-                settings=Depends(get_settings_dep)):
+def list_leaves(actor: EmployeeDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
+                from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
+                kind: LeaveKind | None = None, include_cancelled: bool = False, limit: int = Query(500, ge=1, le=5000),
+                offset: int = Query(0, ge=0, le=10**9)):
     start, end = default_range(settings, from_, to)
     if actor.role in (ADMIN, MANAGER):
         if user_id is not None:
@@ -49,8 +46,7 @@ def list_leaves(user_id: UserFilter = None, from_: ApiDate | None = Query(None, 
                         409: {"description": "leave_overlap (existing), attendance_recorded (dates)"},
                         422: {"description": "validation_error, outside_employment"}},
              summary="Record approved leave; the user's work days of those dates are recomputed")
-def create_leave(body: LeaveIn, actor: User = Depends(require_manager), session: Session = Depends(get_session),
-                 settings=Depends(get_settings_dep)):
+def create_leave(body: LeaveIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     lv = flows.create_leave(session, settings, actor=actor, user_id=body.user_id, first=body.from_, last=body.to,
                             kind=body.kind, half=body.half, reason=body.reason)
     return LeaveOut.of(lv)
@@ -60,9 +56,8 @@ def create_leave(body: LeaveIn, actor: User = Depends(require_manager), session:
                responses={**_AUTH, 404: {"description": "not_found"}, 409: {"description": "leave_cancelled"},
                           422: {"description": "validation_error: no reason"}},
                summary="Cancel a leave (kept, with the reason); its work days are recomputed")
-def cancel_leave(leave_id: PathId, reason: str | None = Query(None, max_length=1000),
-                 body: CancelIn | None = Body(None), actor: User = Depends(require_manager),
-                 session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def cancel_leave(leave_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+                 reason: str | None = Query(None, max_length=1000), body: CancelIn | None = Body(None)):
     text = body.reason if body is not None else reason
     if not text or not text.strip():
         raise ValidationFailed("A reason is required", field="reason")

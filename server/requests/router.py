@@ -8,12 +8,11 @@ POST /api/v1/requests/{id}/cancel     the requester, while pending
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Query
 
-from server.auth.deps import require_employee, require_manager
+from server.auth.deps import EmployeeDep, ManagerDep
 from server.bounds import PathId, UserFilter
-from server.deps import get_session, get_settings_dep
+from server.deps import SessionDep, SettingsDep
 from server.requests import flows, service
 from server.requests.schemas import DecisionIn, RequestIn, RequestOut, RequestPage, RequestStatus, RequestType
 from server.users.models import User
@@ -41,8 +40,7 @@ def _out(req, user: User) -> RequestOut:
                         409: {"description": "punch_voided"},
                         422: {"description": "validation_error (a punch in the future), outside_employment"}},
              summary="Ask for a change of your own attendance; nothing changes until a manager approves it")
-def create_request(body: RequestIn, user: User = Depends(require_employee), session: Session = Depends(get_session),
-                   settings=Depends(get_settings_dep)):
+def create_request(body: RequestIn, user: EmployeeDep, session: SessionDep, settings: SettingsDep):
     change = body.model_dump(mode="json", by_alias=True, exclude={"type", "reason"})
     req = service.create_request(session, settings, user=user, type=body.type, change=change, reason=body.reason)
     return _out(req, user)
@@ -50,9 +48,9 @@ def create_request(body: RequestIn, user: User = Depends(require_employee), sess
 
 @router.get("", response_model=RequestPage, responses=_AUTH,
             summary="Requests, newest first: your own (employee), your site's (manager), all (admin)")
-def list_requests(status: RequestStatus | None = None, type: RequestType | None = None, user_id: UserFilter = None,
-                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9),
-                  actor: User = Depends(require_employee), session: Session = Depends(get_session)):
+def list_requests(actor: EmployeeDep, session: SessionDep, status: RequestStatus | None = None,
+                  type: RequestType | None = None, user_id: UserFilter = None, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0, le=10**9)):
     rows, total = service.list_requests(session, actor=actor, user_id=user_id, status=status, type=type,
                                         limit=limit, offset=offset)
     return RequestPage(items=[_out(r, u) for r, u in rows], total=total, limit=limit, offset=offset)
@@ -60,16 +58,15 @@ def list_requests(status: RequestStatus | None = None, type: RequestType | None 
 
 @router.post("/{request_id}/approve", response_model=RequestOut, responses=_DECIDE,
              summary="Approve: the change is applied as the manager's own action (audited, days recomputed)")
-def approve(request_id: PathId, body: DecisionIn | None = Body(None), actor: User = Depends(require_manager),
-            session: Session = Depends(get_session), settings=Depends(get_settings_dep)):
+def approve(request_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+            body: DecisionIn | None = Body(None)):
     req = flows.approve(session, settings, actor=actor, request_id=request_id, reason=body.reason if body else None)
     return _out(req, session.get(User, req.user_id))
 
 
 @router.post("/{request_id}/reject", response_model=RequestOut, responses=_DECIDE,
              summary="Reject with a reason: nothing changes")
-def reject(request_id: PathId, body: DecisionIn, actor: User = Depends(require_manager),
-           session: Session = Depends(get_session)):
+def reject(request_id: PathId, body: DecisionIn, actor: ManagerDep, session: SessionDep):
     req = flows.reject(session, actor=actor, request_id=request_id, reason=body.reason)
     return _out(req, session.get(User, req.user_id))
 
@@ -77,6 +74,6 @@ def reject(request_id: PathId, body: DecisionIn, actor: User = Depends(require_m
 @router.post("/{request_id}/cancel", response_model=RequestOut,
              responses={**_AUTH, 404: {"description": "not_found"}, 409: {"description": "request_not_pending"}},
              summary="Withdraw your own pending request")
-def cancel(request_id: PathId, user: User = Depends(require_employee), session: Session = Depends(get_session)):
+def cancel(request_id: PathId, user: EmployeeDep, session: SessionDep):
     req = service.cancel(session, actor=user, req=service.get_request(session, request_id))
     return _out(req, user)

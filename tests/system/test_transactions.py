@@ -190,3 +190,52 @@ def test_kept_records_outlive_the_rollback_and_savepoints(db):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(LoginFailure)) == 2
         assert s.scalar(select(func.count()).select_from(Device)) == 0
+
+
+def _today() -> str:
+    from server.clock import now
+
+    return now().date().isoformat()
+
+
+def test_attendance_day_mark(client, app, admin, failing_commit):
+    from server.attendance.models import DayMark
+
+    user = create_user(client, admin, code="E1")
+    with failing_commit():
+        r = client.put(f"/api/v1/attendance/days/{user['id']}/{_today()}", json={"status": "remote", "reason": "x"},
+                       headers=admin)
+    _refused(r, failing_commit)
+    assert _count(app, DayMark) == 0
+
+
+def test_leaves_create(client, app, admin, failing_commit):
+    from server.leaves.models import Leave
+
+    user = create_user(client, admin, code="E1")
+    with failing_commit():
+        r = client.post("/api/v1/leaves", json={"user_id": user["id"], "from": _today(), "to": _today(),
+                                                "kind": "vacation", "reason": "summer"}, headers=admin)
+    _refused(r, failing_commit)
+    assert _count(app, Leave) == 0
+
+
+def test_holidays_create(client, app, admin, failing_commit):
+    from server.holidays.models import Holiday
+
+    with failing_commit():
+        r = client.post("/api/v1/holidays", json={"date": _today(), "name": "Founders' day"}, headers=admin)
+    _refused(r, failing_commit)
+    assert _count(app, Holiday) == 0
+
+
+def test_requests_create(client, app, admin, failing_commit):
+    from server.requests.models import EmployeeRequest
+    from tests.auth.helpers import user_headers
+
+    _, employee = user_headers(client, admin, code="E1")
+    with failing_commit():
+        r = client.post("/api/v1/requests", json={"type": "missed_punch", "at": f"{_today()}T00:00:01+00:00",
+                                                  "kind": "in", "reason": "the kiosk was down"}, headers=employee)
+    _refused(r, failing_commit)
+    assert _count(app, EmployeeRequest) == 0
