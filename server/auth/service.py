@@ -186,7 +186,6 @@ def face_login(session: Session, settings, engine, *, frames: list[bytes], emplo
 
     if code is None and not settings.face_login_without_code:
         attempt(f"rejected:{EmployeeCodeRequired.code}")
-        session.commit()
         raise EmployeeCodeRequired(field="employee_code")
 
     if engine is None:
