@@ -1,7 +1,8 @@
 """Rejects request bodies over their route's limit with 413 `image_too_large` before they are read whole.
 
-The limit depends on the route: UPLOAD_MAX_BYTES per photo times the most photos that route accepts, plus room for
-the multipart envelope and form fields (ENVELOPE_BYTES):
+The limit depends on the route: UPLOAD_MAX_BYTES per photo times the most photos that route accepts (THE table,
+server/faces/images.PHOTOS_PER_REQUEST, which the routes' upload dependency reads too), plus room for the multipart
+envelope and form fields (ENVELOPE_BYTES):
 
   POST /api/v1/users/{id}/faces   enrollment            5 photos
   POST /api/v1/kiosk/check        kiosk check           3 frames
@@ -21,14 +22,16 @@ import re
 
 from starlette.exceptions import HTTPException
 
+from server.faces.images import PHOTOS_PER_REQUEST
+
 ENVELOPE_BYTES = 1 << 20
-# (method, path pattern, photos the route accepts)
+# (method, path pattern, photos the route accepts: PHOTOS_PER_REQUEST of its purpose, the routes' own table)
 PHOTO_ROUTES: tuple[tuple[str, str, int], ...] = (
-    ("POST", r"/api/v1/users/[^/]+/faces", 5),
-    ("POST", r"/api/v1/kiosk/check", 3),
-    ("POST", r"/api/v1/auth/face-login", 3),
-    ("POST", r"/api/v1/faces/verify", 2),
-    ("POST", r"/api/v1/faces/identify", 1),
+    ("POST", r"/api/v1/users/[^/]+/faces", PHOTOS_PER_REQUEST["enroll"]),
+    ("POST", r"/api/v1/kiosk/check", PHOTOS_PER_REQUEST["kiosk"]),
+    ("POST", r"/api/v1/auth/face-login", PHOTOS_PER_REQUEST["login"]),
+    ("POST", r"/api/v1/faces/verify", PHOTOS_PER_REQUEST["verify"]),
+    ("POST", r"/api/v1/faces/identify", PHOTOS_PER_REQUEST["identify"]),
 )
 MAX_PHOTOS_PER_REQUEST = max(n for _, _, n in PHOTO_ROUTES)
 

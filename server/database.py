@@ -77,8 +77,9 @@ _KEPT = "keep_on_failure"
 
 def keep_on_failure(session: Session, write: Callable[[Session], object]) -> None:
     """`write(session)` now, in the session's transaction; and should that transaction roll back instead of
-    committing (the request fails, or its commit does), `write` runs again in a transaction of its own, committed
-    before the error is answered (Database.session does it).
+    committing (the request fails, or its commit does; a script rolls back a refused batch), `write` runs again at
+    once in the session's next transaction. Database.session commits that one before it re-raises, so the records
+    are stored before the error is answered; a caller that goes on commits them with its next work.
 
     For the records a refused request must leave behind: failed-login counters, face decision records of a refused
     photo, a token family revoked on reuse. `write` must build its rows itself (it may run twice, in two
@@ -93,18 +94,29 @@ def _forget_kept(session: Session) -> None:
         session.info.pop(_KEPT, None)
 
 
-def _write_kept(session: Session) -> None:
-    """After a rollback: the keep_on_failure writes again, committed (logged, never raised: the error that caused
-    the rollback is what the caller must see)."""
-    writes = session.info.pop(_KEPT, None)
-    if not writes:
+def _rewrite_kept(session: Session, previous_transaction) -> None:
+    """after_soft_rollback of the outermost transaction: the keep_on_failure writes again, in the next transaction
+    (they stay registered: should that one roll back too, they are written once more). Never raises: the error that
+    caused the rollback is what the caller must see."""
+    writes = session.info.get(_KEPT)
+    if previous_transaction.nested or not writes or not session.is_active:
         return
     try:
         for write in writes:
             write(session)
-        session.commit()
     except Exception:  # noqa: BLE001
         log.warning("could not keep %d record(s) of a failed transaction", len(writes), exc_info=True)
+
+
+def _commit_kept(session: Session) -> None:
+    """After Database.session's rollback: commit the records _rewrite_kept wrote again (logged if it fails)."""
+    if not session.info.get(_KEPT):
+        return
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001
+        log.warning("could not keep the records of a failed transaction", exc_info=True)
+        session.info.pop(_KEPT, None)  # not once more on this rollback
         session.rollback()
 
 
@@ -116,6 +128,7 @@ class Database:
         self.engine = make_engine(url, **kw)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessionmaker, "after_commit", _forget_kept)  # kept writes are in once committed
+        event.listen(self.sessionmaker, "after_soft_rollback", _rewrite_kept)
 
     @property
     def dialect(self) -> str:
@@ -124,14 +137,14 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits when the block ends normally and rolls back when it raises (then
-        the keep_on_failure records are written in a transaction of their own)."""
+        the keep_on_failure records are committed in a transaction of their own)."""
         s = self.sessionmaker()
         try:
             yield s
             s.commit()
         except BaseException:
-            s.rollback()
-            _write_kept(s)
+            s.rollback()  # writes the keep_on_failure records again (_rewrite_kept) ...
+            _commit_kept(s)  # ... and commits them
             raise
         finally:
             s.close()

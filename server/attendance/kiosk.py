@@ -30,10 +30,11 @@ from server.attendance.models import KioskRequest, Punch
 from server.attendance.service import add_punch, fallback_zone
 from server.clock import as_utc, now as clock_now
 from server.errors import AppError, ValidationFailed
+from server.faces.images import PHOTOS_PER_REQUEST
 from server.shifts.models import Shift
 from server.users.models import User
 
-MAX_FRAMES = 3
+MAX_FRAMES = PHOTOS_PER_REQUEST["kiosk"]
 
 
 class CapturedAtInvalid(AppError):

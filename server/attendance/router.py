@@ -12,9 +12,10 @@ DELETE /api/v1/attendance/days/{user_id}/{date}  manager / admin: remove the mar
 """
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
 
 from server.attendance import kiosk, marks, service
@@ -25,11 +26,22 @@ from server.attendance.schemas import (
 from server.auth.deps import DeviceDep, EmployeeDep, ManagerDep
 from server.clock import as_utc
 from server.deps import SessionDep, SettingsDep
-from server.errors import ValidationFailed
+from server.faces.uploads import Photos
 from server.bounds import ApiDate, PathId, UserFilter
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
+
+
+def kiosk_identifier(request: Request, settings: SettingsDep, device: DeviceDep) -> kiosk.Identify:
+    """The kiosk check's face decision (kiosk.face_identifier); tests replace it with app.dependency_overrides."""
+    return kiosk.face_identifier(request.app.state, settings, device)
+
+
+# 0 frames pass here: a replay of a request_id needs none (kiosk.check refuses a new attempt without one)
+CheckFrames = Annotated[list[bytes], Depends(Photos("kiosk", "image", many="images", least=0,
+                                                    message=f"At most {kiosk.MAX_FRAMES} frames"))]
+IdentifierDep = Annotated[kiosk.Identify, Depends(kiosk_identifier)]
 
 _KIOSK_RESPONSES = {
     200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "
@@ -53,16 +65,8 @@ _PUNCH = {**_AUTH, 404: {"description": "not_found: no such punch or user"},
 
 @router.post("/api/v1/kiosk/check", tags=["kiosk"], response_model=KioskCheckOut, responses=_KIOSK_RESPONSES,
              summary="Check in/out by face; idempotent per (device, request_id)")
-def kiosk_check(request: Request, device: DeviceDep, session: SessionDep, settings: SettingsDep,
-                request_id: str | None = Form(None), captured_at: str | None = Form(None),
-                image: UploadFile | None = File(None), images: list[UploadFile] | None = File(None)):
-    from server.faces.images import read_limited
-
-    uploads = ([image] if image is not None else []) + list(images or [])
-    if len(uploads) > kiosk.MAX_FRAMES:
-        raise ValidationFailed(f"At most {kiosk.MAX_FRAMES} frames", field="images")
-    frames = [read_limited(u, settings.upload_max_bytes) for u in uploads]
-    identify = kiosk.face_identifier(request.app.state, settings, device)
+def kiosk_check(device: DeviceDep, session: SessionDep, settings: SettingsDep, frames: CheckFrames,
+                identify: IdentifierDep, request_id: str | None = Form(None), captured_at: str | None = Form(None)):
     answer = kiosk.check(session, settings, device, request_id=request_id, captured_at=captured_at, frames=frames,
                          identify=identify)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from server.audit.router import router as records_router
 from server.auth import service
 from server.auth.schemas import FaceLoginResponse, RefreshRequest, TokenResponse
 from server.deps import SessionDep, SettingsDep, client_id
-from server.errors import AppError, ValidationFailed
+from server.faces.uploads import Photos
 from server.users.schemas import UserOut
 
-MAX_FRAMES = 3
+LoginFrames = Annotated[list[bytes], Depends(Photos("login", "image", many="images",
+                                                    message="Send one image (or 1 to 3 frames as images)"))]
 
 _auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -39,20 +40,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
                        429: {"description": "too_many_attempts (Retry-After header)"},
                        503: {"description": "model_weights_missing"}},
             summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")
-def face_login(request: Request, session: SessionDep, settings: SettingsDep, image: UploadFile | None = File(None),
-               images: list[UploadFile] | None = File(None), employee_code: str | None = Form(None, max_length=64)):
-    from server.faces.images import read_limited
-
-    uploads = ([image] if image is not None else []) + list(images or [])
-    if not 1 <= len(uploads) <= MAX_FRAMES:
-        raise ValidationFailed(f"Send one image (or 1 to {MAX_FRAMES} frames as images)", field="image")
-    frames = []
-    for i, upload in enumerate(uploads):
-        try:
-            frames.append(read_limited(upload, settings.upload_max_bytes))
-        except AppError as exc:
-            exc.details = {**exc.details, "image_index": i}
-            raise
+def face_login(request: Request, session: SessionDep, settings: SettingsDep, frames: LoginFrames,
+               employee_code: str | None = Form(None, max_length=64)):
     result = service.face_login(session, settings, request.app.state.engine, frames=frames,
                                 employee_code=employee_code, client=client_id(request))
     return {**result.tokens.as_dict(), "user": UserOut.of(result.user), "score": round(result.score, 4),

@@ -22,6 +22,9 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: multi-picture JPEG from
 DRAFT_SIDE = 1600
 OPEN_FORMATS = ["JPEG", "PNG", "WEBP"]  # the only decoders Pillow may try (JPEG covers MPO)
 CHUNK = 64 * 1024
+# The most photos one request of each purpose carries: THE table, read by the routes' upload dependency
+# (server/faces/uploads.py), the services that check counts, and the per-route body limit (server/body_limit.py).
+PHOTOS_PER_REQUEST = {"enroll": 5, "kiosk": 3, "login": 3, "verify": 2, "identify": 1}
 
 
 def read_limited(source: Any, max_bytes: int) -> bytes:

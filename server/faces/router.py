@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from server.auth.deps import AdminDep
 from server.deps import SessionDep, SettingsDep, client_id
 from server.errors import ModelWeightsMissing
 from server.faces import model_change, service
-from server.faces.images import read_limited
 from server.faces.schemas import IdentifyOut, ReembedOut, ReenrollmentOut, VerifyOut
+from server.faces.uploads import Photos
 
 router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
+PhotoPair = Annotated[list[bytes], Depends(Photos("verify", "image1", "image2"))]
+OnePhoto = Annotated[list[bytes], Depends(Photos("identify", "image"))]
 
 _ERRORS = {
     401: {"description": "not_authenticated / invalid_token"},
@@ -33,12 +37,9 @@ def _record(session: Session, purpose: str, model_id: str, decision: str, starte
 
 @router.post("/verify", response_model=VerifyOut, responses=_ERRORS,
              summary="1:1 — do two photos show the same person? (admin)")
-def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep,
-           image1: UploadFile = File(...), image2: UploadFile = File(...)):
+def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep, photos: PhotoPair):
     started = time.perf_counter()
-    a = read_limited(image1, settings.upload_max_bytes)
-    b = read_limited(image2, settings.upload_max_bytes)
-    result = service.verify(a, b, settings=settings)
+    result = service.verify(*photos, settings=settings)
     _record(session, "verify", result["model_id"], "same" if result["same"] else "different", started, request,
             best_score=result["similarity"], threshold=result["threshold"])
     return result
@@ -46,11 +47,10 @@ def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: Se
 
 @router.post("/identify", response_model=IdentifyOut, responses=_ERRORS,
              summary="1:N — who is this? Top-k enrolled users and the decision (admin)")
-def identify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep,
-             image: UploadFile = File(...), top_k: int = Form(5, ge=1, le=50)):
+def identify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep, photo: OnePhoto,
+             top_k: int = Form(5, ge=1, le=50)):
     started = time.perf_counter()
-    data = read_limited(image, settings.upload_max_bytes)
-    result = service.identify(data, top_k, session=session, settings=settings)
+    result = service.identify(photo[0], top_k, session=session, settings=settings)
     best = result["candidates"][0]["user_id"] if result["candidates"] else None
     _record(session, "identify", result["model_id"], result["decision"], started, request,
             best_user_id=best, best_score=result["score"], runner_up_score=result["runner_up"],

@@ -22,10 +22,11 @@ from server.clock import now
 from server.database import keep_on_failure
 from server.errors import AppError, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, ValidationFailed
 from server.faces import service as faces
+from server.faces.images import PHOTOS_PER_REQUEST
 from server.faces.models import FaceTemplate
 from server.users.models import User
 
-MAX_IMAGES = 5
+MAX_IMAGES = PHOTOS_PER_REQUEST["enroll"]
 ConsentRequired = type("ConsentRequired", (AppError,), {
     "status_code": 422, "code": "consent_required",
     "message": "Enrollment needs the person's consent: send consent=true"})

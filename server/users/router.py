@@ -1,12 +1,14 @@
 """Users (admin / manager), the caller's own record, and enrollment / erasure of a user's faces."""
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from server.auth.deps import CurrentUser, ManagerDep
-from server.deps import SessionDep, SettingsDep, client_id
-from server.errors import AppError, ValidationFailed
 from server.bounds import PathId
+from server.deps import SessionDep, SettingsDep, client_id
+from server.faces.uploads import Photos
 from server.users import enrollment, flows, service
 from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
 
@@ -74,32 +76,18 @@ _ENROLL_ERRORS = {
 }
 
 
-def _read_uploads(uploads: list[UploadFile], max_bytes: int) -> list[bytes]:
-    from server.faces.images import read_limited
-
-    out = []
-    for i, upload in enumerate(uploads):
-        try:
-            out.append(read_limited(upload, max_bytes))
-        except AppError as exc:
-            exc.details = {**exc.details, "image_index": i}
-            raise
-    return out
+EnrollPhotos = Annotated[list[bytes], Depends(Photos("enroll", many="images"))]
 
 
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
 def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
-                 images: list[UploadFile] = File(...), consent: bool = Form(False),
-                 allow_duplicate: bool = Form(False)):
+                 images: EnrollPhotos, consent: bool = Form(False), allow_duplicate: bool = Form(False)):
     user = service.get_managed_user(session, actor, user_id)
     engine = enrollment.require_engine(request.app.state.engine)
     if not consent:
         raise enrollment.ConsentRequired()
-    if len(images) > enrollment.MAX_IMAGES:
-        raise ValidationFailed(f"Send 1 to {enrollment.MAX_IMAGES} photos", field="images")
-    data = _read_uploads(images, settings.upload_max_bytes)
-    rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=data, consent=consent,
+    rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=images, consent=consent,
                              allow_duplicate=allow_duplicate, client=client_id(request))
     return {"user_id": user.id, "templates": [TemplateOut.model_validate(r) for r in rows],
             "consent_at": user.consent_at, "consent_version": user.consent_version}

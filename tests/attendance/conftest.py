@@ -19,6 +19,6 @@ def clock():
 
 
 @pytest.fixture
-def world(client, clock, monkeypatch):
-    install_fake_faces(monkeypatch)
+def world(client, clock):
+    install_fake_faces(client.app)
     return make_world(client)

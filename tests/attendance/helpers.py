@@ -40,8 +40,11 @@ def fake_identify(frames: list[bytes]) -> kiosk.Recognition:
     return kiosk.Recognition("unknown", None, 0.1)
 
 
-def install_fake_faces(monkeypatch) -> None:
-    monkeypatch.setattr(kiosk, "face_identifier", lambda app_state, settings, device: fake_identify)
+def install_fake_faces(app, identify=fake_identify) -> None:
+    """The kiosk check's face decision replaced for this app (the frame bytes name the person)."""
+    from server.attendance.router import kiosk_identifier
+
+    app.dependency_overrides[kiosk_identifier] = lambda: identify
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.attendance.models import KioskRequest, Punch, WorkDay
-from tests.attendance.helpers import error_code, madrid_shift
+from tests.attendance.helpers import error_code, install_fake_faces, madrid_shift
 
 
 def _count(client, model, **where):
@@ -162,7 +162,7 @@ def test_100_parallel_identical_requests_make_one_punch(world, clock, monkeypatc
         conflicts.append(1)
         return real_replay(*a)
 
-    monkeypatch.setattr(kiosk, "face_identifier", lambda *a: slow_identify)
+    install_fake_faces(world.client.app, slow_identify)
     monkeypatch.setattr(kiosk, "_replay_after_conflict", spy)
     ana = world.employee("ANA")
     rid = str(uuid.uuid4())
