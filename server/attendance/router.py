@@ -9,6 +9,7 @@ PATCH  /api/v1/attendance/punches/{id}     manager / admin: correct time or kind
 DELETE /api/v1/attendance/punches/{id}     manager / admin: void with a reason (?reason= or JSON body)
 PUT    /api/v1/attendance/days/{user_id}/{date}  manager / admin: whole-day mark {status, reason}
 DELETE /api/v1/attendance/days/{user_id}/{date}  manager / admin: remove the mark (?reason= or JSON body)
+GET    /api/v1/attendance/punches/{id}/audit  manager / admin: the punch's audit trail, oldest first
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from fastapi.responses import JSONResponse
 
 from server.attendance import kiosk, marks, service
 from server.attendance.schemas import (
-    DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchChange, PunchCorrectionIn, PunchOut, PunchPage,
-    VoidIn, WorkDayOut, WorkDayPage,
+    DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchAuditOut, PunchChange, PunchCorrectionIn, PunchOut,
+    PunchPage, VoidIn, WorkDayOut, WorkDayPage,
 )
+from server.audit.schemas import AuditEntryOut
 from server.auth.deps import DeviceDep, EmployeeDep, ManagerDep
 from server.clock import as_utc
 from server.deps import SessionDep, SettingsDep
@@ -230,3 +232,11 @@ def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: 
     wd = marks.remove_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date,
                            reason=body.reason if body is not None else reason)
     return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
+
+
+@router.get("/api/v1/attendance/punches/{punch_id}/audit", response_model=list[PunchAuditOut],
+            responses={**_AUTH, 404: {"description": "not_found: no such punch"}},
+            summary="A punch's audit trail (created by hand, corrected, voided: who, when, why, before/after)")
+def punch_audit(punch_id: PathId, actor: ManagerDep, session: SessionDep):
+    return [PunchAuditOut(**AuditEntryOut.model_validate(e).model_dump(), actor_name=name)
+            for e, name in service.punch_history(session, actor=actor, punch_id=punch_id)]

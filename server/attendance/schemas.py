@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
+from server.audit.schemas import AuditEntryOut
 from server.bounds import ApiDateTime, Id
 
 Kind = Literal["in", "out"]
@@ -159,3 +160,7 @@ class MarkIn(BaseModel):
 
 class DayChange(BaseModel):
     work_day: WorkDayOut | None = Field(description="The day after the change; null when nothing is left to record")
+
+
+class PunchAuditOut(AuditEntryOut):
+    actor_name: str | None = Field(None, description="Full name of the user who made the change")

@@ -69,10 +69,23 @@ def _rules_of(session: Session, assignments) -> dict[int, ShiftRule]:
 
 def resolve_work_date(session: Session, user: User, at: datetime, settings) -> tuple[date, ShiftRule | None]:
     """The work day of a punch at `at` and the shift rule that applies to it (None: no shift assigned then)."""
-    zone = fallback_zone(user, settings)
-    approx = local_date(at, zone)
-    assignments = assignments_between(session, approx - timedelta(days=2), approx + timedelta(days=2), [user.id])
-    return _pick_work_date(at, assignments, _rules_of(session, assignments), zone)
+    return current_work_dates(session, [user], at, settings)[user.id]
+
+
+def current_work_dates(session: Session, users, at: datetime, settings) -> dict[int, tuple[date, ShiftRule | None]]:
+    """For each user, the work day a punch at `at` would belong to and its shift rule (resolve_work_date for many
+    users: one query for all their assignments)."""
+    if not users:
+        return {}
+    zones = {u.id: fallback_zone(u, settings) for u in users}
+    approx = [local_date(at, z) for z in zones.values()]
+    assignments = assignments_between(session, min(approx) - timedelta(days=2), max(approx) + timedelta(days=2),
+                                      list(zones))
+    rules = _rules_of(session, assignments)
+    mine: dict[int, list] = {}
+    for a in assignments:
+        mine.setdefault(a.user_id, []).append(a)
+    return {uid: _pick_work_date(at, mine.get(uid, []), rules, zone) for uid, zone in zones.items()}
 
 
 def day_punches(session: Session, user_id: int, work_date: date) -> list[Punch]:
@@ -406,6 +419,19 @@ def void_punch(session: Session, settings, *, actor: User, punch_id: int, reason
     audit(session, actor_user_id=actor.id, action="punch.void", entity="punch", entity_id=punch.id,
           before=before, after=punch_snapshot(punch), reason=reason)
     return punch, wd
+
+
+def punch_history(session: Session, *, actor: User, punch_id: int) -> list[tuple]:
+    """The audit trail of one punch, oldest first, as (entry, actor's name): its manual creation, every correction
+    and its voiding, each with the reason and the before/after. Managers see the punches of their site's users."""
+    from server.audit.models import AuditEntry
+
+    punch = get_punch(session, punch_id)
+    _managed(session, actor, punch.user_id)
+    q = (select(AuditEntry, User.full_name).outerjoin(User, User.id == AuditEntry.actor_user_id)
+         .where(AuditEntry.entity == "punch", AuditEntry.entity_id == str(punch.id))
+         .order_by(AuditEntry.at, AuditEntry.id))
+    return list(session.execute(q).all())
 
 
 # ------------------------------------------------------------------ listing

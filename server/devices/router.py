@@ -1,7 +1,10 @@
 """Kiosk devices (admin): create (the key is shown once), list, revoke; plus the device's own identity."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import io
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
 
 from server.auth.deps import AdminDep, DeviceDep
 from server.deps import SessionDep
@@ -12,10 +15,22 @@ from server.bounds import PathId
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 
-@router.post("", status_code=201, response_model=DeviceCreated, summary="Register a kiosk; its API key is shown once")
-def create_device(body: DeviceCreate, admin: AdminDep, session: SessionDep):
+def kiosk_link(base_url: str, api_key: str) -> tuple[str, str]:
+    """The kiosk page's address carrying the key in its fragment, and that address as an SVG QR code."""
+    import segno
+
+    url = f"{base_url.rstrip('/')}/kiosk#key={quote(api_key, safe='')}"
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False, title="faceclock kiosk key")
+    return url, out.getvalue().decode("utf-8")
+
+
+@router.post("", status_code=201, response_model=DeviceCreated,
+             summary="Register a kiosk; its API key is shown once (with a QR code of the kiosk page carrying it)")
+def create_device(body: DeviceCreate, request: Request, admin: AdminDep, session: SessionDep):
     device, api_key = service.create_device(session, name=body.name.strip(), site=body.site, actor_user_id=admin.id)
-    return DeviceCreated(**DeviceOut.model_validate(device).model_dump(), api_key=api_key)
+    url, svg = kiosk_link(str(request.base_url), api_key)
+    return DeviceCreated(**DeviceOut.model_validate(device).model_dump(), api_key=api_key, kiosk_url=url, qr_svg=svg)
 
 
 @router.get("", response_model=list[DeviceOut], summary="List kiosks (revoked ones included)")

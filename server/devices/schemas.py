@@ -30,3 +30,7 @@ class DeviceOut(BaseModel):
 
 class DeviceCreated(DeviceOut):
     api_key: str = Field(description="Shown only in this response; store it on the kiosk. Sent as X-Device-Key.")
+    kiosk_url: str = Field(description="The kiosk page with this key in its fragment (/kiosk#key=...): opened on "
+                                       "the tablet, the page saves the key and removes it from the address. Built "
+                                       "from the address this request was sent to.")
+    qr_svg: str = Field(description="kiosk_url as a QR code: a standalone SVG document (scan it with the tablet)")

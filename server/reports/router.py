@@ -2,6 +2,7 @@
 
 GET /api/v1/attendance/report.csv?from&to&user_id&role&site&all_users   one row per user per day, streamed
 GET /api/v1/attendance/summary?from&to&user_id&role&site&all_users      JSON totals per user, over the same rows
+GET /api/v1/attendance/today?site                                       where each person stands now (Today page)
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from fastapi.responses import StreamingResponse
 from server.attendance.service import default_range, ensure_supervised
 from server.auth.deps import ManagerDep
 from server.deps import SessionDep, SettingsDep
-from server.reports import service
-from server.reports.schemas import SummaryOut
+from server.reports import service, today as today_service
+from server.reports.schemas import SummaryOut, TodayOut
 from server.users.schemas import Role
 from server.bounds import ApiDate, UserFilter
 
@@ -58,3 +59,11 @@ def summary(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
         ensure_supervised(session, actor, who.user_id)
     return SummaryOut(from_=start, to=end,
                       users=service.summary(session, settings, actor=actor, start=start, end=end, who=who))
+
+
+@router.get("/today", response_model=TodayOut, responses={k: v for k, v in _ERRORS.items() if k in (401, 403, 422)},
+            summary="Where each active person stands now (in, left, missing, expected, absent, off, on leave), "
+                    "per site; manager: own site")
+def today(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
+          site: str | None = Query(None, max_length=100, description="Only this site ('' = people without one)")):
+    return today_service.today(session, settings, actor=actor, site=site)

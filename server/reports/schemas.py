@@ -1,7 +1,7 @@
 """Report payloads: the summary's totals per user."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,3 +39,36 @@ class SummaryOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     users: list[UserTotals]
+
+
+class LastPunch(BaseModel):
+    kind: str
+    at: datetime
+    source: str
+
+
+class TodayPerson(BaseModel):
+    user_id: int
+    employee_code: str
+    full_name: str
+    site: str | None
+    work_date: date = Field(description="The work day in progress (a night shift's evening date after midnight)")
+    timezone: str
+    shift_name: str | None
+    shift_start: datetime | None = Field(description="UTC; null on a day without a scheduled shift")
+    shift_end: datetime | None
+    state: str = Field(description="in | left | missing | expected | absent | off, or a calendar status (leave)")
+    late: bool = Field(description="Arrived late, or still missing after the shift start + grace")
+    status: str = Field(description="The work day's status as the report grid gives it")
+    late_minutes: int
+    worked_minutes: int
+    first_in: datetime | None
+    last_out: datetime | None
+    last_punch: LastPunch | None
+
+
+class TodayOut(BaseModel):
+    at: datetime
+    people: list[TodayPerson]
+    counts: dict[str, dict[str, int]] = Field(description="Per site ('' = no site): how many people per state, "
+                                                          "plus 'late'")

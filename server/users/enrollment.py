@@ -2,6 +2,7 @@
 duplicates, audit, decision records). Face analysis itself is server/faces/service.py; no FastAPI here.
 
 Public:
+  consent_text(settings, lang) -> (version, lang, text)   the text people consent to (CONSENT_TEXT_VERSION)
   enroll(session, settings, engine, *, actor, user, images, consent, allow_duplicate, client) -> list[FaceTemplate]
   erase_biometrics(session, settings, *, actor, user, reason) -> int   (templates removed)
   list_templates(session, user_id) -> list[FaceTemplate]
@@ -27,9 +28,28 @@ from server.faces.models import FaceTemplate
 from server.users.models import User
 
 MAX_IMAGES = PHOTOS_PER_REQUEST["enroll"]
+CONSENT_DIR = Path(__file__).resolve().parent / "consent"  # <version>.<lang>.txt; CONSENT_TEXT_DIR overrides it
 ConsentRequired = type("ConsentRequired", (AppError,), {
     "status_code": 422, "code": "consent_required",
     "message": "Enrollment needs the person's consent: send consent=true"})
+ConsentTextMissing = type("ConsentTextMissing", (AppError,), {
+    "status_code": 404, "code": "consent_text_missing",
+    "message": "There is no consent text for this CONSENT_TEXT_VERSION"})
+ConsentTextChanged = type("ConsentTextChanged", (AppError,), {
+    "status_code": 409, "code": "consent_text_changed",
+    "message": "The consent text shown is not the current one: show the current text again"})
+
+
+def consent_text(settings, lang: str | None) -> tuple[str, str, str]:
+    """(version, language, text) of the consent text of CONSENT_TEXT_VERSION in `lang`, English when there is none
+    in that language. Files: <version>.<lang>.txt in CONSENT_TEXT_DIR (default: server/users/consent/)."""
+    folder = Path(settings.consent_text_dir) if settings.consent_text_dir else CONSENT_DIR
+    version = settings.consent_text_version
+    for candidate in dict.fromkeys(filter(None, (lang, "en"))):
+        path = folder / f"{version}.{candidate}.txt"
+        if path.is_file():
+            return version, candidate, path.read_text(encoding="utf-8").strip()
+    raise ConsentTextMissing(version=version)
 
 
 def require_engine(engine: Any):
@@ -63,13 +83,17 @@ def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
 
 
 def enroll(session: Session, settings, engine, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
-           allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None
-           ) -> list[FaceTemplate]:
+           allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None,
+           consent_text_version: str | None = None, consent_lang: str | None = None) -> list[FaceTemplate]:
     """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
-    admin allows it). A refusal leaves its decision record (keep_on_failure: it stays although the request fails)."""
+    admin allows it). A refusal leaves its decision record (keep_on_failure: it stays although the request fails).
+    `consent_text_version` (the version of the text the person was shown) must be the current one when given;
+    it and `consent_lang` (the language it was shown in) are kept in the audit entry."""
     engine = require_engine(engine)
     if not consent:
         raise ConsentRequired()
+    if consent_text_version is not None and consent_text_version != settings.consent_text_version:
+        raise ConsentTextChanged(shown=consent_text_version, current=settings.consent_text_version)
     if not 1 <= len(images) <= MAX_IMAGES:
         raise ValidationFailed(f"Send 1 to {MAX_IMAGES} photos", field="images", count=len(images))
     if allow_duplicate and actor.role != ADMIN:
@@ -111,6 +135,7 @@ def enroll(session: Session, settings, engine, *, actor: User, user: User, image
     audit(session, actor_user_id=actor.id, action="faces.enroll", entity="user", entity_id=user.id,
           after={"templates": [r.id for r in rows], "model_id": engine.model_id,
                  "consent_version": user.consent_version,
+                 **({"consent_lang": consent_lang} if consent_lang else {}),
                  **({"duplicate_of": duplicate.user_id} if duplicate else {})})
     return rows
 

@@ -10,7 +10,8 @@ from server.bounds import PathId
 from server.deps import SessionDep, SettingsDep, client_id
 from server.faces.uploads import Photos
 from server.users import enrollment, flows, service
-from server.users.schemas import EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage, UserUpdate
+from server.users.schemas import (ConsentTextOut, EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage,
+                                  UserUpdate)
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 UserId = PathId
@@ -19,6 +20,14 @@ UserId = PathId
 @router.get("/me", response_model=UserOut, summary="The authenticated user")
 def me(user: CurrentUser):
     return UserOut.of(user)
+
+
+@router.get("/consent-text", response_model=ConsentTextOut,
+            responses={404: {"description": "consent_text_missing (no text for CONSENT_TEXT_VERSION)"}},
+            summary="The consent text enrollment records (CONSENT_TEXT_VERSION), in a language (English otherwise)")
+def get_consent_text(_: CurrentUser, settings: SettingsDep, lang: str | None = Query(None, pattern=r"^[a-z]{2}$")):
+    version, shown, text = enrollment.consent_text(settings, lang)
+    return {"version": version, "lang": shown, "text": text}
 
 
 @router.post("", status_code=201, response_model=UserOut,
@@ -68,7 +77,8 @@ def delete_user(user_id: UserId, actor: ManagerDep, session: SessionDep, setting
 
 _ENROLL_ERRORS = {
     403: {"description": "forbidden"},
-    409: {"description": "duplicate_face (user_id of the other user) | conflict (user deactivated)"},
+    409: {"description": "duplicate_face (user_id of the other user) | conflict (user deactivated) | "
+                         "consent_text_changed (consent_text_version is not the current one)"},
     413: {"description": "image_too_large"},
     422: {"description": "consent_required | a quality code (no_face, multiple_faces, face_too_small, face_blurry, "
                          "face_too_dark, face_low_confidence, invalid_image) with image_index and failures[]"},
@@ -82,13 +92,18 @@ EnrollPhotos = Annotated[list[bytes], Depends(Photos("enroll", many="images"))]
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
 def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
-                 images: EnrollPhotos, consent: bool = Form(False), allow_duplicate: bool = Form(False)):
+                 images: EnrollPhotos, consent: bool = Form(False), allow_duplicate: bool = Form(False),
+                 consent_text_version: str | None = Form(None, max_length=32,
+                                                         description="Version of the consent text shown"),
+                 consent_lang: str | None = Form(None, pattern=r"^[a-z]{2}$",
+                                                 description="Language the consent text was shown in")):
     user = service.get_managed_user(session, actor, user_id)
     engine = enrollment.require_engine(request.app.state.engine)
     if not consent:
         raise enrollment.ConsentRequired()
     rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=images, consent=consent,
-                             allow_duplicate=allow_duplicate, client=client_id(request))
+                             allow_duplicate=allow_duplicate, client=client_id(request),
+                             consent_text_version=consent_text_version, consent_lang=consent_lang)
     return {"user_id": user.id, "templates": [TemplateOut.model_validate(r) for r in rows],
             "consent_at": user.consent_at, "consent_version": user.consent_version}
 

@@ -123,3 +123,9 @@ class EnrollmentOut(BaseModel):
     templates: list[TemplateOut]
     consent_at: datetime | None
     consent_version: str | None
+
+
+class ConsentTextOut(BaseModel):
+    version: str = Field(description="CONSENT_TEXT_VERSION: what enrollment records as consent_version")
+    lang: str = Field(description="The language of `text` (English when the one asked for has none)")
+    text: str

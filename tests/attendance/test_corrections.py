@@ -77,6 +77,17 @@ def test_manual_punch_correct_and_void(world, clock):
     assert trail[1][1]["at"].startswith("2026-11-25T08:30:00") and trail[1][2]["at"].startswith("2026-11-25T08:02:00")
     assert trail[1][3] == "CCTV shows 09:02" and all(a[4] == admin_id for a in trail)
 
+    # the same trail over HTTP, oldest first, with who made each change (the console's punch history)
+    r = world.client.get(f"/api/v1/attendance/punches/{manual['id']}/audit", headers=world.admin)
+    assert r.status_code == 200, r.text
+    http = r.json()
+    assert [(e["action"], e["reason"], e["actor_user_id"]) for e in http] == [(a[0], a[3], a[4]) for a in trail]
+    assert {e["actor_name"] for e in http} == {world.client.get("/api/v1/users/me", headers=world.admin).json()[
+        "full_name"]}
+    assert http[1]["before"]["at"].startswith("2026-11-25T08:30:00") and http[2]["after"]["voided_at"]
+    r = world.client.get("/api/v1/attendance/punches/999999/audit", headers=world.admin)
+    assert r.status_code == 404 and error_code(r) == "not_found"
+
 
 def test_correction_moving_a_punch_to_another_day_recomputes_both(world, clock):
     world.new_shift(**madrid_shift())
@@ -126,6 +137,13 @@ def test_roles_and_sites(world, clock):
     assert r.status_code == 403
     r = world.client.post("/api/v1/attendance/punches", json=dict(body, user_id=north["id"]), headers=manager)
     assert r.status_code == 201
+    own = r.json()["punch"]["id"]
+    r = world.client.get(f"/api/v1/attendance/punches/{own}/audit", headers=manager)  # their site's punch
+    assert r.status_code == 200 and [e["action"] for e in r.json()] == ["punch.create"]
+    south_punch = world.client.get(f"/api/v1/attendance/punches?user_id={south['id']}&from=2026-11-25&to=2026-11-25",
+                                   headers=world.admin).json()["items"][0]["id"]
+    assert world.client.get(f"/api/v1/attendance/punches/{south_punch}/audit", headers=manager).status_code == 403
+    assert world.client.get(f"/api/v1/attendance/punches/{own}/audit", headers=employee).status_code == 403
     r = world.client.post("/api/v1/attendance/punches", json=dict(body, user_id=north["id"]), headers=employee)
     assert r.status_code == 403
     assert error_code(world.client.get("/api/v1/attendance/days?from=2026-11-25&to=2025-11-25",

@@ -34,6 +34,41 @@ def test_key_is_shown_once_and_stored_hashed(client, app, admin):
         assert key not in (row.key_hash, row.key_prefix)
 
 
+def _decode_qr(svg: str) -> str:
+    """The text of segno's SVG QR code: its path (rows of horizontal runs) drawn as pixels, read by OpenCV."""
+    import re
+
+    import cv2
+    import numpy as np
+
+    d = re.search(r'<path[^>]* d="([^"]+)"', svg).group(1)
+    size = int(re.search(r'width="(\d+)"', svg).group(1)) // 4  # scale=4
+    grid = np.zeros((size, size), np.uint8)
+    x = y = 0.0
+    for cmd, args in re.findall(r"([MmHhVv])([^MmHhVv]*)", d):
+        nums = [float(n) for n in args.replace(",", " ").split()]
+        if cmd in "Mm":
+            x, y = (nums[0], nums[1]) if cmd == "M" else (x + nums[0], y + nums[1])
+        elif cmd in "hH":
+            end = x + nums[0] if cmd == "h" else nums[0]
+            grid[int(y - 0.5), int(x):int(end)] = 1
+            x = end
+    img = np.kron(1 - grid, np.ones((8, 8), np.uint8)) * 255
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(np.pad(img, 32, constant_values=255))
+    return text
+
+
+def test_the_new_key_comes_with_a_kiosk_address_and_its_qr_code(client, admin):
+    created = _create(client, admin)
+    key = created["api_key"]
+    assert created["kiosk_url"] == f"http://testserver/kiosk#key={key}"  # the address the admin reached the API at
+    svg = created["qr_svg"]
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg and "<script" not in svg
+    assert _decode_qr(svg) == created["kiosk_url"]
+    listed = client.get("/api/v1/devices", headers=admin).json()
+    assert "kiosk_url" not in listed[0] and "qr_svg" not in listed[0]  # the key exists in clear only once
+
+
 def test_device_key_authenticates_and_updates_last_seen(client, admin):
     created = _create(client, admin)
     r = client.get("/api/v1/devices/me", headers={"X-Device-Key": created["api_key"]})

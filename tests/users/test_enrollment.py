@@ -189,3 +189,47 @@ def test_delete_user_deactivates_revokes_and_erases_but_keeps_attendance(client,
     actions = [e["action"] for e in client.get("/api/v1/audit", params={"entity_id": ann["id"]},
                                                headers=admin).json()["items"]]
     assert "users.delete" in actions and "faces.erase" in actions
+
+
+def test_the_consent_text_is_served_for_the_version_enrollment_records(client, app, admin, settings):
+    r = client.get("/api/v1/users/consent-text?lang=es", headers=admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == settings.consent_text_version and body["lang"] == "es"
+    assert body["text"].startswith("Consentimiento") and "plantilla biométrica" in body["text"]
+    en = client.get("/api/v1/users/consent-text", headers=admin).json()
+    assert en["lang"] == "en" and en["text"].startswith("Consent to the use of my face")
+    assert client.get("/api/v1/users/consent-text?lang=fr", headers=admin).json()["lang"] == "en"  # none in French
+    assert client.get("/api/v1/users/consent-text?lang=../x", headers=admin).status_code == 422
+    assert client.get("/api/v1/users/consent-text").status_code == 401
+
+    # the version shown must be the current one; the language shown is kept in the audit entry
+    ann = create_user(client, admin, code="ANN")
+    r = enroll(client, admin, ann["id"], photos(ANN, 0), consent_text_version="2019-01", expect=409)
+    assert r["error"]["code"] == "consent_text_changed" and r["error"]["current"] == settings.consent_text_version
+    assert _templates(app) == 0
+    enroll(client, admin, ann["id"], photos(ANN, 0), consent_text_version=body["version"], consent_lang="es")
+    from server.audit.models import AuditEntry
+
+    with app.state.db.session() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "faces.enroll"))
+        assert entry.after["consent_version"] == settings.consent_text_version and entry.after["consent_lang"] == "es"
+
+
+def test_a_version_without_a_text_is_404(settings_factory, db_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+
+    own = tmp_path / "texts"
+    own.mkdir()
+    (own / "2027-02.en.txt").write_text("Our own consent text.\n", encoding="utf-8")
+    for version, expect in (("2027-02", 200), ("2027-03", 404)):
+        app = create_app(settings_factory(db_url, consent_text_version=version, consent_text_dir=own))
+        with TestClient(app) as c:
+            r = c.get("/api/v1/users/consent-text?lang=es", headers=admin_headers(c))
+            assert r.status_code == expect, r.text
+            if expect == 200:
+                assert r.json() == {"version": "2027-02", "lang": "en", "text": "Our own consent text."}
+            else:
+                assert error_code(r) == "consent_text_missing"
