@@ -58,8 +58,11 @@ def wait(driver, predicate, timeout: float, what: str):
         time.sleep(0.2)
     logs = [e["message"] for e in driver.get_log("browser")][-15:]
     try:
-        shown = driver.execute_script("return (document.getElementById('hint') || document.querySelector('main')"
-                                      " || document.body).innerText.slice(0, 300)")
+        shown = driver.execute_script(
+            "const s = document.getElementById('status');"
+            "return [s && !s.hidden ? s.innerText : '', (document.querySelector('dialog[open]') ||"
+            " document.getElementById('hint') || document.querySelector('main:not([hidden])') || document.body)"
+            ".innerText.slice(0, 400)].join(' | ')")
     except Exception:
         shown = None
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; on screen: {shown!r}; browser log: {logs}")

@@ -1,0 +1,1 @@
+"""The admin console (/admin): static pages over the public API."""

@@ -1,0 +1,38 @@
+"""The admin console: plain pages in the browser over the public API (no backend of its own, no build step).
+
+GET /                           redirects to /admin
+GET /admin                      the page (index.html; hash routes #/today, #/people/12 ... are the console's own)
+GET /admin/static/{name}        its scripts and style sheet (a fixed list: nothing else on disk is reachable)
+Its words come from the shared message catalogs (GET /i18n/..., server/web). Served like the kiosk page: same
+security headers, everything from this server, so it works on a LAN without internet.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse
+
+from server.web.files import StaticFiles, page
+
+STATIC = Path(__file__).resolve().parent / "static"
+SCRIPTS = ("api.js", "ui.js", "app.js", "page-today.js", "page-people.js", "enroll.js", "page-devices.js",
+           "page-shifts.js", "page-days.js", "page-reports.js")
+FILES = StaticFiles(STATIC, (*SCRIPTS, "console.css"), "console")
+
+router = APIRouter(tags=["console"])
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse("/admin", status_code=307)
+
+
+@router.get("/admin", include_in_schema=False)
+def console_page() -> FileResponse:
+    return page(STATIC / "index.html")
+
+
+@router.get("/admin/static/{name}", include_in_schema=False)
+def console_static(name: str) -> FileResponse:
+    return FILES.response(name)
