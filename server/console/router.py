@@ -11,28 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
-from server.web.files import StaticFiles, page
+from server.web.files import mount_page
 
 STATIC = Path(__file__).resolve().parent / "static"
 SCRIPTS = ("api.js", "ui.js", "app.js", "page-today.js", "page-people.js", "enroll.js", "page-devices.js",
            "page-shifts.js", "page-days.js", "page-reports.js")
-FILES = StaticFiles(STATIC, (*SCRIPTS, "console.css"), "console")
-
 router = APIRouter(tags=["console"])
+FILES = mount_page(router, "/admin", STATIC, (*SCRIPTS, "console.css"), "console")
 
 
 @router.get("/", include_in_schema=False)
 def root() -> RedirectResponse:
     return RedirectResponse("/admin", status_code=307)
-
-
-@router.get("/admin", include_in_schema=False)
-def console_page() -> FileResponse:
-    return page(STATIC / "index.html")
-
-
-@router.get("/admin/static/{name}", include_in_schema=False)
-def console_static(name: str) -> FileResponse:
-    return FILES.response(name)

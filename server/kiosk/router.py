@@ -11,21 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
 
-from server.web.files import StaticFiles, page
+from server.web.files import mount_page
 
 STATIC = Path(__file__).resolve().parent / "static"
-FILES = StaticFiles(STATIC, ("kiosk.js", "kiosk-store.js", "kiosk-steady.js", "kiosk.css"), "kiosk")
-
 router = APIRouter(tags=["kiosk"])
-
-
-@router.get("/kiosk", include_in_schema=False)
-def kiosk_page() -> FileResponse:
-    return page(STATIC / "index.html")
-
-
-@router.get("/kiosk/static/{name}", include_in_schema=False)
-def kiosk_static(name: str) -> FileResponse:
-    return FILES.response(name)
+FILES = mount_page(router, "/kiosk", STATIC, ("kiosk.js", "kiosk-store.js", "kiosk-steady.js", "kiosk.css"), "kiosk")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from server.errors import NotFound
@@ -44,3 +45,19 @@ class StaticFiles:
 
 def page(path: Path) -> FileResponse:
     return FileResponse(path, media_type=MEDIA_TYPES[".html"], headers=HEADERS)
+
+
+def mount_page(router: APIRouter, path: str, folder: Path, names: tuple[str, ...], what: str) -> StaticFiles:
+    """GET {path}: the page (folder/index.html); GET {path}/static/{name}: one of `names` from folder."""
+    files = StaticFiles(folder, names, what)
+
+    def page_route() -> FileResponse:
+        return page(folder / "index.html")
+
+    def static_route(name: str) -> FileResponse:
+        return files.response(name)
+
+    router.add_api_route(path, page_route, methods=["GET"], include_in_schema=False, name=f"{what}_page")
+    router.add_api_route(path + "/static/{name}", static_route, methods=["GET"], include_in_schema=False,
+                         name=f"{what}_static")
+    return files

@@ -21,6 +21,7 @@
   function chart(weeks) {
     var W = 640, H = 220, L = 48, B = 36, top = 12, max = 60;
     weeks.forEach(function (w) { max = Math.max(max, w.late, w.overtime); });
+    max = Math.ceil(max / 60) * 60;  // whole hours on the axis
     var step = (W - L - 8) / weeks.length, bar = Math.min(22, step / 3);
     var y = function (v) { return H - B - (H - B - top) * v / max; };
     var svg = s("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img", "aria-labelledby": "chart-title" });

@@ -86,7 +86,7 @@
           (groups[s] = groups[s] || []).push(p);
         });
         ui.clear(body);
-        var names = Object.keys(groups).sort();
+        var names = Object.keys(groups).sort(function (a, b) { return (a === "") - (b === "") || a.localeCompare(b); });
         if (!names.length) body.appendChild(h("p", { class: "muted", text: T("console.today.nobody") }));
         names.forEach(function (s) { body.appendChild(siteSection(s, groups[s])); });
         updated.textContent = T("console.today.updated", { time: i18n.timeSeconds(data.at) });
