@@ -17,7 +17,7 @@ from server.web.files import mount_page
 
 STATIC = Path(__file__).resolve().parent / "static"
 SCRIPTS = ("api.js", "ui.js", "app.js", "page-today.js", "page-people.js", "enroll.js", "page-devices.js",
-           "page-shifts.js", "page-days.js", "page-reports.js")
+           "page-shifts.js", "page-days.js", "page-calendar.js", "page-reports.js")
 router = APIRouter(tags=["console"])
 FILES = mount_page(router, "/admin", STATIC, (*SCRIPTS, "console.css"), "console")
 

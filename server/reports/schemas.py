@@ -57,7 +57,8 @@ class TodayPerson(BaseModel):
     shift_name: str | None
     shift_start: datetime | None = Field(description="UTC; null on a day without a scheduled shift")
     shift_end: datetime | None
-    state: str = Field(description="in | left | missing | expected | absent | off, or a calendar status (leave)")
+    state: str = Field(description="in | left | missing | expected | absent | off | holiday | on_leave, or a "
+                                   "day's mark (present, absent, on_leave, remote)")
     late: bool = Field(description="Arrived late, or still missing after the shift start + grace")
     status: str = Field(description="The work day's status as the report grid gives it")
     late_minutes: int
@@ -65,6 +66,10 @@ class TodayPerson(BaseModel):
     first_in: datetime | None
     last_out: datetime | None
     last_punch: LastPunch | None
+    holiday: str | None = Field(None, description="The holiday's name, when the day is one for this person's site")
+    leave_kind: str | None = Field(None, description="vacation | sick | personal | unpaid | other, when on leave")
+    leave_half: str | None = Field(None, description="am | pm for a half day of leave; null: the whole day")
+    mark: str | None = Field(None, description="A manager's whole-day mark: present | absent | on_leave | remote")
 
 
 class TodayOut(BaseModel):

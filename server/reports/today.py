@@ -11,8 +11,9 @@ the evening's work day) — with its punches, and a `state`:
 * `expected`  scheduled, the shift has not started yet;
 * `absent`    scheduled, the day closed without a punch;
 * `off`       no shift that day;
-* any other status the report grid gives a day without punches (the calendar's leave or holiday) is passed on as
-  the state, so the page can list people on leave.
+* without punches, the calendar comes first (attendance/calendar.py): a manager's whole-day mark gives its status
+  (`present`, `absent`, `on_leave`, `remote`), a holiday `holiday`, a whole day of leave `on_leave`; `holiday`,
+  `leave_kind`, `leave_half` and `mark` are given in any case (a half day of leave with an in is `in`).
 
 `late` is true for a late arrival (late_minutes > 0) and for `missing` people once the shift start + grace_in has
 passed. Rows are ordered by site, then name; `counts` adds the states up per site.
@@ -23,6 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from server.attendance import calendar
 from server.attendance.models import WorkDay
 from server.attendance.service import current_work_dates, fallback_zone, punches_of_days, visible_users_filter
 from server.attendance.workday import close_at, scheduled_window
@@ -47,9 +49,15 @@ def _users(session, actor: User, site: str | None) -> list[User]:
 _STATES = {"ongoing": "missing", "scheduled": "expected", "off_day": "off"}  # a day without punches
 
 
-def _state(status: str, punched: bool, in_open: bool) -> str:
+def _state(status: str, punched: bool, in_open: bool, ctx) -> str:
     if punched:
         return "in" if in_open else "left"
+    if ctx.mark:
+        return ctx.mark
+    if ctx.holiday and status not in ("off_day",):
+        return "holiday"
+    if ctx.leave_kind and ctx.leave_half is None:
+        return "on_leave"
     return _STATES.get(status, status)
 
 
@@ -72,6 +80,8 @@ def today(session, settings, *, actor: User, site: str | None = None, now: datet
                                   WorkDay.work_date <= max(k[1] for k in keys))
         recorded = {(wd.user_id, wd.work_date): wd for wd in session.scalars(q)}
     punches = punches_of_days(session, keys)
+    cal = calendar.load(session, [k[0] for k in keys], min(k[1] for k in keys), max(k[1] for k in keys)) \
+        if keys else None
     names = dict(session.execute(select(Shift.id, Shift.name)).all())
     clock = _Clock(now)
     people, counts = [], {}
@@ -84,7 +94,8 @@ def today(session, settings, *, actor: User, site: str | None = None, now: datet
         win = scheduled_window(rule, d)
         last = day_punches[-1] if day_punches else None
         in_open = last is not None and last.kind == "in" and now < close_at(rule, d, zone)
-        state = _state(status, bool(day_punches), in_open)
+        ctx = cal.context(user, d)
+        state = _state(status, bool(day_punches), in_open, ctx)
         late_minutes = wd.late_minutes if wd is not None else 0
         late = late_minutes > 0 or (state == "missing" and win is not None and now > win.start + win.grace_in)
         people.append({
@@ -96,6 +107,7 @@ def today(session, settings, *, actor: User, site: str | None = None, now: datet
             "first_in": as_utc(wd.first_in) if wd is not None and wd.first_in else None,
             "last_out": as_utc(wd.last_out) if wd is not None and wd.last_out else None,
             "last_punch": None if last is None else {"kind": last.kind, "at": as_utc(last.at), "source": last.source},
+            "holiday": ctx.holiday, "leave_kind": ctx.leave_kind, "leave_half": ctx.leave_half, "mark": ctx.mark,
         })
         per_site = counts.setdefault(user.site or NO_SITE, {})
         per_site[state] = per_site.get(state, 0) + 1

@@ -92,3 +92,36 @@ def test_a_manager_sees_their_site_only(world, clock):
     assert r.status_code == 403 and error_code(r) == "forbidden"
     r = world.client.get("/api/v1/attendance/today")
     assert r.status_code == 401
+
+
+def test_leave_holidays_and_marks_show_on_today(world, clock):
+    world.new_shift(**madrid_shift())
+    ana = world.employee("ANA", "Madrid day", valid_from="2026-11-25", site="north")
+    bob = world.employee("BOB", "Madrid day", valid_from="2026-11-25", site="north")
+    world.employee("CARLA", "Madrid day", valid_from="2026-11-25", site="south")
+    dan = world.employee("DAN", "Madrid day", valid_from="2026-11-25", site="north")
+    eve = world.employee("EVE", "Madrid day", valid_from="2026-11-25", site="north")
+
+    def ok(r, code=201):
+        assert r.status_code == code, r.text
+
+    ok(world.client.post("/api/v1/leaves", headers=world.admin, json={
+        "user_id": ana["id"], "from": "2026-11-25", "to": "2026-11-27", "kind": "vacation", "reason": "booked"}))
+    ok(world.client.post("/api/v1/leaves", headers=world.admin, json={
+        "user_id": eve["id"], "from": "2026-11-25", "to": "2026-11-25", "kind": "personal", "half": "am",
+        "reason": "doctor"}))
+    ok(world.client.post("/api/v1/holidays", headers=world.admin,
+                         json={"date": "2026-11-25", "name": "Fiesta local", "site": "south"}))
+    ok(world.client.put(f"/api/v1/attendance/days/{bob['id']}/2026-11-25", headers=world.admin,
+                        json={"status": "remote", "reason": "works from home today"}), 200)
+    clock.set(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))  # 09:30 Madrid
+    _at(world, clock, dan, datetime(2026, 11, 25, 7, 58, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))
+    body = _today(world)
+    rows = {p["employee_code"]: p for p in body["people"]}
+    assert (rows["ANA"]["state"], rows["ANA"]["leave_kind"], rows["ANA"]["late"]) == ("on_leave", "vacation", False)
+    assert (rows["BOB"]["state"], rows["BOB"]["mark"]) == ("remote", "remote")
+    assert (rows["CARLA"]["state"], rows["CARLA"]["holiday"]) == ("holiday", "Fiesta local")
+    assert rows["DAN"]["state"] == "in" and rows["DAN"]["holiday"] is None  # the holiday is the south site's
+    assert (rows["EVE"]["leave_kind"], rows["EVE"]["leave_half"]) == ("personal", "am")  # a half day: still due
+    assert body["counts"]["north"]["on_leave"] == 1 and body["counts"]["south"] == {"holiday": 1}

@@ -81,9 +81,36 @@
       .then(function (done) { if (done) { ui.notify(T("console.days.voidedDone"), "ok"); reload(); } });
   }
 
-  function dayCard(day, punches, editable, reload) {
+  var MARKS = ["present", "absent", "on_leave", "remote"];
+  function markDay(user, day, dayIso, reload) {
+    var date = ui.input({ type: "date", required: true, value: dayIso, id: ui.uid("md"), disabled: !!day });
+    var status = ui.select(MARKS.map(function (m) { return [m, T("console.mark." + m)]; }), day && day.mark ? day.mark.status : "present",
+                           { id: ui.uid("ms") });
+    ui.ask("console.days.markDay", { text: T("console.days.markDay.text"),
+      fields: [ui.field("console.days.date", date), ui.field("console.days.markAs", status)], okKey: "console.days.markDay",
+      run: function (reason) {
+        return api.put("/api/v1/attendance/days/" + user.id + "/" + date.value, { status: status.value, reason: reason });
+      } }).then(function (done) { if (done) { ui.notify(T("console.days.marked"), "ok"); reload(); } });
+  }
+  function unmarkDay(user, day, reload) {
+    ui.ask("console.days.unmark", { text: T("console.days.unmark.text"), okKey: "console.days.unmark",
+      run: function (reason) { return api.del("/api/v1/attendance/days/" + user.id + "/" + day.work_date, { reason: reason }); } })
+      .then(function (done) { if (done) { ui.notify(T("console.days.unmarked"), "ok"); reload(); } });
+  }
+  function calendarFacts(day) {
+    return [
+      day.holiday ? ui.badge(T("console.days.holiday", { name: day.holiday }), "info") : null,
+      day.leave_kind ? ui.badge(T(day.leave_half ? "console.days.leaveHalf" : "console.days.leave",
+                                  { kind: T("console.leave.kind." + day.leave_kind), half: T("console.leave.half." + (day.leave_half || "am")) }), "info") : null,
+      day.mark ? ui.badge(T("console.days.markedAs", { status: T("console.mark." + day.mark.status) }), "warn") : null,
+      day.mark && day.mark.reason ? [" ", h("q", { class: "muted", text: day.mark.reason })] : null
+    ];
+  }
+
+  function dayCard(day, punches, editable, reload, user) {
     var zone = day.timezone;
     var summary = h("p", { class: "day-facts" }, ui.badge(statusText(day.status), STATUS_KIND[day.status] || "plain"), " ",
+      calendarFacts(day), " ",
       day.shift_name ? day.shift_name + " · " : "",
       T("console.days.worked", { t: ui.minutes(day.worked_minutes) }),
       day.late_minutes ? " · " + T("console.days.lateMin", { t: ui.minutes(day.late_minutes) }) : "",
@@ -97,87 +124,132 @@
                   { "aria-label": T("console.days.historyAt", { time: i18n.time(p.at, zone) }) })] : null;
       return punchLine(p, zone, acts);
     });
+    var dayActions = editable ? h("div", { class: "toolbar" },
+      ui.button("console.days.markDay", function () { markDay(user, day, day.work_date, reload); }, "small"),
+      day.mark ? ui.button("console.days.unmark", function () { unmarkDay(user, day, reload); }, "small danger") : null) : null;
     return h("article", { class: "day card", "data-date": day.work_date, "data-status": day.status },
-      h("h2", { text: i18n.day(day.work_date, { weekday: "long", year: "numeric", month: "long", day: "numeric" }) }), summary,
+      h("h2", { text: i18n.day(day.work_date, { weekday: "long", year: "numeric", month: "long", day: "numeric" }) }), summary, dayActions,
       items.length ? h("ul", { class: "punches" }, items) : h("p", { class: "muted", text: T("console.days.noPunches") }));
   }
 
   // days (with non-voided punches) + every punch of the range (voided ones included), merged per work day
-  function renderDays(box, days, allPunches, editable, reload) {
+  function renderDays(box, days, allPunches, editable, reload, user) {
     ui.clear(box);
     var byDay = {};
     allPunches.forEach(function (p) { (byDay[p.work_date] = byDay[p.work_date] || []).push(p); });
     if (!days.length) box.appendChild(h("p", { class: "muted", text: T("console.days.none") }));
     days.slice().reverse().forEach(function (d) {
       var list = editable ? (byDay[d.work_date] || []) : (d.punches || []);
-      box.appendChild(dayCard(d, list.slice().sort(function (a, b) { return Date.parse(a.at) - Date.parse(b.at); }), editable, reload));
+      box.appendChild(dayCard(d, list.slice().sort(function (a, b) { return Date.parse(a.at) - Date.parse(b.at); }), editable, reload, user));
     });
   }
 
   function render(view, params, me) {
-    var who = ui.input({ type: "search", id: "days-user", list: "days-users", autocomplete: "off", value: "" });
-    var options = h("datalist", { id: "days-users" });
+    var who = ui.personPicker("days-user");
     var from = ui.input({ type: "date", id: "days-from", value: params.from || ui.addDays(ui.today(), -DEFAULT_DAYS + 1) });
     var to = ui.input({ type: "date", id: "days-to", value: params.to || ui.today() });
     var box = h("div", { id: "days-list", "aria-live": "polite" });
-    var user = null, found = {};
-    var addBtn = ui.button("console.days.add", function () {
-      var zone = (box.querySelector(".day") && lastZone) || user.timezone || ui.browserZone();
-      addPunch(user, zone, to.value, load);
-    }, "primary", { id: "days-add", disabled: true });
-    var lastZone = null;
+    var user = null, lastZone = null;
+    function zone() { return lastZone || user.timezone || ui.browserZone(); }
+    var addBtn = ui.button("console.days.add", function () { addPunch(user, zone(), to.value, load); }, "primary",
+                           { id: "days-add", disabled: true });
+    var markBtn = ui.button("console.days.markDay", function () { markDay(user, null, to.value, load); }, "",
+                            { id: "days-mark", disabled: true });
     view.appendChild(h("form", { class: "toolbar", onsubmit: function (ev) { ev.preventDefault(); pick(); } },
-      ui.field("console.days.person", who, "console.days.person.hint"), options,
+      ui.field("console.days.person", who.input, "console.days.person.hint"), who.el,
       ui.field("console.col.from", from), ui.field("console.col.to", to),
-      h("button", { type: "submit", text: T("console.days.show") }), addBtn));
+      h("button", { type: "submit", text: T("console.days.show") }), addBtn, markBtn));
     view.appendChild(box);
 
-    who.addEventListener("input", function () {
-      api.get("/api/v1/users", { search: who.value.trim(), limit: 20 }).then(function (page) {
-        ui.clear(options);
-        page.items.forEach(function (u) {
-          var label = u.full_name + " (" + u.employee_code + ")";
-          found[label] = u;
-          options.appendChild(h("option", { value: label }));
-        });
-      }, function () {});
-    });
     function pick() {
-      var u = found[who.value];
-      if (u) { FC.go("days", null, { user: u.id, from: from.value, to: to.value }); return; }
-      if (user) { FC.go("days", null, { user: user.id, from: from.value, to: to.value }); }
+      var u = who.user() || user;
+      if (u) FC.go("days", null, { user: u.id, from: from.value, to: to.value });
     }
     function load() {
       var q = { user_id: user.id, from: from.value, to: to.value };
       return Promise.all([api.get("/api/v1/attendance/days", Object.assign({ include_punches: "true" }, q)),
                           api.all("/api/v1/attendance/punches", q)]).then(function (r) {
         lastZone = r[0].items.length ? r[0].items[r[0].items.length - 1].timezone : null;
-        renderDays(box, r[0].items, r[1], true, load);
+        renderDays(box, r[0].items, r[1], true, load, user);
       }, ui.fail);
     }
     if (params.user) {
       api.get("/api/v1/users/" + params.user).then(function (u) {
         user = u;
-        who.value = u.full_name + " (" + u.employee_code + ")";
-        found[who.value] = u;
+        who.set(u);
         view.querySelector("h1").textContent = T("console.days.titleOf", { name: u.full_name });
         addBtn.disabled = false;
+        markBtn.disabled = false;
         load();
       }, ui.fail);
     } else box.appendChild(h("p", { class: "muted", text: T("console.days.pick") }));
   }
 
-  function renderMine(view) {
+  // ------------------------------------------------------------------ my attendance, and asking for a change
+  var REQUEST_TYPES = ["missed_punch", "leave", "mark"];
+  function askForChange(me, reload) {
+    var type = ui.select(REQUEST_TYPES.map(function (t) { return [t, T("console.request.type." + t)]; }), "missed_punch", { id: "req-type" });
+    var day = ui.input({ type: "date", required: true, value: ui.today(), id: "req-date" });
+    var time = ui.input({ type: "time", value: "09:00", id: "req-time" });
+    var kind = kindSelect("", true);
+    kind.id = "req-kind";
+    var last = ui.input({ type: "date", value: ui.today(), id: "req-to" });
+    var leaveKind = ui.select(["vacation", "sick", "personal", "unpaid", "other"].map(function (k) { return [k, T("console.leave.kind." + k)]; }), "vacation", { id: "req-leave-kind" });
+    var mark = ui.select(MARKS.map(function (m) { return [m, T("console.mark." + m)]; }), "remote", { id: "req-mark" });
+    var rows = { missed_punch: [ui.field("console.days.timeIn", time), ui.field("console.days.kind", kind)],
+                 leave: [ui.field("console.col.to", last), ui.field("console.calendar.kind", leaveKind)],
+                 mark: [ui.field("console.days.markAs", mark)] };
+    var extra = h("div", null);
+    function show() { ui.clear(extra); ui.append(extra, rows[type.value]); }
+    type.addEventListener("change", show);
+    show();
+    var zone = me.timezone || ui.browserZone();
+    ui.ask("console.request.new", { fields: [ui.field("console.request.typeLabel", type), ui.field("console.days.date", day), extra],
+      okKey: "console.request.send",
+      run: function (reason) {
+        var body = { type: type.value, reason: reason };
+        if (type.value === "missed_punch") { body.at = ui.zonedIso(day.value, time.value, zone); body.kind = kind.value || null; }
+        if (type.value === "leave") { body.from = day.value; body.to = last.value; body.kind = leaveKind.value; }
+        if (type.value === "mark") { body.date = day.value; body.status = mark.value; }
+        return api.post("/api/v1/requests", body);
+      } }).then(function (done) { if (done) { ui.notify(T("console.request.sent"), "ok"); reload(); } });
+  }
+
+  function myRequests(box, me) {
+    api.get("/api/v1/requests", { user_id: me.id, limit: 50 }).then(function (page) {
+      ui.clear(box).appendChild(ui.table([
+        { key: "console.request.what", head: true, cell: function (r) { return T("console.request.type." + r.type); } },
+        { key: "console.reason", cell: function (r) { return r.reason; } },
+        { key: "console.col.created", cell: function (r) { return i18n.dateTime(r.created_at); } },
+        { key: "console.col.status", cell: function (r) {
+          return h("span", null, ui.badge(T("console.request.status." + r.status), r.status === "approved" ? "ok" : r.status === "pending" ? "warn" : "muted"),
+                   r.decision_reason ? h("q", { class: "muted", text: r.decision_reason }) : null);
+        } },
+        { key: "console.col.actions", cell: function (r) {
+          return r.status !== "pending" ? "" : ui.button("console.request.withdraw", function () {
+            api.post("/api/v1/requests/" + r.id + "/cancel", {}).then(function () { myRequests(box, me); }, ui.fail);
+          }, "small");
+        } }
+      ], page.items, { emptyKey: "console.request.none", rowAttrs: function (r) { return { "data-request": r.id, "data-status": r.status }; } }));
+    }, ui.fail);
+  }
+
+  function renderMine(view, params, me) {
     var from = ui.input({ type: "date", id: "mine-from", value: ui.addDays(ui.today(), -30) });
     var to = ui.input({ type: "date", id: "mine-to", value: ui.today() });
-    var box = h("div", { id: "mine-list" });
+    var box = h("div", { id: "mine-list" }), requestsBox = h("div", { id: "mine-requests" });
     function load() {
       api.get("/api/v1/attendance/me", { from: from.value, to: to.value }).then(function (page) {
         renderDays(box, page.items, [], false, load);
       }, ui.fail);
+      myRequests(requestsBox, me);
     }
     view.appendChild(h("form", { class: "toolbar", onsubmit: function (ev) { ev.preventDefault(); load(); } },
-      ui.field("console.col.from", from), ui.field("console.col.to", to), h("button", { type: "submit", text: T("console.days.show") })));
+      ui.field("console.col.from", from), ui.field("console.col.to", to), h("button", { type: "submit", text: T("console.days.show") }),
+      ui.button("console.request.new", function () { askForChange(me, load); }, "primary", { id: "request-new" })));
+    view.appendChild(h("h2", { text: T("console.request.mine") }));
+    view.appendChild(requestsBox);
+    view.appendChild(h("h2", { text: T("console.nav.days") }));
     view.appendChild(box);
     load();
   }

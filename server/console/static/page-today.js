@@ -6,19 +6,23 @@
   var FC = window.FC, api = FC.api, ui = FC.ui, h = ui.h, T = ui.T, i18n = FC.i18n;
   var REFRESH_S = 15;
   // the order people are listed in; any other state (the calendar's leave, holiday) comes after "absent"
-  var ORDER = ["in", "missing", "absent", "left", "expected", "off"];
-  var KNOWN = ["in", "missing", "absent", "left", "expected", "off"];
-  var STATE_KIND = { in: "ok", missing: "warn", absent: "bad", left: "plain", expected: "plain", off: "muted" };
+  var ORDER = ["in", "missing", "absent", "on_leave", "holiday", "remote", "present", "left", "expected", "off"];
+  var LEAVE = ["on_leave", "holiday"];
+  var STATE_KIND = { in: "ok", missing: "warn", absent: "bad", left: "plain", expected: "plain", off: "muted",
+                     on_leave: "info", holiday: "info", remote: "info", present: "ok" };
 
   function rank(p) {
     var i = ORDER.indexOf(p.state);
     return i < 0 ? ORDER.indexOf("absent") + 0.5 : i;
   }
-  function stateText(state) {
-    var key = "console.today.state." + state;
-    return i18n.has(key) ? T(key) : (i18n.has("console.calendar.kind." + state) ? T("console.calendar.kind." + state) : state);
+  function stateText(p) {
+    var key = "console.today.state." + p.state;
+    var text = i18n.has(key) ? T(key) : p.state;
+    if (p.state === "holiday" && p.holiday) text += ": " + p.holiday;
+    if (p.leave_kind) text += " (" + T("console.leave.kind." + p.leave_kind) + (p.leave_half ? ", " + T("console.leave.half." + p.leave_half) : "") + ")";
+    return text;
   }
-  function onLeave(p) { return KNOWN.indexOf(p.state) < 0; }
+  function onLeave(p) { return LEAVE.indexOf(p.state) >= 0; }
 
   function counters(people) {
     var n = function (f) { return people.filter(f).length; };
@@ -43,7 +47,7 @@
                               i18n.time(p.last_punch.at, p.timezone) : "";
     return [
       FC.link(p.full_name, "people", p.user_id),
-      h("span", null, ui.badge(stateText(p.state), STATE_KIND[p.state] || "info"),
+      h("span", null, ui.badge(stateText(p), STATE_KIND[p.state] || "info"),
         p.late ? ui.badge(p.late_minutes ? T("console.today.lateBy", { m: p.late_minutes }) : T("console.today.late"), "warn") : null),
       shift, p.first_in ? i18n.time(p.first_in, p.timezone) : "", last
     ];

@@ -3,9 +3,11 @@
  *   field(labelKey, control, hintKey) a labelled form row (the label is tied to the control by id)
  *   table(columns, rows)             columns: [{key: "console.col.name", cell: row => node|text, cls?}]
  *   dialog(titleKey, body, actions)  a modal <dialog> (Esc closes, focus moves in and comes back)
- *   ask(titleKey, opts)              a dialog with a required reason (corrections, voids): Promise of the text
+ *   ask(titleKey, opts)              a dialog with a reason (required unless opts.reasonOptional; none with
+ *                                    opts.noReason), opts.run(reason) inside it: Promise of the reason (null: cancelled)
  *   notify(text, kind)               the status line (aria-live), errors in plain words via errorText(e)
  *   camera(video)                    the webcam: start(), frame() → JPEG Blob, stop()
+ *   personPicker(id)                 a search box with the matching people as suggestions: .el, .user(), .set(u)
  */
 (function () {
   "use strict";
@@ -87,7 +89,7 @@
     clearTimeout(notify.timer);
     if (text && kind !== "error") notify.timer = setTimeout(function () { box.hidden = true; }, 6000);
   }
-  function fail(e) { notify(errorText(e), "error"); throw e; }
+  function fail(e) { notify(errorText(e), "error"); }  // the last handler of a page's load: says it, ends there
 
   // ------------------------------------------------------------------ dialogs
   function dialog(titleKey, body, actions, opts) {
@@ -122,9 +124,10 @@
   function ask(titleKey, opts) {
     opts = opts || {};
     return new Promise(function (resolve) {
-      var reason = h("textarea", { required: true, maxlength: 1000, rows: 3 });
+      var reason = h("textarea", { required: !opts.reasonOptional, maxlength: 1000, rows: 3 });
       var parts = [opts.text ? h("p", { text: opts.text }) : null, (opts.fields || []),
-                   opts.noReason ? null : field(opts.reasonKey || "console.reason", reason, "console.reason.hint")];
+                   opts.noReason ? null : field(opts.reasonKey || "console.reason", reason,
+                                                opts.reasonOptional ? null : "console.reason.hint")];
       var done = false;
       var dlg = formDialog(titleKey, parts, opts.okKey || "console.confirm", function () {
         done = true;
@@ -156,6 +159,29 @@
         if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
         stream = null; video.srcObject = null;
       }
+    };
+  }
+
+  // ------------------------------------------------------------------ choosing a person (GET /api/v1/users?search=)
+  function personPicker(id) {
+    var input = h("input", { type: "search", id: id, list: id + "-list", autocomplete: "off" });
+    var options = h("datalist", { id: id + "-list" }), found = {}, chosen = null, timer = null;
+    function label(u) { return u.full_name + " (" + u.employee_code + ")"; }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      if (found[input.value]) chosen = found[input.value];
+      timer = setTimeout(function () {
+        window.FC.api.get("/api/v1/users", { search: input.value.trim(), limit: 20 }).then(function (page) {
+          clear(options);
+          page.items.forEach(function (u) { found[label(u)] = u; options.appendChild(h("option", { value: label(u) })); });
+          if (found[input.value]) chosen = found[input.value];
+        }, function () {});
+      }, 200);
+    });
+    return {
+      el: h("span", null, input, options), input: input,
+      user: function () { return found[input.value] || (chosen && label(chosen) === input.value ? chosen : null); },
+      set: function (u) { chosen = u; found[label(u)] = u; input.value = label(u); }
     };
   }
 
@@ -208,6 +234,7 @@
   window.FC.ui = {
     h: h, clear: clear, append: append, uid: uid, field: field, input: input, select: select, button: button,
     badge: badge, table: table, dialog: dialog, formDialog: formDialog, ask: ask, notify: notify, fail: fail,
+    personPicker: personPicker,
     errorText: errorText, camera: camera, today: today, addDays: addDays, mondayOf: mondayOf, zonedIso: zonedIso,
     wallOf: wallOf, browserZone: browserZone, minutes: minutes, T: T
   };
