@@ -75,3 +75,17 @@ def submit_dialog(driver, closes: bool = True) -> None:
 def shot(driver, folder: Path, name: str) -> None:
     time.sleep(0.3)  # let the last answer paint
     driver.save_screenshot(str(folder / f"{name}.png"))
+
+
+UNLABELLED = """return [...document.querySelectorAll('input, select, textarea, button')].filter(e => {
+  if (e.type === 'hidden' || !e.offsetParent) return false;
+  const named = (e.labels && e.labels.length) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+                || (e.tagName === 'BUTTON' && e.textContent.trim());
+  return !named;
+}).map(e => e.outerHTML.slice(0, 120));"""
+
+
+def assert_accessible(driver) -> None:
+    """Every visible control has a name (a label, aria-label or its text), and the page does not scroll sideways."""
+    assert driver.execute_script(UNLABELLED) == []
+    assert driver.execute_script("return document.scrollingElement.scrollWidth <= innerWidth + 1"), "scrolls sideways"

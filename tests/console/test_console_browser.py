@@ -17,25 +17,31 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.console.helpers import (ANN, BEN, NO_FACE, all_css, by_css, click, go, page_is, set_value, shot, sign_in,
-                                   submit_dialog, text, type_in)
+from tests.console.helpers import (ANN, BEN, NO_FACE, all_css, assert_accessible, by_css, click, go, page_is,
+                                   set_value, shot, sign_in, submit_dialog, text, type_in)
 from tests.kiosk.browser import body_attr, text_of, wait
 
 pytestmark = pytest.mark.browser
 
 ADMIN = ("admin@example.com", "admin-password-123")
 WORDS = {
-    "en": {"nav": ["Today", "People", "Work days", "Shifts", "Devices", "Reports"], "no_face": "No face found",
+    "en": {"nav": ["Today", "People", "Work days", "Shifts", "Devices", "Calendar", "Reports"], "no_face": "No face found",
            "passed": "passed the check", "failed": "Nothing was stored", "accepted": "accepted",
            "done2": "Enrolled: 2 photos accepted.", "duplicate": "already enrolled for", "in": "In",
            "corrected": "corrected", "signin": "Sign in to faceclock", "keyOnce": "shown only now"},
-    "es": {"nav": ["Hoy", "Personas", "Jornadas", "Turnos", "Dispositivos", "Informes"],
+    "es": {"nav": ["Hoy", "Personas", "Jornadas", "Turnos", "Dispositivos", "Calendario", "Informes"],
            "no_face": "No se encontró ninguna cara", "passed": "pasó la comprobación", "failed": "No se ha guardado nada",
            "accepted": "aceptada", "done2": "Registrada: 2 fotos aceptadas.", "duplicate": "ya está registrada para",
            "in": "Dentro", "corrected": "corregido", "signin": "Iniciar sesión en faceclock",
            "keyOnce": "solo se muestra ahora"},
 }
 BROWSER_LANG = {"en": "en-US", "es": "es-ES"}
+
+
+def shot_checked(driver, folder, name):
+    """Every screenshot's page is also checked: named controls, no sideways scrolling."""
+    assert_accessible(driver)
+    shot(driver, folder, name)
 
 
 def _create_person(driver, code: str, name: str) -> int:
@@ -63,13 +69,13 @@ def _enroll_by_upload(driver, words: dict, artifacts, lang: str) -> None:
     wait(driver, lambda d: words["failed"] in text(d, "#enroll-result"), 60, "the quality gate's answer")
     assert words["no_face"] in _photo_status(driver, 0)  # the gate's answer per photo, in plain words
     assert words["passed"] in _photo_status(driver, 1) and words["passed"] in _photo_status(driver, 2)
-    shot(driver, artifacts, f"{lang}-04-enroll-quality")
+    shot_checked(driver, artifacts, f"{lang}-04-enroll-quality")
     click(driver, "#enroll-photos li:first-child button")  # remove the brick wall, send the two good ones
     click(driver, "#enroll-send")
     wait(driver, lambda d: body_attr(d, "enrolled") == "2", 60, "two photos enrolled")
     assert text(driver, "#enroll-result") == words["done2"]
     assert all(words["accepted"] in _photo_status(driver, i) for i in (0, 1))
-    shot(driver, artifacts, f"{lang}-05-person-enrolled")
+    shot_checked(driver, artifacts, f"{lang}-05-person-enrolled")
 
 
 def _enroll_by_webcam_after_a_duplicate(driver, words: dict, first_name: str) -> None:
@@ -99,11 +105,11 @@ def _create_device(driver, words: dict, artifacts, lang: str) -> tuple[str, str]
     url = text(driver, "#new-key-url")
     assert url.endswith("/kiosk#key=" + key) and words["keyOnce"] in text(driver, "dialog[open]")
     assert driver.execute_script("return document.getElementById('new-key-qr').naturalWidth") > 100  # the QR shows
-    shot(driver, artifacts, f"{lang}-07-device-key")
+    shot_checked(driver, artifacts, f"{lang}-07-device-key")
     click(driver, "#key-saved")
     wait(driver, lambda d: len(all_css(d, "#devices-list tbody tr")) == 1, 10, "the device listed")
     assert "fck_" in text(driver, "#devices-list")
-    shot(driver, artifacts, f"{lang}-08-devices")
+    shot_checked(driver, artifacts, f"{lang}-08-devices")
     return key, url
 
 
@@ -133,14 +139,14 @@ def _correct_the_punch(driver, words: dict, user_id: int, artifacts, lang: str) 
     wait(driver, lambda d: all_css(d, "ol.audit li[data-action='punch.correct']"), 20, "the audit trail")
     entry = text(driver, "ol.audit li[data-action='punch.correct']")
     assert "badge reader was slow" in entry and words["corrected"] in entry
-    shot(driver, artifacts, f"{lang}-10-work-days")
+    shot_checked(driver, artifacts, f"{lang}-10-work-days")
 
 
 def _download_csv(driver, downloads, code: str, artifacts, lang: str) -> None:
     go(driver, "#/reports", "reports")
     wait(driver, lambda d: all_css(d, "#weekly-chart svg rect"), 30, "the weekly chart")
     wait(driver, lambda d: all_css(d, "#report-table tbody tr"), 30, "the summary table")
-    shot(driver, artifacts, f"{lang}-12-reports")
+    shot_checked(driver, artifacts, f"{lang}-12-reports")
     click(driver, "#report-csv")
     name = wait(driver, lambda d: body_attr(d, "downloaded"), 30, "the download")
     path = downloads / name
@@ -160,10 +166,10 @@ def test_the_console_flows(live, api, browser_factory, artifacts, tmp_path, lang
     page_is(driver, "signin")
     assert driver.execute_script("return document.documentElement.lang") == lang  # from the browser's language
     assert text(driver, "#signin h1") == words["signin"]
-    shot(driver, artifacts, f"{lang}-01-sign-in")
+    shot_checked(driver, artifacts, f"{lang}-01-sign-in")
     sign_in(driver, live.url, *ADMIN)
     page_is(driver, "today")
-    assert [a.text for a in all_css(driver, "#nav a")][:6] == words["nav"]
+    assert [a.text for a in all_css(driver, "#nav a")] == words["nav"]
 
     ann_code, ben_code = f"A{lang.upper()}1", f"B{lang.upper()}2"
     ann = _create_person(driver, ann_code, "Ann Example")
@@ -172,7 +178,7 @@ def test_the_console_flows(live, api, browser_factory, artifacts, tmp_path, lang
     _enroll_by_webcam_after_a_duplicate(driver, words, "Ann Example")
     go(driver, "#/people", "people")
     wait(driver, lambda d: len(all_css(d, "#people-list tbody tr")) >= 3, 20, "the people list")
-    shot(driver, artifacts, f"{lang}-03-people")
+    shot_checked(driver, artifacts, f"{lang}-03-people")
 
     key, kiosk_url = _create_device(driver, words, artifacts, lang)
     _survives_a_dead_access_token(driver)
@@ -190,7 +196,7 @@ def test_the_console_flows(live, api, browser_factory, artifacts, tmp_path, lang
     refreshed_in = time.monotonic() - started
     assert by_css(driver, row).find_element("css selector", ".badge").text == words["in"]
     assert re.search(r"\d{2}:\d{2}", by_css(driver, row).text)
-    shot(driver, artifacts, f"{lang}-02-today")
+    shot_checked(driver, artifacts, f"{lang}-02-today")
 
     _correct_the_punch(driver, words, ann, artifacts, lang)
 
@@ -199,12 +205,12 @@ def test_the_console_flows(live, api, browser_factory, artifacts, tmp_path, lang
     type_in(driver, "#shift-name", f"Morning {lang}")
     submit_dialog(driver)
     wait(driver, lambda d: f"Morning {lang}" in text(d, "#shifts-list"), 20, "the new shift")
-    shot(driver, artifacts, f"{lang}-11-shifts")
+    shot_checked(driver, artifacts, f"{lang}-11-shifts")
 
     _download_csv(driver, downloads, ann_code, artifacts, lang)
     go(driver, f"#/people/{ann}", "people")
     wait(driver, lambda d: all_css(d, "#templates p[data-templates='2']"), 20, "two templates on file")
-    shot(driver, artifacts, f"{lang}-06-person")
+    shot_checked(driver, artifacts, f"{lang}-06-person")
 
     click(driver, "#signout")
     page_is(driver, "signin")
@@ -230,4 +236,14 @@ def test_a_manager_sees_their_site_only(live, api, browser_factory, artifacts):
     assert "Sam South" not in text(driver, "#people-list")
     assert by_css(driver, "#people-list").text.count("Admin") == 0
     go(driver, "#/devices", "today")  # not offered, and sent back home when typed
-    shot(driver, artifacts, "en-13-manager-today")
+    # a landscape tablet: every page fits its width, every control is named
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": False})
+    for route, page in (("#/today", "today"), ("#/people", "people"), ("#/days", "days"), ("#/shifts", "shifts"),
+                        ("#/calendar?tab=requests", "calendar"), ("#/reports", "reports"), ("#/mine", "mine")):
+        go(driver, route, page)
+        time.sleep(0.5)
+        assert_accessible(driver)
+    go(driver, "#/today", "today")
+    wait(driver, lambda d: body_attr(d, "today-loaded"), 20, "Today loaded")
+    shot_checked(driver, artifacts, "en-13-manager-today-1024x768")
