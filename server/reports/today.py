@@ -11,9 +11,10 @@ the evening's work day) — with its punches, and a `state`:
 * `expected`  scheduled, the shift has not started yet;
 * `absent`    scheduled, the day closed without a punch;
 * `off`       no shift that day;
-* without punches, the calendar comes first (attendance/calendar.py): a manager's whole-day mark gives its status
-  (`present`, `absent`, `on_leave`, `remote`), a holiday `holiday`, a whole day of leave `on_leave`; `holiday`,
-  `leave_kind`, `leave_half` and `mark` are given in any case (a half day of leave with an in is `in`).
+* without punches, the day's status as the report grid gives it otherwise: a manager's whole-day mark
+  (`present`, `absent`, `on_leave`, `remote`), `holiday` on a scheduled day, `on_leave` for a whole day of leave;
+  `holiday`, `leave_kind`, `leave_half` and `mark` (attendance/calendar.py) are given in any case (a half day of
+  leave with an in is `in`).
 
 `late` is true for a late arrival (late_minutes > 0) and for `missing` people once the shift start + grace_in has
 passed. Rows are ordered by site, then name; `counts` adds the states up per site.
@@ -49,22 +50,18 @@ def _users(session, actor: User, site: str | None) -> list[User]:
 _STATES = {"ongoing": "missing", "scheduled": "expected", "off_day": "off"}  # a day without punches
 
 
-def _state(status: str, punched: bool, in_open: bool, ctx) -> str:
+def _state(status: str, punched: bool, in_open: bool) -> str:
     if punched:
         return "in" if in_open else "left"
-    if ctx.mark:
-        return ctx.mark
-    if ctx.holiday and status not in ("off_day",):
-        return "holiday"
-    if ctx.leave_kind and ctx.leave_half is None:
-        return "on_leave"
     return _STATES.get(status, status)
 
 
-def _status(wd, user: User, d, rule, settings, clock: _Clock) -> str:
+def _status(wd, user: User, d, rule, settings, clock: _Clock, cal) -> str:
+    """The day's status as the report grid has it: the recorded row's (a mark's status when marked), else the day
+    as its assignment and calendar make it (holiday, on_leave, scheduled, ongoing, absent, off_day)."""
     if wd is not None:
         return wd.status
-    row = _computed(user, d, rule, settings, clock)
+    row = _computed(user, d, rule, settings, clock, cal)
     return row.status if row is not None else "off_day"
 
 
@@ -90,12 +87,12 @@ def today(session, settings, *, actor: User, site: str | None = None, now: datet
         zone = rule.timezone if rule else fallback_zone(user, settings)
         day_punches = punches.get((user.id, d), [])
         wd = recorded.get((user.id, d))
-        status = _status(wd, user, d, rule, settings, clock)
+        status = _status(wd, user, d, rule, settings, clock, cal)
         win = scheduled_window(rule, d)
         last = day_punches[-1] if day_punches else None
         in_open = last is not None and last.kind == "in" and now < close_at(rule, d, zone)
         ctx = cal.context(user, d)
-        state = _state(status, bool(day_punches), in_open, ctx)
+        state = _state(status, bool(day_punches), in_open)
         late_minutes = wd.late_minutes if wd is not None else 0
         late = late_minutes > 0 or (state == "missing" and win is not None and now > win.start + win.grace_in)
         people.append({
