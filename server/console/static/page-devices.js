@@ -1,6 +1,7 @@
 /* faceclock console: Devices (admin) — the kiosks: create (the key shown once, with the QR code of the kiosk address
- * that carries it: POST /api/v1/devices answers kiosk_url and qr_svg), list, revoke. A device's settings in the API
- * today are its name and site, given at creation. */
+ * that carries it: POST /api/v1/devices answers kiosk_url and qr_svg), list, revoke, and a device's settings where
+ * the API has them: when its answers carry `liveness` (issue 17: PATCH /api/v1/devices/{id} with name, site and
+ * liveness off | challenge | null = the server's setting), an Edit dialog changes them. */
 (function () {
   "use strict";
 
@@ -45,10 +46,23 @@
       .then(function (done) { if (done) { ui.notify(T("console.devices.revoked", { name: d.name }), "ok"); reload(); } });
   }
 
+  function editDialog(d, reload) {
+    var name = ui.input({ required: true, maxlength: 200, id: "device-edit-name", value: d.name });
+    var site = ui.input({ maxlength: 100, id: "device-edit-site", value: d.site || "" });
+    var mode = ui.select([["", T("console.devices.livenessDefault")], ["off", T("console.devices.liveness.off")],
+                          ["challenge", T("console.devices.liveness.challenge")]], d.liveness_override || "", { id: "device-edit-liveness" });
+    ui.formDialog("console.devices.edit", [ui.field("console.devices.name", name), ui.field("console.devices.site", site),
+      ui.field("console.devices.liveness", mode, "console.devices.liveness.hint")], "console.save", function () {
+      return api.patch("/api/v1/devices/" + d.id, { name: name.value.trim(), site: site.value.trim() || null, liveness: mode.value || null })
+        .then(function () { ui.notify(T("console.saved"), "ok"); reload(); });
+    });
+  }
+
   function render(view) {
     var list = h("div", { id: "devices-list" });
     function load() {
       return api.get("/api/v1/devices").then(function (rows) {
+        var settings = rows.length && rows[0].liveness !== undefined;  // the API has per-device settings
         ui.clear(list).appendChild(ui.table([
           { key: "console.col.name", head: true, cell: function (d) { return d.name; } },
           { key: "console.col.site", cell: function (d) { return d.site || ""; } },
@@ -58,11 +72,16 @@
           { key: "console.col.status", cell: function (d) {
             return d.revoked_at ? ui.badge(T("console.devices.revokedOn", { date: i18n.dateTime(d.revoked_at) }), "muted") : ui.badge(T("console.devices.active"), "ok");
           } },
+          settings ? { key: "console.devices.liveness", cell: function (d) {
+            return T("console.devices.liveness." + d.liveness) + (d.liveness_override ? "" : " " + T("console.devices.byDefault"));
+          } } : null,
           { key: "console.col.actions", cell: function (d) {
-            return d.revoked_at ? "" : ui.button("console.devices.revoke", function () { revoke(d, load); }, "danger",
-                                                 { "aria-label": T("console.devices.revokeNamed", { name: d.name }) });
+            if (d.revoked_at) return "";
+            return h("span", { class: "punch-actions" },
+              settings ? ui.button("console.devices.edit", function () { editDialog(d, load); }, "", { "aria-label": T("console.devices.editNamed", { name: d.name }) }) : null,
+              ui.button("console.devices.revoke", function () { revoke(d, load); }, "danger", { "aria-label": T("console.devices.revokeNamed", { name: d.name }) }));
           } }
-        ], rows, { emptyKey: "console.devices.none", caption: T("console.nav.devices"), captionHidden: true,
+        ].filter(Boolean), rows, { emptyKey: "console.devices.none", caption: T("console.nav.devices"), captionHidden: true,
                    rowAttrs: function (d) { return { "data-device": d.id }; } }));
       }, ui.fail);
     }
