@@ -162,19 +162,14 @@
         ui.clear(list).appendChild(ui.table([
           { key: "console.days.person", head: true, cell: function (r) { return FC.link(r.full_name + " (" + r.employee_code + ")", "days", null, { user: r.user_id }); } },
           { key: "console.request.what", cell: function (r) { return changeText(r); } },
-          { key: "console.reason", cell: function (r) { return r.reason; } },
-          { key: "console.col.created", cell: function (r) { return i18n.dateTime(r.created_at); } },
-          { key: "console.col.status", cell: function (r) {
-            return h("span", null, ui.badge(T("console.request.status." + r.status), r.status === "approved" ? "ok" : r.status === "pending" ? "warn" : "muted"),
-              r.decision_reason ? h("q", { class: "muted", text: r.decision_reason }) : null);
-          } },
+          ].concat(ui.requestColumns(), [
           { key: "console.col.actions", cell: function (r) {
             if (r.status !== "pending" || r.user_id === me.id) return "";
             return h("span", { class: "punch-actions" },
               ui.button("console.request.approve", function () { decide(r, true); }, "small primary"),
               ui.button("console.request.reject", function () { decide(r, false); }, "small danger"));
           } }
-        ], page.items, { emptyKey: "console.request.none", caption: T("console.calendar.requests"), captionHidden: true,
+        ]), page.items, { emptyKey: "console.request.none", caption: T("console.calendar.requests"), captionHidden: true,
                          rowAttrs: function (r) { return { "data-request": r.id, "data-status": r.status }; } }));
       }, ui.fail);
     }

@@ -219,18 +219,13 @@
     api.get("/api/v1/requests", { user_id: me.id, limit: 50 }).then(function (page) {
       ui.clear(box).appendChild(ui.table([
         { key: "console.request.what", head: true, cell: function (r) { return T("console.request.type." + r.type); } },
-        { key: "console.reason", cell: function (r) { return r.reason; } },
-        { key: "console.col.created", cell: function (r) { return i18n.dateTime(r.created_at); } },
-        { key: "console.col.status", cell: function (r) {
-          return h("span", null, ui.badge(T("console.request.status." + r.status), r.status === "approved" ? "ok" : r.status === "pending" ? "warn" : "muted"),
-                   r.decision_reason ? h("q", { class: "muted", text: r.decision_reason }) : null);
-        } },
+        ].concat(ui.requestColumns(), [
         { key: "console.col.actions", cell: function (r) {
           return r.status !== "pending" ? "" : ui.button("console.request.withdraw", function () {
             api.post("/api/v1/requests/" + r.id + "/cancel", {}).then(function () { myRequests(box, me); }, ui.fail);
           }, "small");
         } }
-      ], page.items, { emptyKey: "console.request.none", rowAttrs: function (r) { return { "data-request": r.id, "data-status": r.status }; } }));
+      ]), page.items, { emptyKey: "console.request.none", rowAttrs: function (r) { return { "data-request": r.id, "data-status": r.status }; } }));
     }, ui.fail);
   }
 

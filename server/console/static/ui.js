@@ -70,6 +70,19 @@
     return h("div", { class: "table-wrap" }, t);
   }
 
+  // The columns every list of requests has (/api/v1/requests): the reason, when, and the status with the decision.
+  function requestColumns() {
+    return [
+      { key: "console.reason", cell: function (r) { return r.reason; } },
+      { key: "console.col.created", cell: function (r) { return i18n.dateTime(r.created_at); } },
+      { key: "console.col.status", cell: function (r) {
+        var kind = r.status === "approved" ? "ok" : r.status === "pending" ? "warn" : "muted";
+        return h("span", null, badge(T("console.request.status." + r.status), kind),
+                 r.decision_reason ? h("q", { class: "muted", text: r.decision_reason }) : null);
+      } }
+    ];
+  }
+
   // ------------------------------------------------------------------ messages
   function errorText(e) {
     if (!e) return "";
@@ -234,7 +247,7 @@
   window.FC.ui = {
     h: h, clear: clear, append: append, uid: uid, field: field, input: input, select: select, button: button,
     badge: badge, table: table, dialog: dialog, formDialog: formDialog, ask: ask, notify: notify, fail: fail,
-    personPicker: personPicker,
+    personPicker: personPicker, requestColumns: requestColumns,
     errorText: errorText, camera: camera, today: today, addDays: addDays, mondayOf: mondayOf, zonedIso: zonedIso,
     wallOf: wallOf, browserZone: browserZone, minutes: minutes, T: T
   };
