@@ -4,7 +4,8 @@ sign in → create a person → enroll by upload (the quality gate's answer per 
 second person: a duplicate face is named, then enrolled by the (fake) webcam → create a device (key once, QR
 code) → the session survives a dead access token (refresh flow) → a kiosk opened from the device's address checks
 the first person in → Today shows them in, by itself → correct that punch with a reason and see its audit trail →
-create a shift → reports: chart and the CSV download → sign out. A manager sees their site only.
+create a shift → reports: chart and the CSV download → sign out. A manager sees their site only; an employee signs
+in with their face (the webcam) and a stranger is refused.
 Screenshots of every page in both languages go to test-artifacts/console/.
 """
 from __future__ import annotations
@@ -247,3 +248,25 @@ def test_a_manager_sees_their_site_only(live, api, browser_factory, artifacts):
     go(driver, "#/today", "today")
     wait(driver, lambda d: body_attr(d, "today-loaded"), 20, "Today loaded")
     shot_checked(driver, artifacts, "en-13-manager-today-1024x768")
+
+
+def test_face_sign_in_with_the_webcam(live, api, browser_factory, artifacts):
+    """An enrolled employee signs in with their face (the laptop's camera: the fake webcam shows another photo of
+    them) and lands on their own attendance; a stranger's face is refused in plain words."""
+    user = api.create_user("FACE1", "Ann Example")
+    api.enroll(user["id"], [ANN[0].read_bytes(), ANN[1].read_bytes()])
+    for photo, expect in ((BEN, "refused"), (ANN[2], "signed in")):
+        driver = browser_factory(photo, lang="en-US")
+        driver.get(live.url + "/admin")
+        page_is(driver, "signin")
+        click(driver, "#face-start")
+        wait(driver, lambda d: d.execute_script("return document.getElementById('face-video').readyState") >= 2, 30,
+             "the camera")
+        click(driver, "#face-go")
+        if expect == "refused":
+            wait(driver, lambda d: "Face not recognized" in text(d, "#signin-error"), 30, "the refusal")
+            continue
+        page_is(driver, "mine", 30)
+        assert "Ann Example" in text(driver, "#whoami")
+        assert [a.get_attribute("data-page") for a in all_css(driver, "#nav a")] == ["mine"]
+        shot_checked(driver, artifacts, "en-19-face-sign-in-employee")
