@@ -84,13 +84,21 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from fastapi import Depends
+
+    from server import openapi
+    from server.body_types import require_body_type
+
     settings = settings or get_settings()
     app = FastAPI(
         title="faceclock",
         version=__version__,
         description="Attendance backend with facial login: kiosk check-in/out by face, enrollment, JWT auth.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        dependencies=[Depends(require_body_type)],  # 415 for a body of the wrong kind (server/body_types.py)
     )
+    openapi.install(app)
     app.state.settings = settings
     app.state.startup = StartupState()
     app.state.metrics = Metrics()

@@ -40,7 +40,7 @@ MAX_FRAMES = PHOTOS_PER_REQUEST["kiosk"]
 class CapturedAtInvalid(AppError):
     status_code = 422
     code = "invalid_captured_at"
-    message = "captured_at must be ISO 8601 with a UTC offset"
+    message = "captured_at must be an ISO 8601 date-time with a UTC offset, e.g. 2026-11-25T09:00:00+01:00"
 
 
 class CapturedAtTooOld(AppError):
@@ -96,11 +96,14 @@ def parse_captured_at(value: str | None, settings, now: datetime) -> datetime:
     except ValueError:
         raise CapturedAtInvalid() from None
     if at.tzinfo is None:
-        raise CapturedAtInvalid()
+        raise CapturedAtInvalid(f"captured_at {str(value).strip()!r} has no UTC offset: add one, e.g. "
+                                f"{at.isoformat()}+01:00 or {at.isoformat()}Z")
     try:
         at = as_utc(at)
-    except OverflowError:  # year 1 or 9999 with an offset: no instant at all
-        raise CapturedAtInvalid() from None
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 or 0001-01-01T00:00:00+14:00: beyond datetime's range in UTC
+        if at.year == datetime.max.year:
+            raise CapturedAtInFuture(max_skew_seconds=settings.clock_skew_seconds) from None
+        raise CapturedAtTooOld(max_offline_hours=settings.max_offline_hours) from None
     if at > now + timedelta(seconds=settings.clock_skew_seconds):
         raise CapturedAtInFuture(max_skew_seconds=settings.clock_skew_seconds)
     if at < now - timedelta(hours=settings.max_offline_hours):

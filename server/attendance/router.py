@@ -68,7 +68,11 @@ _PUNCH = {**_AUTH, 404: {"description": "not_found: no such punch or user"},
 @router.post("/api/v1/kiosk/check", tags=["kiosk"], response_model=KioskCheckOut, responses=_KIOSK_RESPONSES,
              summary="Check in/out by face; idempotent per (device, request_id)")
 def kiosk_check(device: DeviceDep, session: SessionDep, settings: SettingsDep, frames: CheckFrames,
-                identify: IdentifierDep, request_id: str | None = Form(None), captured_at: str | None = Form(None)):
+                identify: IdentifierDep,
+                request_id: str = Form(description="A UUID the kiosk chooses per attempt and re-sends on retries "
+                                                   "(the idempotency key)"),
+                captured_at: str | None = Form(None, description="ISO 8601 with a UTC offset, for a punch taken "
+                                                                  "offline; default: now")):
     answer = kiosk.check(session, settings, device, request_id=request_id, captured_at=captured_at, frames=frames,
                          identify=identify)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

@@ -77,7 +77,8 @@ def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
         index, exc = first
         exc.details = {**{k: v for k, v in exc.details.items() if k != "image_index"},
                        "image_index": index, "failures": failures}
-        exc.message = f"Photo {index}: {exc.message}; nothing was stored"
+        # people count photos from 1; image_index and failures[].index stay 0-based (positions in `images`)
+        exc.message = f"Photo {index + 1} of {len(images)}: {exc.message}; nothing was stored"
         raise exc
     return samples
 

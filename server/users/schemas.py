@@ -81,7 +81,7 @@ class UserOut(BaseModel):
     employee_code: str
     full_name: str
     email: str | None
-    role: str
+    role: Role
     site: str | None
     timezone: str | None
     is_active: bool
