@@ -15,21 +15,11 @@ import httpx
 import pytest
 
 from tests.auth.faces import ANN, photos
+from tests.kiosk.conftest import live, live_env  # noqa: F401  (a uvicorn server of this checkout, fresh SQLite)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
-
-
-@pytest.fixture
-def live(tmp_path, db_url, models_dir, monkeypatch):
-    from live_server import LiveServer
-
-    monkeypatch.setenv("MODELS_DIR", str(models_dir))
-    server = LiveServer(tmp_path / "server", database_url=db_url)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _generate(live, out: Path):
