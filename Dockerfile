@@ -32,7 +32,7 @@ RUN python scripts/constraints.py requirements > /tmp/requirements.txt \
 # server: startup only reads it (DATA_DIR, its images/ and locks/ are written).
 # Card models (VGG-Face, Facenet, ...) need internet at build time: --build-arg FETCH_CARD_MODELS="--model Facenet".
 COPY server/__init__.py server/config.py server/
-COPY server/faces/__init__.py server/faces/weights.py server/faces/
+COPY server/faces/__init__.py server/faces/weights.py server/faces/provisioning.py server/faces/
 COPY scripts/fetch_models.py scripts/
 ARG FETCH_CARD_MODELS=""
 RUN python scripts/fetch_models.py ${FETCH_CARD_MODELS} && chmod -R a-w /opt/faceclock/models
