@@ -27,7 +27,9 @@ def read_photos(uploads: Sequence[UploadFile | bytes], max_bytes: int) -> list[b
         try:
             out.append(read_limited(upload, max_bytes))
         except AppError as exc:
-            exc.details = {**exc.details, "image_index": i}
+            exc.details = {**exc.details, "image_index": i}  # a position (0-based); people count from 1:
+            if len(uploads) > 1:
+                exc.message = f"Photo {i + 1} of {len(uploads)}: {exc.message}"
             raise
     return out
 

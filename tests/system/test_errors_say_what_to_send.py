@@ -59,6 +59,21 @@ def test_photo_numbers_in_messages_count_from_1(client):
     assert err["image_index"] == 1  # positions stay 0-based for programs
 
 
+def test_a_photo_too_large_is_numbered_from_1(settings_factory, db_url):
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+
+    with TestClient(create_app(settings_factory(db_url, upload_max_bytes=1000))) as c:
+        admin = admin_headers(c)
+        ann = create_user(c, admin, code="ANN")
+        files = [("images", ("small.jpg", b"x" * 10, "image/jpeg")), ("images", ("big.jpg", b"x" * 5000, "image/jpeg"))]
+        r = c.post(f"/api/v1/users/{ann['id']}/faces", files=files, data={"consent": "true"}, headers=admin)
+        assert r.status_code == 413, r.text
+        err = r.json()["error"]
+        assert err["message"].startswith("Photo 2 of 2: ") and err["image_index"] == 1
+
+
 @pytest.mark.parametrize("captured_at, code", [
     ("9999-12-31T23:59:59-14:00", "captured_at_in_future"),  # has an offset; no UTC instant exists that late
     ("0001-01-01T00:00:00+14:00", "captured_at_too_old"),
