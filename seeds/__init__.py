@@ -6,9 +6,10 @@ skipped (unique constraint) instead of failing the start.
 """
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.config import Settings
+from server.kit.rows import flush_or_conflict
 from server.startup import StartupError
 
 
@@ -18,16 +19,10 @@ class SeedError(StartupError):
 
 def insert_if_absent(session: Session, row) -> bool:
     """Adds `row` in a savepoint; False (and nothing added) when a unique constraint says it already exists."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return flush_or_conflict(session, None, row)
 
 
-def run_all(session: Session, settings) -> dict:
+def run_all(session: Session, settings: Settings) -> dict:
     """Returns what changed, e.g. {"roles": 3, "shifts": 2, "admin": "created"}; empty values when nothing did.
     "admin_password" is there too when the first admin was created with a generated password: show it once."""
     from seeds import roles, shifts, users

@@ -12,6 +12,7 @@ import logging
 import sys
 
 from seeds import run_all
+from server.config import Settings
 from server.startup import run_cli_step
 
 
@@ -27,7 +28,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     if args.command == "reset-admin":
-        def step(db, settings) -> str:
+        def step(db, settings: Settings) -> str:
             from seeds.users import reset_admin
 
             with db.session() as s:
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
 
         return run_cli_step("seeds reset-admin", step)
 
-    def step(db, settings) -> str:
+    def step(db, settings: Settings) -> str:
         with db.session() as s:
             return json.dumps(run_all(s, settings))
 

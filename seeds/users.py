@@ -6,13 +6,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from seeds import SeedError, insert_if_absent
+from server.config import Settings
 from server.auth.passwords import generate_password, hash_password
 from server.users.models import User
 
 log = logging.getLogger("faceclock.seeds")
 
 
-def admin_password(settings) -> tuple[str, bool]:
+def admin_password(settings: Settings) -> tuple[str, bool]:
     """(ADMIN_PASSWORD, False), or (a generated password, True) when it is empty. SeedError when it is shorter than
     PASSWORD_MIN_LENGTH."""
     password = settings.admin_password
@@ -24,7 +25,7 @@ def admin_password(settings) -> tuple[str, bool]:
     return password, False
 
 
-def seed(session: Session, settings) -> dict:
+def seed(session: Session, settings: Settings) -> dict:
     """Creates the first admin if no user has that email/code. Never touches an existing admin's password.
 
     Returns {"admin": "created"} when it made the admin, plus "admin_password" when that password was generated (the
@@ -51,7 +52,7 @@ def seed(session: Session, settings) -> dict:
     return {"admin": "created"}
 
 
-def reset_admin(session: Session, settings, email: str | None = None) -> tuple[User, str, bool]:
+def reset_admin(session: Session, settings: Settings, email: str | None = None) -> tuple[User, str, bool]:
     """The way back in when the admin password is lost (`python -m seeds reset-admin [--email …]`).
 
     Sets a new password on the admin of `email` (default ADMIN_EMAIL): ADMIN_PASSWORD when set, else a generated

@@ -60,6 +60,15 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout: int = 5) -> E
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_savepoint_in_a_transaction(conn, name):
+            # pysqlite opens a transaction only before a write (BEGIN), so a SAVEPOINT that comes first opens one of
+            # its own and its RELEASE commits it: a first write made in a savepoint was committed at once, whatever
+            # the transaction did later. Begin the transaction first, so the savepoint nests inside it.
+            dbapi = conn.connection.dbapi_connection
+            if not dbapi.in_transaction:
+                dbapi.execute("BEGIN")
+
         return engine
     return create_engine(
         url,

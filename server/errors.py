@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -22,6 +23,14 @@ log = logging.getLogger("faceclock.errors")
 
 
 class AppError(Exception):
+    """An answer with a status and a stable `code`. Every error is a class:
+
+        class PunchVoided(Conflict):
+            code, message = "punch_voided", "The punch is voided and cannot be changed"
+
+    raised with an optional message and details (`raise PunchVoided(punch_id=3)` → {"error": {"code": ...,
+    "message": ..., "punch_id": 3}}). A route lists the ones it answers with in `responses=responses(...)`."""
+
     status_code = 400
     code = "bad_request"
     message = "Bad request"
@@ -36,43 +45,162 @@ class AppError(Exception):
         return {"error": {"code": self.code, "message": self.message, **self.details}}
 
 
-def _error(name: str, status: int, code: str, message: str) -> type[AppError]:
-    return type(name, (AppError,), {"status_code": status, "code": code, "message": message})
+# --- generic
+class NotFound(AppError):
+    status_code, code, message = 404, "not_found", "Not found"
 
 
-# generic
-NotFound = _error("NotFound", 404, "not_found", "Not found")
-Conflict = _error("Conflict", 409, "conflict", "Conflict")
-ValidationFailed = _error("ValidationFailed", 422, "validation_error", "Invalid request")
-ServiceUnavailable = _error("ServiceUnavailable", 503, "service_unavailable", "Service not ready")
-DatabaseUnavailable = _error("DatabaseUnavailable", 503, "database_unavailable", "The database cannot be reached")
-# auth
-InvalidCredentials = _error("InvalidCredentials", 401, "invalid_credentials", "Wrong username or password")
-NotAuthenticated = _error("NotAuthenticated", 401, "not_authenticated", "Authentication required")
-InvalidToken = _error("InvalidToken", 401, "invalid_token", "Invalid or expired token")
-InvalidDeviceKey = _error("InvalidDeviceKey", 401, "invalid_device_key", "Missing, unknown or revoked device key")
-Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
-WrongCurrentPassword = _error("WrongCurrentPassword", 403, "wrong_current_password", "The current password is wrong")
-TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts", "Too many failed attempts, try later")
-# images / faces
-ImageTooLarge = _error("ImageTooLarge", 413, "image_too_large", "Upload exceeds the size limit")
-ImageTooManyPixels = _error("ImageTooManyPixels", 422, "image_too_large", "Image has too many pixels")
-InvalidImage = _error("InvalidImage", 422, "invalid_image", "Not a decodable JPEG, PNG or WebP image")
-FaceNotFound = _error("FaceNotFound", 422, "no_face", "No face found in the image")
-MultipleFaces = _error("MultipleFaces", 422, "multiple_faces", "More than one face in the image")
-FaceTooSmall = _error("FaceTooSmall", 422, "face_too_small", "Face too small: move closer")
-FaceBlurry = _error("FaceBlurry", 422, "face_blurry", "Face is blurry: hold still")
-FaceTooDark = _error("FaceTooDark", 422, "face_too_dark", "Face too dark: more light needed")
-FaceLowConfidence = _error("FaceLowConfidence", 422, "face_low_confidence", "Face not clear enough")
-UnknownFace = _error("UnknownFace", 401, "face_not_recognized", "Face not recognized")
-EmployeeCodeRequired = _error("EmployeeCodeRequired", 422, "employee_code_required",
-                              "Face login needs your employee code (FACE_LOGIN_WITHOUT_CODE=false)")
-DuplicateFace = _error("DuplicateFace", 409, "duplicate_face", "Face already enrolled for another user")
-ModelMismatch = _error("ModelMismatch", 409, "model_mismatch", "Embeddings of different models cannot be compared")
-ModelWeightsMissing = _error(
-    "ModelWeightsMissing", 503, "model_weights_missing",
-    "Face model weights are missing: run `python scripts/fetch_models.py`",
-)
+class Conflict(AppError):
+    status_code, code, message = 409, "conflict", "Conflict"
+
+
+class ValidationFailed(AppError):
+    status_code, code, message = 422, "validation_error", "Invalid request"
+
+
+class ServiceUnavailable(AppError):
+    status_code, code, message = 503, "service_unavailable", "Service not ready"
+
+
+class DatabaseUnavailable(AppError):
+    status_code, code, message = 503, "database_unavailable", "The database cannot be reached"
+
+
+# --- auth
+class InvalidCredentials(AppError):
+    status_code, code, message = 401, "invalid_credentials", "Wrong username or password"
+
+
+class NotAuthenticated(AppError):
+    status_code, code, message = 401, "not_authenticated", "Authentication required"
+
+
+class InvalidToken(AppError):
+    status_code, code, message = 401, "invalid_token", "Invalid or expired token"
+
+
+class InvalidDeviceKey(AppError):
+    status_code, code, message = 401, "invalid_device_key", "Missing, unknown or revoked device key"
+
+
+class Forbidden(AppError):
+    status_code, code, message = 403, "forbidden", "Not allowed"
+
+
+class WrongCurrentPassword(AppError):
+    status_code, code, message = 403, "wrong_current_password", "The current password is wrong"
+
+
+class TooManyAttempts(AppError):
+    status_code, code, message = 429, "too_many_attempts", "Too many failed attempts, try later"
+
+
+# --- images / faces
+class ImageTooLarge(AppError):
+    status_code, code, message = 413, "image_too_large", "Upload exceeds the size limit"
+
+
+class ImageTooManyPixels(AppError):
+    status_code, code, message = 422, "image_too_large", "Image has too many pixels"
+
+
+class InvalidImage(AppError):
+    status_code, code, message = 422, "invalid_image", "Not a decodable JPEG, PNG or WebP image"
+
+
+class FaceNotFound(AppError):
+    status_code, code, message = 422, "no_face", "No face found in the image"
+
+
+class MultipleFaces(AppError):
+    status_code, code, message = 422, "multiple_faces", "More than one face in the image"
+
+
+class FaceTooSmall(AppError):
+    status_code, code, message = 422, "face_too_small", "Face too small: move closer"
+
+
+class FaceBlurry(AppError):
+    status_code, code, message = 422, "face_blurry", "Face is blurry: hold still"
+
+
+class FaceTooDark(AppError):
+    status_code, code, message = 422, "face_too_dark", "Face too dark: more light needed"
+
+
+class FaceLowConfidence(AppError):
+    status_code, code, message = 422, "face_low_confidence", "Face not clear enough"
+
+
+class UnknownFace(AppError):
+    status_code, code, message = 401, "face_not_recognized", "Face not recognized"
+
+
+class EmployeeCodeRequired(AppError):
+    status_code, code = 422, "employee_code_required"
+    message = "Face login needs your employee code (FACE_LOGIN_WITHOUT_CODE=false)"
+
+
+class DuplicateFace(AppError):
+    status_code, code, message = 409, "duplicate_face", "Face already enrolled for another user"
+
+
+class ModelMismatch(AppError):
+    status_code, code, message = 409, "model_mismatch", "Embeddings of different models cannot be compared"
+
+
+class ModelWeightsMissing(AppError):
+    status_code, code = 503, "model_weights_missing"
+    message = "Face model weights are missing: run `python scripts/fetch_models.py`"
+
+
+# what a route that reads photos may answer about one of them (the upload dependency and the quality gate)
+PHOTO_ERRORS = (ImageTooLarge, InvalidImage, ImageTooManyPixels, FaceNotFound, MultipleFaces, FaceTooSmall, FaceBlurry,
+                FaceTooDark, FaceLowConfidence)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable machine code, e.g. not_found")
+    message: str = Field(description="what went wrong, for people")
+
+    model_config = {"extra": "allow"}  # details of the error (field, image_index, limit_bytes ...)
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: {"error": {"code", "message", ...details}}."""
+
+    error: ErrorBody
+
+
+Documented = type[AppError] | tuple[type[AppError], str]
+
+
+def responses(*errors: Documented) -> dict[int | str, dict]:
+    """The OpenAPI `responses` of a route, built from the error classes it answers with (a class, or (class, "when"))
+    — one entry per status with the ErrorOut schema and, as description, the codes of that status:
+
+        @router.post(..., responses=responses(AUTH, (Conflict, "field: email | employee_code"), ValidationFailed))
+
+    Tuples of such entries (e.g. a shared SIGNED_IN = (NotAuthenticated, InvalidToken)) are flattened; a note given
+    to a tuple, (PHOTO_ERRORS, "with image_index"), goes to each of its errors."""
+    by_status: dict[int, dict[str, None]] = {}
+    for cls, note in _flatten(errors):
+        by_status.setdefault(cls.status_code, {})[cls.code + (f" ({note})" if note else "")] = None
+    return {status: {"model": ErrorOut, "description": " | ".join(texts)}
+            for status, texts in sorted(by_status.items())}
+
+
+def _flatten(items, note: str | None = None) -> list[tuple[type[AppError], str | None]]:
+    """(class, note) pairs from classes, (class or group, "note") pairs and groups (tuples), nested."""
+    out: list[tuple[type[AppError], str | None]] = []
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+            out.extend(_flatten(item[0] if isinstance(item[0], tuple) else (item[0],), item[1]))
+        elif isinstance(item, tuple):
+            out.extend(_flatten(item, note))
+        else:
+            out.append((item, note))
+    return out
 
 
 _HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",

@@ -17,31 +17,31 @@ from server.startup import (StartupFailureMessage, StartupState, banner, check_s
 log = logging.getLogger("faceclock")
 
 
-def _load_engine(settings):
+def _load_engine(settings: Settings):
     from server.faces.loader import get_engine
 
     return get_engine(settings)
 
 
-def _load_gallery(db, engine, settings):
+def _load_gallery(db, engine, settings: Settings):
     from server.faces.gallery import load_gallery
 
     return load_gallery(db, engine, settings)
 
 
-def _run_seeds(db, settings):
+def _run_seeds(db, settings: Settings):
     from seeds import run_all
 
     with startup_lock(db, settings), db.session() as s:  # committed before the lock is released
         return run_all(s, settings)
 
 
-def _open_and_migrate(st, settings):
+def _open_and_migrate(st, settings: Settings):
     st.db = open_database(settings)
     return migrate(st.db, settings)
 
 
-def _start_scheduler(app, db, settings):
+def _start_scheduler(app, db, settings: Settings):
     import server.jobs  # noqa: F401  (domains register their jobs)
     from server.scheduler import AppScheduler
 
@@ -83,13 +83,12 @@ async def lifespan(app: FastAPI):
             st.db.dispose()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     from fastapi import Depends
 
     from server import openapi
     from server.body_types import require_body_type
 
-    settings = settings or get_settings()
     app = FastAPI(
         title="faceclock",
         version=__version__,

@@ -8,6 +8,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from server.config import Settings
 from server.database import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     target = args[0] if args else "head"
 
-    def step(db, settings) -> str:
+    def step(db, settings: Settings) -> str:
         upgrade(db, target)
         return f"database at revision {current_revision(db)}"
 

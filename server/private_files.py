@@ -12,12 +12,14 @@ import os
 import stat
 from pathlib import Path
 
+from server.config import Settings
+
 log = logging.getLogger("faceclock.startup")
 
 PRIVATE_UMASK = 0o077  # files 0600, directories 0700: face templates, kept photos, the JWT secret
 
 
-def sqlite_path(settings) -> Path | None:
+def sqlite_path(settings: Settings) -> Path | None:
     """The SQLite database file of the settings, or None (PostgreSQL, in-memory, or not a usable URL)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -32,7 +34,7 @@ def sqlite_path(settings) -> Path | None:
     return Path(url.database)
 
 
-def private_paths(settings) -> list[Path]:
+def private_paths(settings: Settings) -> list[Path]:
     """What must be readable by the server's user alone: the SQLite database (face templates) with its -wal, -shm
     and -journal files, DATA_DIR/images and everything in it (kept enrollment photos), DATA_DIR/jwt_secret.
     Existing ones only; symbolic links are not followed."""
@@ -53,7 +55,7 @@ def private_paths(settings) -> list[Path]:
     return [p for p in out if not p.is_symlink()]
 
 
-def mode_problems(settings) -> list[tuple[Path, int]]:
+def mode_problems(settings: Settings) -> list[tuple[Path, int]]:
     """(path, mode) of every private path that group or others can reach."""
     out = []
     for p in private_paths(settings):
@@ -66,7 +68,7 @@ def mode_problems(settings) -> list[tuple[Path, int]]:
     return out
 
 
-def make_private(settings) -> list[str]:
+def make_private(settings: Settings) -> list[str]:
     """Sets the process umask to 0077, so that every file and directory this process creates from here on (the
     SQLite file and its -wal/-shm, DATA_DIR and images/, kept photos) is private from its first byte, and takes
     group and other bits off the existing private paths. Returns what it changed (logged); a path it may not change

@@ -1,7 +1,6 @@
 """The startup steps of the lifespan, each timed and recorded for /ready and /status."""
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
@@ -13,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
+
+from server.config import Settings
+from server.kit.locks import advisory_lock, describe, lock_dir
 
 log = logging.getLogger("faceclock.startup")
 
@@ -89,7 +91,7 @@ def _rss_mb() -> float:
     return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
-def check_settings(settings) -> None:
+def check_settings(settings: Settings) -> None:
     """Settings the server cannot run with: refuse the start now rather than fail at the first request."""
     from server.auth.tokens import secret_problem, secret_warning
 
@@ -101,13 +103,13 @@ def check_settings(settings) -> None:
         log.warning("%s", warning)
 
 
-def writable_dirs(settings) -> list[Path]:
+def writable_dirs(settings: Settings) -> list[Path]:
     """Directories the server writes to. The weights dir (MODELS_DIR) is only read: see `check_weights_dir`."""
     data = Path(settings.data_dir)
     return [data, settings.images_dir, data / "locks"]
 
 
-def ensure_directories(settings) -> None:
+def ensure_directories(settings: Settings) -> None:
     from server.private_files import make_private
 
     make_private(settings)
@@ -165,7 +167,7 @@ def check_weights_dir(d: Path) -> None:
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
-def open_database(settings):
+def open_database(settings: Settings):
     """The Database of DATABASE_URL, or a one-line StartupError naming DATABASE_URL when it cannot be used."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -197,50 +199,15 @@ STARTUP_LOCK_WAIT_SECONDS = 300.0
 
 
 @contextmanager
-def startup_lock(db, settings, *, wait_seconds: float = STARTUP_LOCK_WAIT_SECONDS):
-    """Serialises migrations and seeds across processes (uvicorn workers, replicas, `python -m seeds`).
-
-    PostgreSQL: a session advisory lock, held on its own connection (freed by the server if the process dies).
-    SQLite: an exclusive flock on DATA_DIR/locks/startup-<hash of the database URL>.lock.
-    Waits up to `wait_seconds`, then fails naming the lock.
-    """
-    deadline = time.monotonic() + wait_seconds
-    if db.dialect == "postgresql":
-        with db.engine.connect() as conn:
-            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": STARTUP_LOCK_KEY}).scalar():
-                conn.rollback()
-                _wait_or_fail(deadline, f"PostgreSQL advisory lock {STARTUP_LOCK_KEY}")
-            conn.commit()
-            try:
-                yield
-            finally:
-                try:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK_KEY})
-                    conn.commit()
-                except Exception:  # the connection is gone: the server has released the lock with it
-                    log.warning("could not release the startup lock", exc_info=True)
-        return
-    lock_dir = Path(settings.data_dir) / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_dir / f"startup-{zlib.crc32(str(db.url).encode()):08x}.lock"
-    with open(path, "w") as fh:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                _wait_or_fail(deadline, f"lock file {path}")
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _wait_or_fail(deadline: float, what: str) -> None:
-    if time.monotonic() > deadline:
-        raise StartupError(f"another process has held the startup {what} for too long (migrations or seeds); "
-                           f"check for a stuck faceclock process")
-    time.sleep(0.1)
+def startup_lock(db, settings: Settings, *, wait_seconds: float = STARTUP_LOCK_WAIT_SECONDS):
+    """Serialises migrations and seeds across processes (uvicorn workers, replicas, `python -m seeds`): the
+    advisory lock STARTUP_LOCK_KEY (server/kit/locks.py). Waits up to `wait_seconds`, then fails naming the lock."""
+    with advisory_lock(db.engine, STARTUP_LOCK_KEY, lock_dir(settings), wait_seconds=wait_seconds) as held:
+        if not held:
+            raise StartupError(f"another process has held the startup "
+                               f"{describe(db.engine, STARTUP_LOCK_KEY, lock_dir(settings))} for too long "
+                               f"(migrations or seeds); check for a stuck faceclock process")
+        yield
 
 
 def check_database(db) -> None:
@@ -252,7 +219,7 @@ def check_database(db) -> None:
                            f"{_first_line(exc)}. Check DATABASE_URL and that the server is running") from None
 
 
-def migrate(db, settings) -> str | None:
+def migrate(db, settings: Settings) -> str | None:
     from server import migrate as m
 
     check_database(db)
@@ -273,7 +240,7 @@ def _first_line(exc: BaseException) -> str:
     return s[0] if s else exc.__class__.__name__
 
 
-def banner(settings, seeded: dict | None, steps: "StartupState") -> str:
+def banner(settings: Settings, seeded: dict | None, steps: "StartupState") -> str:
     """The last lines of a start: where to go, who the admin is and, on the start that created the admin with a
     generated password, that password (the only place it is ever shown)."""
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"

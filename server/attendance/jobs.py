@@ -24,11 +24,11 @@ from types import SimpleNamespace
 
 from sqlalchemy import delete, exists, or_, select, update
 
+from server.config import Settings
 from server.attendance.models import KioskRequest, WorkDay
 from server.attendance.service import employed_on, recompute_day
 from server.attendance.workday import ShiftRule, local_date, window
 from server.clock import now as clock_now
-from server.config import get_settings
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.scheduler import register_job
 from server.shifts.models import Shift
@@ -41,7 +41,7 @@ LOOKBACK_DAYS = 7
 SYSTEM = SimpleNamespace(id=None)  # the actor of automatic changes in the audit log
 
 
-def _lookback(settings) -> int:
+def _lookback(settings: Settings) -> int:
     return max(LOOKBACK_DAYS, settings.max_offline_hours // 24 + 2)
 
 
@@ -52,7 +52,7 @@ def _days(start: date, end: date):
         d += timedelta(days=1)
 
 
-def due_days(session, settings, now: datetime) -> dict[int, set[date]]:
+def due_days(session, settings: Settings, now: datetime) -> dict[int, set[date]]:
     """user id → work dates to close: scheduled days whose close time has passed and that are not closed yet,
     plus open work_days rows (unscheduled days with punches) whose day is over."""
     today = local_date(now, "UTC")
@@ -80,7 +80,7 @@ def due_days(session, settings, now: datetime) -> dict[int, set[date]]:
     return due
 
 
-def close_days(db, settings, *, now: datetime | None = None) -> dict:
+def close_days(db, settings: Settings, *, now: datetime | None = None) -> dict:
     """Closes every due work day (see the module doc). One short transaction per user, under its row lock."""
     now = now or clock_now()
     with db.session() as s:
@@ -117,7 +117,7 @@ def _delete_old_files(root: Path, cutoff: datetime) -> int:
     return removed
 
 
-def retention(db, settings, *, now: datetime | None = None) -> dict:
+def retention(db, settings: Settings, *, now: datetime | None = None) -> dict:
     now = now or clock_now()
     cutoff = now - timedelta(days=settings.retention_days)
     answers_cutoff = min(cutoff, now - timedelta(hours=settings.max_offline_hours))
@@ -136,7 +136,7 @@ def retention(db, settings, *, now: datetime | None = None) -> dict:
             "image_files": files}
 
 
-def erase_biometrics(db, settings, *, now: datetime | None = None) -> dict:
+def erase_biometrics(db, settings: Settings, *, now: datetime | None = None) -> dict:
     from server.users.enrollment import erase_biometrics as erase
 
     now = now or clock_now()
@@ -155,11 +155,6 @@ def erase_biometrics(db, settings, *, now: datetime | None = None) -> dict:
     return {"users": len(ids), "templates": erased}
 
 
-def _register() -> None:
-    settings = get_settings()
-    register_job("attendance.close_days", close_days, "interval", minutes=settings.close_day_interval_minutes)
-    register_job("attendance.retention", retention, "cron", hour=3, minute=17)
-    register_job("attendance.erase_biometrics", erase_biometrics, "cron", hour=3, minute=47)
-
-
-_register()
+register_job("attendance.close_days", close_days, "interval", minutes=lambda s: s.close_day_interval_minutes)
+register_job("attendance.retention", retention, "cron", hour=3, minute=17)
+register_job("attendance.erase_biometrics", erase_biometrics, "cron", hour=3, minute=47)

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance.models import KioskRequest, Punch
 from server.attendance.service import add_punch, fallback_zone
 from server.clock import as_utc, now as clock_now
@@ -86,7 +87,7 @@ def parse_request_id(value: str | None) -> str:
         raise ValidationFailed("request_id must be a UUID chosen by the kiosk", field="request_id") from None
 
 
-def parse_captured_at(value: str | None, settings, now: datetime) -> datetime:
+def parse_captured_at(value: str | None, settings: Settings, now: datetime) -> datetime:
     """The instant of the punch: now, or the kiosk's captured_at within [now - MAX_OFFLINE_HOURS, now + skew]
     (a time inside the skew allowance is taken as now: a punch never lies in the future)."""
     if value is None or not str(value).strip():
@@ -117,7 +118,7 @@ def stored_answer(session: Session, device_id: int, request_id: str) -> Answer |
     return None if row is None else Answer(row.status_code, row.response, replayed=True)
 
 
-def punch_answer(session: Session, settings, device_id: int, request_id: str) -> Answer | None:
+def punch_answer(session: Session, settings: Settings, device_id: int, request_id: str) -> Answer | None:
     """The answer to a replay whose stored answer the retention job has deleted while its punch (never deleted,
     UNIQUE(device_id, request_id) too) remains: recognized with that punch, as originally."""
     punch = session.scalar(select(Punch).where(Punch.device_id == device_id, Punch.request_id == request_id))
@@ -128,7 +129,7 @@ def punch_answer(session: Session, settings, device_id: int, request_id: str) ->
                   replayed=True)
 
 
-def _zone_of(session: Session, punch: Punch, user: User, settings) -> str:
+def _zone_of(session: Session, punch: Punch, user: User, settings: Settings) -> str:
     if punch.shift_id is not None:
         shift = session.get(Shift, punch.shift_id)
         if shift is not None:
@@ -136,7 +137,7 @@ def _zone_of(session: Session, punch: Punch, user: User, settings) -> str:
     return fallback_zone(user, settings)
 
 
-def punch_json(session: Session, punch: Punch, user: User, settings) -> dict:
+def punch_json(session: Session, punch: Punch, user: User, settings: Settings) -> dict:
     from zoneinfo import ZoneInfo
 
     at = as_utc(punch.at)
@@ -145,7 +146,7 @@ def punch_json(session: Session, punch: Punch, user: User, settings) -> dict:
             "work_date": punch.work_date.isoformat(), "status": punch.status}
 
 
-def recognized_body(session: Session, punch: Punch, user: User, settings, *, duplicate: bool, request_id: str) -> dict:
+def recognized_body(session: Session, punch: Punch, user: User, settings: Settings, *, duplicate: bool, request_id: str) -> dict:
     return {"decision": "recognized", "request_id": request_id, "duplicate": duplicate,
             "user": {"id": user.id, "full_name": user.full_name},
             "punch": punch_json(session, punch, user, settings)}
@@ -180,7 +181,7 @@ def _store_simple(session: Session, device_id: int, request_id: str, status_code
     return Answer(status_code, body)
 
 
-def check(session: Session, settings, device, *, request_id: str | None, captured_at: str | None,
+def check(session: Session, settings: Settings, device, *, request_id: str | None, captured_at: str | None,
           frames: list[bytes], identify: Identify) -> Answer:
     """The whole kiosk check (see the module doc). Commits its own transactions."""
     request_id = parse_request_id(request_id)
@@ -220,7 +221,7 @@ def check(session: Session, settings, device, *, request_id: str | None, capture
     return Answer(200, body)
 
 
-def face_identifier(app_state, settings, device) -> Identify:
+def face_identifier(app_state, settings: Settings, device) -> Identify:
     """identify(frames) backed by the app's face engine and gallery (server/faces): quality gate per frame, then a
     1:N decision that needs the threshold, the margin over the runner-up and agreement of every frame. Each attempt
     leaves a decision record (face_attempts, purpose "kiosk") in its own short transaction, whatever happens next."""

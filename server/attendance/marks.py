@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance import calendar
 from server.attendance.models import DayMark, WorkDay
 from server.attendance.service import fallback_zone, recompute_day
@@ -36,7 +37,7 @@ def get_mark(session: Session, user_id: int, work_date: date) -> DayMark | None:
     return session.scalar(select(DayMark).where(DayMark.user_id == user_id, DayMark.work_date == work_date))
 
 
-def set_mark(session: Session, settings, *, actor: User, user_id: int, work_date: date, status: str,
+def set_mark(session: Session, settings: Settings, *, actor: User, user_id: int, work_date: date, status: str,
              reason: str) -> WorkDay | None:
     if not reason or not reason.strip():
         raise ValidationFailed("A reason is required", field="reason")
@@ -59,7 +60,7 @@ def set_mark(session: Session, settings, *, actor: User, user_id: int, work_date
     return recompute_day(session, user, work_date, settings)
 
 
-def remove_mark(session: Session, settings, *, actor: User, user_id: int, work_date: date,
+def remove_mark(session: Session, settings: Settings, *, actor: User, user_id: int, work_date: date,
                 reason: str | None) -> WorkDay | None:
     if not reason or not reason.strip():
         raise ValidationFailed("A reason is required", field="reason")

@@ -19,17 +19,21 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
 
+from server.config import Settings
 from server.attendance import kiosk, marks, service
 from server.attendance.schemas import (
     DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchAuditOut, PunchChange, PunchCorrectionIn, PunchOut,
     PunchPage, VoidIn, WorkDayOut, WorkDayPage,
 )
 from server.audit.schemas import AuditEntryOut
-from server.auth.deps import DeviceDep, EmployeeDep, ManagerDep
+from server.auth.deps import SIGNED_IN, DeviceDep, EmployeeDep, ManagerDep
 from server.clock import as_utc
 from server.deps import SessionDep, SettingsDep
+from server.errors import (PHOTO_ERRORS, Forbidden, InvalidDeviceKey, ModelWeightsMissing, NotFound, ValidationFailed,
+                           responses)
 from server.faces.uploads import Photos
 from server.bounds import ApiDate, PathId, UserFilter
+from server.users.employment import OutsideEmployment
 from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
@@ -48,21 +52,15 @@ IdentifierDep = Annotated[kiosk.Identify, Depends(kiosk_identifier)]
 _KIOSK_RESPONSES = {
     200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "
                          "request_id}. A replay of a request_id answers the same (header Idempotent-Replayed: true)"},
-    401: {"description": "invalid_device_key"},
-    413: {"description": "image_too_large"},
-    422: {"description": "quality codes of the face engine (no_face, multiple_faces, face_too_small, face_blurry, "
-                         "face_too_dark, face_low_confidence, invalid_image), invalid_captured_at, "
-                         "captured_at_too_old, captured_at_in_future, validation_error (request_id not a UUID, "
-                         "no image, more than 3 frames)"},
-    503: {"description": "model_weights_missing, retry (a concurrent request with the same request_id failed)"},
+    **responses(InvalidDeviceKey, PHOTO_ERRORS, kiosk.CapturedAtInvalid, kiosk.CapturedAtTooOld,
+                kiosk.CapturedAtInFuture, (ValidationFailed, "request_id not a UUID, no image, more than 3 frames"),
+                ModelWeightsMissing, (kiosk.RetryLater, "a concurrent request with the same request_id failed")),
 }
-_AUTH = {401: {"description": "not_authenticated / invalid_token"},
-         403: {"description": "forbidden: role, a kiosk key, or a user outside the manager's site"}}
-_RANGE = {422: {"description": "validation_error: to before from, more than 366 days, id out of range"}}
-_PUNCH = {**_AUTH, 404: {"description": "not_found: no such punch or user"},
-          409: {"description": "punch_voided"},
-          422: {"description": "validation_error: reason missing, time without offset or in the future, "
-                               "nothing to correct, id out of range"}}
+_AUTH = (SIGNED_IN, (Forbidden, "role, a kiosk key, or a user outside the manager's site"))
+_RANGE = (_AUTH, (ValidationFailed, "to before from, more than 366 days, id out of range"))
+_PUNCH = (_AUTH, (NotFound, "no such punch or user"), service.PunchVoided,
+          (ValidationFailed, "reason missing, time without offset or in the future, nothing to correct, id out of "
+                             "range"))
 
 
 @router.post("/api/v1/kiosk/check", tags=["kiosk"], response_model=KioskCheckOut, responses=_KIOSK_RESPONSES,
@@ -93,7 +91,7 @@ def _punch_out(p, zone: str) -> PunchOut:
                     created_by=p.created_by, voided_at=p.voided_at, void_reason=p.void_reason)
 
 
-def _zone(shift_id, user: User, zones: dict, settings) -> str:
+def _zone(shift_id, user: User, zones: dict, settings: Settings) -> str:
     return zones[shift_id][1] if shift_id in zones else service.fallback_zone(user, settings)
 
 
@@ -102,7 +100,7 @@ def _mark_out(m) -> MarkOut | None:
                                           marked_at=m.marked_at)
 
 
-def _day_out(wd, user: User, zones: dict, settings, punches=None, mark=None) -> WorkDayOut:
+def _day_out(wd, user: User, zones: dict, settings: Settings, punches=None, mark=None) -> WorkDayOut:
     zone = _zone(wd.shift_id, user, zones, settings)
     return WorkDayOut(
         user_id=user.id, employee_code=user.employee_code, full_name=user.full_name, work_date=wd.work_date,
@@ -115,7 +113,7 @@ def _day_out(wd, user: User, zones: dict, settings, punches=None, mark=None) -> 
         punches=None if punches is None else [_punch_out(p, zone) for p in punches])
 
 
-def _days_page(session, settings, rows, total, limit, offset, with_punches: bool) -> WorkDayPage:
+def _days_page(session, settings: Settings, rows, total, limit, offset, with_punches: bool) -> WorkDayPage:
     zones = service.shift_zones(session)
     keys = [(wd.user_id, wd.work_date) for wd, _ in rows]
     punches = service.punches_of_days(session, keys) if with_punches else {}
@@ -125,14 +123,14 @@ def _days_page(session, settings, rows, total, limit, offset, with_punches: bool
     return WorkDayPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def _change(session, settings, punch, wd) -> PunchChange:
+def _change(session, settings: Settings, punch, wd) -> PunchChange:
     user = session.get(User, punch.user_id)
     zones = service.shift_zones(session)
     zone = _zone(punch.shift_id, user, zones, settings)
     return PunchChange(punch=_punch_out(punch, zone), work_day=_day_of(session, settings, user, wd, zones))
 
 
-def _day_of(session, settings, user: User, wd, zones=None) -> WorkDayOut | None:
+def _day_of(session, settings: Settings, user: User, wd, zones=None) -> WorkDayOut | None:
     """A recomputed day as answered by a change: with its punches and its mark."""
     if wd is None:
         return None
@@ -143,7 +141,7 @@ def _day_of(session, settings, user: User, wd, zones=None) -> WorkDayOut | None:
 
 # ------------------------------------------------------------------ work days
 
-@router.get("/api/v1/attendance/days", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
+@router.get("/api/v1/attendance/days", response_model=WorkDayPage, responses=responses(_RANGE),
             summary="Recorded work days (manager: own site; admin: all)")
 def work_days(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
               from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
@@ -157,7 +155,7 @@ def work_days(actor: ManagerDep, session: SessionDep, settings: SettingsDep, use
     return _days_page(session, settings, rows, total, limit, offset, include_punches)
 
 
-@router.get("/api/v1/attendance/me", response_model=WorkDayPage, responses={**_AUTH, **_RANGE},
+@router.get("/api/v1/attendance/me", response_model=WorkDayPage, responses=responses(_RANGE),
             summary="My work days, with their punches")
 def my_days(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
             from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
@@ -170,7 +168,7 @@ def my_days(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
 
 # ------------------------------------------------------------------ punches and corrections
 
-@router.get("/api/v1/attendance/punches", response_model=PunchPage, responses={**_AUTH, **_RANGE},
+@router.get("/api/v1/attendance/punches", response_model=PunchPage, responses=responses(_RANGE),
             summary="Punches, voided ones included")
 def punches(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
             from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
@@ -187,7 +185,8 @@ def punches(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_
     return PunchPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201, responses=_PUNCH,
+@router.post("/api/v1/attendance/punches", response_model=PunchChange, status_code=201,
+             responses=responses(_PUNCH),
              summary="Add a manual punch (reason required); the work day is recomputed")
 def add_manual_punch(body: ManualPunchIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     new = service.manual_punch(session, settings, actor=actor, user_id=body.user_id, at=body.at, kind=body.kind,
@@ -195,7 +194,7 @@ def add_manual_punch(body: ManualPunchIn, actor: ManagerDep, session: SessionDep
     return _change(session, settings, new.punch, new.work_day)
 
 
-@router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
+@router.patch("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=responses(_PUNCH),
               summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
 def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: ManagerDep, session: SessionDep,
                   settings: SettingsDep):
@@ -204,7 +203,7 @@ def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: ManagerDep, 
     return _change(session, settings, punch, wd)
 
 
-@router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=_PUNCH,
+@router.delete("/api/v1/attendance/punches/{punch_id}", response_model=PunchChange, responses=responses(_PUNCH),
                summary="Void a punch (reason required): never deleted, audited, work day recomputed")
 def void_punch(punch_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
@@ -215,11 +214,12 @@ def void_punch(punch_id: PathId, actor: ManagerDep, session: SessionDep, setting
 
 # ------------------------------------------------------------------ whole-day marks
 
-_MARK = {**_AUTH, 404: {"description": "not_found: no such user (DELETE: or the day has no mark)"},
-         422: {"description": "validation_error: reason missing, bad status or date; outside_employment"}}
+_MARK = (_AUTH, (NotFound, "no such user (DELETE: or the day has no mark)"), marks.LeaveRecorded,
+         OutsideEmployment, (ValidationFailed, "reason missing, bad status or date"))
 
 
-@router.put("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
+@router.put("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange,
+            responses=responses(_MARK),
             summary="Mark a whole day present / absent / on_leave / remote (reason required), whatever the "
                     "punches say; audited, the day recomputed")
 def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: ManagerDep, session: SessionDep,
@@ -229,7 +229,8 @@ def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: ManagerDe
     return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
 
 
-@router.delete("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange, responses=_MARK,
+@router.delete("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange,
+               responses=responses(_MARK),
                summary="Remove a day's mark (reason required): the punches decide again; audited")
 def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
@@ -239,7 +240,7 @@ def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: 
 
 
 @router.get("/api/v1/attendance/punches/{punch_id}/audit", response_model=list[PunchAuditOut],
-            responses={**_AUTH, 404: {"description": "not_found: no such punch"}},
+            responses=responses(_AUTH, (NotFound, "no such punch")),
             summary="A punch's audit trail (created by hand, corrected, voided: who, when, why, before/after)")
 def punch_audit(punch_id: PathId, actor: ManagerDep, session: SessionDep):
     return [PunchAuditOut(**AuditEntryOut.model_validate(e).model_dump(), actor_name=name)

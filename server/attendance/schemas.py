@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from server.audit.schemas import AuditEntryOut
+from server.kit.pages import Page
 from server.bounds import ApiDateTime, Id
 
 Kind = Literal["in", "out"]
@@ -101,18 +102,12 @@ class WorkDayOut(BaseModel):
     punches: list[PunchOut] | None = None
 
 
-class WorkDayPage(BaseModel):
-    items: list[WorkDayOut]
-    total: int
-    limit: int
-    offset: int
+class WorkDayPage(Page[WorkDayOut]):
+    pass
 
 
-class PunchPage(BaseModel):
-    items: list[PunchOut]
-    total: int
-    limit: int
-    offset: int
+class PunchPage(Page[PunchOut]):
+    pass
 
 
 def _aware(v: datetime | None) -> datetime | None:

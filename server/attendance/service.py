@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
+from server.kit.rows import flush_or_conflict, get_or_404
+from server.kit.pages import paginate
 from server.attendance import calendar
 from server.attendance.models import Punch, WorkDay
 from server.attendance.workday import (
@@ -22,7 +24,7 @@ from server.attendance.workday import (
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
 from server.clock import as_utc, now as clock_now
-from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, ValidationFailed
 from server.shifts.models import Shift
 from server.shifts.service import assignment_on, assignments_between, lock_user, rule_on
 from server.users.employment import employed_on, employment_dates  # noqa: F401  (re-exported)
@@ -36,7 +38,7 @@ class PunchVoided(Conflict):
     message = "The punch is voided and cannot be changed"
 
 
-def fallback_zone(user: User, settings) -> str:
+def fallback_zone(user: User, settings: Settings) -> str:
     return user.timezone or settings.default_timezone
 
 
@@ -67,7 +69,7 @@ def _rules_of(session: Session, assignments) -> dict[int, ShiftRule]:
     return {sid: ShiftRule.from_model(session.get(Shift, sid)) for sid in {a.shift_id for a in assignments}}
 
 
-def resolve_work_date(session: Session, user: User, at: datetime, settings) -> tuple[date, ShiftRule | None]:
+def resolve_work_date(session: Session, user: User, at: datetime, settings: Settings) -> tuple[date, ShiftRule | None]:
     """The work day of a punch at `at` and the shift rule that applies to it (None: no shift assigned then)."""
     return current_work_dates(session, [user], at, settings)[user.id]
 
@@ -100,17 +102,11 @@ def _upsert_work_day(session: Session, user_id: int, work_date: date) -> WorkDay
     wd = session.scalar(q)
     if wd is not None:
         return wd
-    try:
-        with session.begin_nested():
-            wd = WorkDay(user_id=user_id, work_date=work_date, status="absent", updated_at=clock_now())
-            session.add(wd)
-            session.flush()
-        return wd
-    except IntegrityError:
-        return session.scalar(q)
+    wd = WorkDay(user_id=user_id, work_date=work_date, status="absent", updated_at=clock_now())
+    return wd if flush_or_conflict(session, None, wd) else session.scalar(q)
 
 
-def recompute_day(session: Session, user: User, work_date: date, settings, *, now: datetime | None = None
+def recompute_day(session: Session, user: User, work_date: date, settings: Settings, *, now: datetime | None = None
                   ) -> WorkDay | None:
     """Recomputes (user, work_date) from its non-voided punches and its calendar (holiday, leave, mark) and stores
     it. Punch statuses follow the shift.
@@ -134,7 +130,7 @@ def recompute_day(session: Session, user: User, work_date: date, settings, *, no
     return wd
 
 
-def rework_dates(session: Session, settings, user: User, dates, *, now: datetime | None = None) -> list[date]:
+def rework_dates(session: Session, settings: Settings, user: User, dates, *, now: datetime | None = None) -> list[date]:
     """After a change of the user's calendar (holiday, leave, mark, employment dates): recomputes each of `dates`
     that can hold something (up to tomorrow: later days have no punch and are not closed) under the user's row
     lock, as a shift change does. Returns the dates recomputed."""
@@ -144,7 +140,7 @@ def rework_dates(session: Session, settings, user: User, dates, *, now: datetime
 REWORK_BATCH = 200
 
 
-def rework_users_dates(session: Session, settings, users: list[User], dates, *, now: datetime | None = None
+def rework_users_dates(session: Session, settings: Settings, users: list[User], dates, *, now: datetime | None = None
                        ) -> list[date]:
     """rework_dates for many users (a holiday of a site or of the company): their row locks are taken in id order
     (the order every writer uses), then punches, rows, assignments and calendar are loaded REWORK_BATCH users at a
@@ -182,7 +178,7 @@ def rework_users_dates(session: Session, settings, users: list[User], dates, *, 
     return [d for d in done if d <= limit]
 
 
-def _store_day(session: Session, user: User, work_date: date, settings, rule: ShiftRule | None,
+def _store_day(session: Session, user: User, work_date: date, settings: Settings, rule: ShiftRule | None,
                punches: list[Punch], existing: WorkDay | None, now: datetime, cal: calendar.Calendar
                ) -> WorkDay | None:
     """recompute_day with its inputs loaded: the rule of that day, its non-voided punches in time order, its
@@ -251,7 +247,7 @@ def find_debounced(session: Session, user_id: int, at: datetime, seconds: int) -
     return session.scalars(q.order_by(Punch.at, Punch.id).limit(1)).first()
 
 
-def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str | None = None,
+def add_punch(session: Session, settings: Settings, *, user: User, at: datetime, kind: str | None = None,
               source: str = "kiosk", device_id: int | None = None, request_id: str | None = None,
               score: float | None = None, created_by: int | None = None, reason: str | None = None,
               debounce: bool = False) -> NewPunch:
@@ -286,7 +282,7 @@ def add_punch(session: Session, settings, *, user: User, at: datetime, kind: str
     return NewPunch(punch, False, wd)
 
 
-def rework_user_days(session: Session, settings, user: User, start: date, end: date | None, *,
+def rework_user_days(session: Session, settings: Settings, user: User, start: date, end: date | None, *,
                      now: datetime | None = None) -> list[date]:
     """After a change of the user's shift assignments, or of a shift they work, that may move work dates in
     [start, end] (end None: open-ended): re-resolves the work date of every punch that may belong to that range
@@ -352,13 +348,10 @@ def _managed(session: Session, actor: User, user_id: int) -> User:
 
 
 def get_punch(session: Session, punch_id: int) -> Punch:
-    p = session.get(Punch, punch_id)
-    if p is None:
-        raise NotFound("Punch not found")
-    return p
+    return get_or_404(session, Punch, punch_id)
 
 
-def manual_punch(session: Session, settings, *, actor: User, user_id: int, at: datetime, kind: str | None,
+def manual_punch(session: Session, settings: Settings, *, actor: User, user_id: int, at: datetime, kind: str | None,
                  reason: str | None) -> NewPunch:
     reason = _reason(reason)
     user = _managed(session, actor, user_id)
@@ -370,12 +363,12 @@ def manual_punch(session: Session, settings, *, actor: User, user_id: int, at: d
     return new
 
 
-def check_not_future(at: datetime, settings) -> None:
+def check_not_future(at: datetime, settings: Settings) -> None:
     if as_utc(at) > clock_now() + timedelta(seconds=settings.clock_skew_seconds):
         raise ValidationFailed("A punch cannot be in the future", field="at")
 
 
-def correct_punch(session: Session, settings, *, actor: User, punch_id: int, at: datetime | None, kind: str | None,
+def correct_punch(session: Session, settings: Settings, *, actor: User, punch_id: int, at: datetime | None, kind: str | None,
                   reason: str | None) -> tuple[Punch, WorkDay | None]:
     reason = _reason(reason)
     punch = get_punch(session, punch_id)
@@ -403,7 +396,7 @@ def correct_punch(session: Session, settings, *, actor: User, punch_id: int, at:
     return punch, wd
 
 
-def void_punch(session: Session, settings, *, actor: User, punch_id: int, reason: str | None
+def void_punch(session: Session, settings: Settings, *, actor: User, punch_id: int, reason: str | None
                ) -> tuple[Punch, WorkDay | None]:
     reason = _reason(reason)
     punch = get_punch(session, punch_id)
@@ -443,7 +436,7 @@ def check_range(start: date, end: date) -> None:
         raise ValidationFailed(f"At most {MAX_RANGE_DAYS} days at a time")
 
 
-def default_range(settings, start: date | None, end: date | None) -> tuple[date, date]:
+def default_range(settings: Settings, start: date | None, end: date | None) -> tuple[date, date]:
     end = end or local_date(clock_now(), settings.default_timezone)
     start = start or end - timedelta(days=30)
     check_range(start, end)
@@ -470,9 +463,7 @@ def list_work_days(session: Session, *, actor: User | None, user_id: int | None,
         clause = visible_users_filter(actor)
         if clause is not None:
             q = q.where(clause)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.execute(q.order_by(WorkDay.work_date, User.employee_code).limit(limit).offset(offset)).all()
-    return [(wd, u) for wd, u in rows], total
+    return paginate(session, q, (WorkDay.work_date, User.employee_code), limit=limit, offset=offset)
 
 
 def punches_of_days(session: Session, keys: list[tuple[int, date]], include_voided: bool = False
@@ -500,9 +491,7 @@ def list_punches(session: Session, *, actor: User, user_id: int | None, start: d
         q = q.where(clause)
     if not include_voided:
         q = q.where(Punch.voided_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Punch.at, Punch.id).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return paginate(session, q, (Punch.at, Punch.id), limit=limit, offset=offset)
 
 
 def shift_zones(session: Session) -> dict[int, tuple[str, str]]:

@@ -7,12 +7,14 @@ from fastapi import APIRouter, Query
 
 from server.audit import service
 from server.audit.schemas import AuditPage, FaceAttemptPage
-from server.auth.deps import AdminDep
+from server.auth.deps import SIGNED_IN, AdminDep
 from server.clock import as_utc
 from server.deps import SessionDep
+from server.errors import Forbidden, ValidationFailed, responses
 from server.bounds import QueryId
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
+_ADMIN = responses(SIGNED_IN, (Forbidden, "admins only"), ValidationFailed)
 Id = QueryId
 
 
@@ -20,7 +22,7 @@ def _utc(dt: datetime | None) -> datetime | None:
     return None if dt is None else as_utc(dt)  # a naive time is taken as UTC
 
 
-@router.get("/audit", response_model=AuditPage, summary="Audit log, newest first (admin)")
+@router.get("/audit", response_model=AuditPage, responses=_ADMIN, summary="Audit log, newest first (admin)")
 def list_audit(_: AdminDep, session: SessionDep, action: str | None = None, entity: str | None = None,
                entity_id: str | None = None, actor_user_id: Id = None, since: datetime | None = None,
                until: datetime | None = None, limit: int = Query(50, ge=1, le=500),
@@ -31,7 +33,7 @@ def list_audit(_: AdminDep, session: SessionDep, action: str | None = None, enti
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/face-attempts", response_model=FaceAttemptPage,
+@router.get("/face-attempts", response_model=FaceAttemptPage, responses=_ADMIN,
             summary="Face decision records (login, kiosk, enrollment), newest first (admin)")
 def list_face_attempts(_: AdminDep, session: SessionDep, purpose: str | None = None, decision: str | None = None,
                        user_id: Id = None, device_id: Id = None, since: datetime | None = None,

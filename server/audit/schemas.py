@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.kit.pages import Page
+
 
 class AuditEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -19,11 +21,8 @@ class AuditEntryOut(BaseModel):
     reason: str | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntryOut]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditEntryOut]):
+    pass
 
 
 class FaceAttemptOut(BaseModel):
@@ -45,8 +44,5 @@ class FaceAttemptOut(BaseModel):
     latency_ms: float | None
 
 
-class FaceAttemptPage(BaseModel):
-    items: list[FaceAttemptOut]
-    total: int
-    limit: int
-    offset: int
+class FaceAttemptPage(Page[FaceAttemptOut]):
+    pass

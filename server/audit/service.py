@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.kit.pages import paginate
 from server.audit.models import AuditEntry
 from server.clock import now
 
@@ -42,9 +43,7 @@ def list_entries(session: Session, *, action: str | None = None, entity: str | N
         q = q.where(AuditEntry.at >= since)
     if until is not None:
         q = q.where(AuditEntry.at < until)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return paginate(session, q, (AuditEntry.at.desc(), AuditEntry.id.desc()), limit=limit, offset=offset)
 
 
 def list_face_attempts(session: Session, *, purpose: str | None = None, decision: str | None = None,
@@ -69,6 +68,4 @@ def list_face_attempts(session: Session, *, purpose: str | None = None, decision
         q = q.where(FaceAttempt.at >= since)
     if until is not None:
         q = q.where(FaceAttempt.at < until)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(FaceAttempt.at.desc(), FaceAttempt.id.desc()).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return paginate(session, q, (FaceAttempt.at.desc(), FaceAttempt.id.desc()), limit=limit, offset=offset)

@@ -95,6 +95,8 @@ def require_device(request: Request, session: SessionDep, api_key: str | None = 
     return device
 
 
+SIGNED_IN = (NotAuthenticated, InvalidToken)  # what every route behind a user's token may answer (errors.responses)
+
 CurrentUser = Annotated[User, Depends(current_user)]
 EmployeeDep = Annotated[User, Depends(require_employee)]
 ManagerDep = Annotated[User, Depends(require_manager)]

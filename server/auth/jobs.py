@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from server.config import Settings
 from server.auth.lockout import purge_older_than
 from server.auth.service import purge_expired_tokens
 from server.clock import now
@@ -13,7 +14,7 @@ FAILURE_KEEP = timedelta(days=1)
 TOKEN_GRACE = timedelta(days=1)  # an expired token row is kept a day so a late reuse is still reported as reuse
 
 
-def purge_auth_records(db, settings) -> dict:
+def purge_auth_records(db, settings: Settings) -> dict:
     t = now()
     failure_cutoff = t - max(FAILURE_KEEP, timedelta(minutes=settings.lockout_window_minutes))
     with db.session() as s:

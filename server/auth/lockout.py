@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.auth.models import LoginFailure
 from server.clock import as_utc, now
 from server.database import keep_on_failure
@@ -40,7 +41,7 @@ def _oldest_counted(session: Session, column, value: str, kind: str, since, limi
     return as_utc(times[-1])  # the limit-th newest: once it leaves the window, one slot frees up
 
 
-def check(session: Session, settings, *, kind: str, subject: str | None, client: str) -> None:
+def check(session: Session, settings: Settings, *, kind: str, subject: str | None, client: str) -> None:
     """Raises TooManyAttempts (429, Retry-After) when `subject` or `client` is over its limit for `kind`."""
     t = now()
     window = timedelta(minutes=settings.lockout_window_minutes)

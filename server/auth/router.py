@@ -10,6 +10,8 @@ from server.audit.router import router as records_router
 from server.auth import service
 from server.auth.schemas import FaceLoginResponse, RefreshRequest, TokenResponse
 from server.deps import SessionDep, SettingsDep, client_id
+from server.errors import (PHOTO_ERRORS, EmployeeCodeRequired, InvalidCredentials, InvalidToken, ModelWeightsMissing,
+                           TooManyAttempts, UnknownFace, ValidationFailed, responses)
 from server.faces.uploads import Photos
 from server.users.schemas import UserOut
 
@@ -18,11 +20,10 @@ LoginFrames = Annotated[list[bytes], Depends(Photos("login", "image", many="imag
 
 _auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-_LOGIN_ERRORS = {401: {"description": "invalid_credentials"},
-                 429: {"description": "too_many_attempts (Retry-After header)"}}
+_LOCKED = (TooManyAttempts, "Retry-After header")
 
 
-@_auth.post("/login", response_model=TokenResponse, responses=_LOGIN_ERRORS,
+@_auth.post("/login", response_model=TokenResponse, responses=responses(InvalidCredentials, _LOCKED, ValidationFailed),
              summary="Password login (OAuth2 password form: username = email or employee_code)")
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
           settings: SettingsDep):
@@ -32,13 +33,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 
 @_auth.post("/face-login", response_model=FaceLoginResponse,
-            responses={401: {"description": "face_not_recognized"},
-                       413: {"description": "image_too_large"},
-                       422: {"description": "no_face | multiple_faces | face_too_small | face_blurry | face_too_dark | "
-                                            "face_low_confidence | invalid_image | image_too_large | "
-                                            "employee_code_required (FACE_LOGIN_WITHOUT_CODE=false)"},
-                       429: {"description": "too_many_attempts (Retry-After header)"},
-                       503: {"description": "model_weights_missing"}},
+            responses=responses(UnknownFace, PHOTO_ERRORS, (EmployeeCodeRequired, "FACE_LOGIN_WITHOUT_CODE=false"),
+                                ValidationFailed, _LOCKED, ModelWeightsMissing),
             summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")
 def face_login(request: Request, session: SessionDep, settings: SettingsDep, frames: LoginFrames,
                employee_code: str | None = Form(None, max_length=64)):
@@ -48,14 +44,15 @@ def face_login(request: Request, session: SessionDep, settings: SettingsDep, fra
             "model_id": result.model_id}
 
 
-@_auth.post("/refresh", response_model=TokenResponse, responses={401: {"description": "invalid_token"}},
+@_auth.post("/refresh", response_model=TokenResponse, responses=responses(InvalidToken),
              summary="Spend a refresh token for a new pair (a spent token presented again revokes its family)")
 def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep):
     _, pair = service.refresh(session, settings, body.refresh_token)
     return pair.as_dict()
 
 
-@_auth.post("/logout", status_code=204, summary="Revoke the refresh token (and its family)")
+@_auth.post("/logout", status_code=204, responses=responses(InvalidToken),
+            summary="Revoke the refresh token (and its family)")
 def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDep):
     service.logout(session, settings, body.refresh_token)
     return Response(status_code=204)

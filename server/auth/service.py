@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.auth import lockout
 from server.auth.models import RefreshToken
 from server.auth.passwords import verify_password
@@ -29,7 +30,7 @@ class TokenPair:
                 "token_type": self.token_type, "expires_in": self.expires_in}
 
 
-def issue_token_pair(session: Session, settings, user: User, *, family_id: str | None = None) -> TokenPair:
+def issue_token_pair(session: Session, settings: Settings, user: User, *, family_id: str | None = None) -> TokenPair:
     """A new access + refresh token; the refresh token is recorded (by jti) in its family."""
     family_id = family_id or uuid.uuid4().hex
     access = issue_access_token(settings, user_id=user.id, role=user.role, family_id=family_id)
@@ -53,7 +54,7 @@ def lockout_subject(user: User | None, username: str | None) -> str | None:
     return user.employee_code if user is not None else username
 
 
-def password_login(session: Session, settings, *, username: str, password: str, client: str) -> tuple[User, TokenPair]:
+def password_login(session: Session, settings: Settings, *, username: str, password: str, client: str) -> tuple[User, TokenPair]:
     """Checks the lockout, then the password (argon2 against a dummy hash when there is no such user, so timing
     does not tell whether the user exists). Failure → InvalidCredentials, counted; 429 when locked."""
     user = find_login_user(session, username)
@@ -67,7 +68,7 @@ def password_login(session: Session, settings, *, username: str, password: str, 
     return user, issue_token_pair(session, settings, user)
 
 
-def refresh(session: Session, settings, refresh_token: str) -> tuple[User, TokenPair]:
+def refresh(session: Session, settings: Settings, refresh_token: str) -> tuple[User, TokenPair]:
     """Spends `refresh_token` and returns a new pair in the same family.
 
     A spent (or revoked) token presented again revokes the whole family: whoever holds a copy of any token of that
@@ -94,7 +95,7 @@ def refresh(session: Session, settings, refresh_token: str) -> tuple[User, Token
     return user, issue_token_pair(session, settings, user, family_id=row.family_id)
 
 
-def logout(session: Session, settings, refresh_token: str) -> None:
+def logout(session: Session, settings: Settings, refresh_token: str) -> None:
     """Revokes the family of `refresh_token` (this login on this client). An expired token is fine to log out with;
     a forged one is not."""
     try:
@@ -154,7 +155,7 @@ class FaceLoginResult:
     model_id: str
 
 
-def face_login(session: Session, settings, engine, *, frames: list[bytes], employee_code: str | None,
+def face_login(session: Session, settings: Settings, engine, *, frames: list[bytes], employee_code: str | None,
                client: str) -> FaceLoginResult:
     """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the
     gallery at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422
@@ -232,7 +233,7 @@ def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> t
     return (target if decision == "recognized" else None), result.score
 
 
-def _face_one_to_many(session: Session, settings, engine, samples, attempt) -> tuple[User | None, float | None]:
+def _face_one_to_many(session: Session, settings: Settings, engine, samples, attempt) -> tuple[User | None, float | None]:
     """The recognised active user, or None; records the attempt either way."""
     from server.errors import ModelMismatch
     from server.faces import service as faces

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import jwt
 
+from server.config import Settings
 from server.clock import as_utc, now
 from server.errors import InvalidToken
 
@@ -47,7 +48,7 @@ class SecretMissing(RuntimeError):
     """JWT_SECRET is required in production."""
 
 
-def secret_problem(settings) -> str | None:
+def secret_problem(settings: Settings) -> str | None:
     """Why the server must not start with this JWT configuration (checked by the lifespan's first step), or None."""
     if settings.environment != "production":
         return None
@@ -60,7 +61,7 @@ def secret_problem(settings) -> str | None:
     return None
 
 
-def secret_warning(settings) -> str | None:
+def secret_warning(settings: Settings) -> str | None:
     """A short JWT_SECRET outside production: allowed (development), but worth saying."""
     if settings.environment != "production" and settings.jwt_secret:
         n = len(settings.jwt_secret.encode())
@@ -69,7 +70,7 @@ def secret_warning(settings) -> str | None:
     return None
 
 
-def signing_secret(settings) -> str:
+def signing_secret(settings: Settings) -> str:
     """JWT_SECRET, or (outside production) the secret persisted under DATA_DIR, created on first use."""
     if settings.jwt_secret:
         return settings.jwt_secret
@@ -112,7 +113,7 @@ class IssuedToken:
     family_id: str | None = None
 
 
-def _encode(settings, *, user_id: int, role: str, typ: str, lifetime: timedelta, extra: dict | None = None) -> IssuedToken:
+def _encode(settings: Settings, *, user_id: int, role: str, typ: str, lifetime: timedelta, extra: dict | None = None) -> IssuedToken:
     issued = now().replace(microsecond=0)
     expires = issued + lifetime
     jti = uuid.uuid4().hex
@@ -131,20 +132,20 @@ def _encode(settings, *, user_id: int, role: str, typ: str, lifetime: timedelta,
     return IssuedToken(token, jti, expires, int(lifetime.total_seconds()), (extra or {}).get("fam"))
 
 
-def issue_access_token(settings, *, user_id: int, role: str, family_id: str) -> IssuedToken:
+def issue_access_token(settings: Settings, *, user_id: int, role: str, family_id: str) -> IssuedToken:
     """An access token of the login `family_id` (it stops working when that family is revoked)."""
     return _encode(settings, user_id=user_id, role=role, typ=ACCESS,
                    lifetime=timedelta(minutes=settings.access_token_minutes), extra={"fam": family_id})
 
 
-def issue_refresh_token(settings, *, user_id: int, role: str, family_id: str | None = None) -> IssuedToken:
+def issue_refresh_token(settings: Settings, *, user_id: int, role: str, family_id: str | None = None) -> IssuedToken:
     """A refresh token; a new family unless `family_id` (rotation keeps the family)."""
     return _encode(settings, user_id=user_id, role=role, typ=REFRESH,
                    lifetime=timedelta(days=settings.refresh_token_days),
                    extra={"fam": family_id or uuid.uuid4().hex})
 
 
-def decode_token(settings, token: str, *, typ: str = ACCESS) -> dict:
+def decode_token(settings: Settings, token: str, *, typ: str = ACCESS) -> dict:
     """Verified claims of `token`, or InvalidToken. Only HS256, our iss/aud, not expired, of type `typ`."""
     if not token or not isinstance(token, str):
         raise InvalidToken()

@@ -6,13 +6,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
-from server.auth.deps import AdminDep, DeviceDep
+from server.auth.deps import SIGNED_IN, AdminDep, DeviceDep
 from server.deps import SessionDep
+from server.errors import Forbidden, InvalidDeviceKey, NotFound, ValidationFailed, responses
 from server.devices import service
 from server.devices.schemas import DeviceCreate, DeviceCreated, DeviceOut
 from server.bounds import PathId
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+_ADMIN = (SIGNED_IN, (Forbidden, "admins only"))
 
 
 def kiosk_link(base_url: str, api_key: str) -> tuple[str, str]:
@@ -25,7 +27,7 @@ def kiosk_link(base_url: str, api_key: str) -> tuple[str, str]:
     return url, out.getvalue().decode("utf-8")
 
 
-@router.post("", status_code=201, response_model=DeviceCreated,
+@router.post("", status_code=201, response_model=DeviceCreated, responses=responses(_ADMIN, ValidationFailed),
              summary="Register a kiosk; its API key is shown once (with a QR code of the kiosk page carrying it)")
 def create_device(body: DeviceCreate, request: Request, admin: AdminDep, session: SessionDep):
     device, api_key = service.create_device(session, name=body.name.strip(), site=body.site, actor_user_id=admin.id)
@@ -33,17 +35,20 @@ def create_device(body: DeviceCreate, request: Request, admin: AdminDep, session
     return DeviceCreated(**DeviceOut.model_validate(device).model_dump(), api_key=api_key, kiosk_url=url, qr_svg=svg)
 
 
-@router.get("", response_model=list[DeviceOut], summary="List kiosks (revoked ones included)")
+@router.get("", response_model=list[DeviceOut], responses=responses(_ADMIN),
+            summary="List kiosks (revoked ones included)")
 def list_devices(_: AdminDep, session: SessionDep, include_revoked: bool = True):
     return service.list_devices(session, include_revoked=include_revoked)
 
 
-@router.get("/me", response_model=DeviceOut, summary="The kiosk of the X-Device-Key header (checks a key)")
+@router.get("/me", response_model=DeviceOut, responses=responses(InvalidDeviceKey),
+            summary="The kiosk of the X-Device-Key header (checks a key)")
 def device_me(device: DeviceDep):
     return device
 
 
-@router.delete("/{device_id}", status_code=204, summary="Revoke a kiosk's key (stops working at once)")
+@router.delete("/{device_id}", status_code=204, responses=responses(_ADMIN, NotFound),
+               summary="Revoke a kiosk's key (stops working at once)")
 def revoke_device(device_id: PathId, admin: AdminDep, session: SessionDep):
     service.revoke_device(session, device_id, actor_user_id=admin.id)
     return Response(status_code=204)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from server.audit.service import record as audit
 from server.clock import as_utc, now
 from server.devices.models import Device
-from server.errors import InvalidDeviceKey, NotFound
+from server.errors import InvalidDeviceKey
+from server.kit.rows import get_or_404
 
 KEY_PREFIX = "fck_"
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)  # last_seen_at is written at most once a minute per device
@@ -42,10 +43,7 @@ def list_devices(session: Session, *, include_revoked: bool = True) -> list[Devi
 
 
 def get_device(session: Session, device_id: int) -> Device:
-    device = session.get(Device, device_id)
-    if device is None:
-        raise NotFound("Device not found")
-    return device
+    return get_or_404(session, Device, device_id)
 
 
 def revoke_device(session: Session, device_id: int, *, actor_user_id: int | None) -> Device:

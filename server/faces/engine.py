@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
+from server.config import Settings
 from server.errors import ModelWeightsMissing
 from server.faces import weights as W
 
@@ -475,7 +476,7 @@ def model_id_for(model: str) -> str:
             "facenet": FaceNetEngine.model_id}.get(key, "deepface-" + key.lower())
 
 
-def load_engine(settings: Any) -> FaceEngine:
+def load_engine(settings: Settings) -> FaceEngine:
     """Build the engine FACE_MODEL names. Raises ModelWeightsMissing; never downloads anything."""
     key = W.canonical_model(settings.face_model)
     weights_dir = Path(settings.weights_dir)

@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,15 +25,16 @@ from sqlalchemy.orm import Session
 
 from server.errors import AppError
 from server.faces.models import FaceTemplate
+from server.kit.locks import advisory_lock, lock_dir, lock_key
 from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.model_change")
 
 REEMBED_LOCK = "faces.reembed"
 
-ReembedRunning = type("ReembedRunning", (AppError,), {
-    "status_code": 409, "code": "reembed_running",
-    "message": "Kept enrollment photos are being re-embedded by another request or process; try again later"})
+class ReembedRunning(AppError):
+    status_code, code = 409, "reembed_running"
+    message = "Kept enrollment photos are being re-embedded by another request or process; try again later"
 
 
 def _lacking(model_id: str):
@@ -113,12 +113,9 @@ def _reembed_user(session: Session, user_id: int, engine: Any, settings: Any,
 
 
 def _lock(session: Session, settings: Any):
-    from server.scheduler import leader_lock, lock_key
-
-    bind = session.get_bind()
-    db = SimpleNamespace(dialect=bind.dialect.name, engine=bind)
+    """The re-embedding's cross-process lock (server/kit/locks.py), on the session's database."""
     key = lock_key(settings.scheduler_leader_lock_id, REEMBED_LOCK)
-    return leader_lock(db, key, Path(settings.data_dir) / "locks")
+    return advisory_lock(session.get_bind(), key, lock_dir(settings))
 
 
 def reembed_kept_images(session: Session, engine: Any, settings: Any, *, limit: int | None = None,

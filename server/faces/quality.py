@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from server.config import Settings
 from server.errors import (
     FaceBlurry,
     FaceLowConfidence,
@@ -63,7 +64,7 @@ def measure(image: np.ndarray, face: Any) -> dict:
     }
 
 
-def _score(q: dict, settings: Any) -> float:
+def _score(q: dict, settings: Settings) -> float:
     def part(value: float, floor: float, factor: float) -> float:  # a floor of 0 (check turned off) counts as met
         return 1.0 if floor <= 0 else min(1.0, value / (factor * floor))
 
@@ -76,7 +77,7 @@ def _score(q: dict, settings: Any) -> float:
     return round(float(np.prod(parts) ** (1 / len(parts))), 4)
 
 
-def is_real_face(face: Any, settings: Any) -> bool:
+def is_real_face(face: Any, settings: Settings) -> bool:
     """A detection that counts as a person in the photo: at least MIN_FACE_CONFIDENCE and MIN_FACE_SIZE px on its
     shorter side. Smaller or less confident detections (a far-away face in the crowd, a false positive in a dark
     background) are ignored when deciding whether a photo shows several people; they could not pass the gate as the
@@ -84,7 +85,7 @@ def is_real_face(face: Any, settings: Any) -> bool:
     return face.score >= settings.min_face_confidence and min(face.w, face.h) >= settings.min_face_size
 
 
-def significant_faces(faces: list, settings: Any) -> list:
+def significant_faces(faces: list, settings: Settings) -> list:
     """The real faces among `faces` (see is_real_face), in the given order."""
     return [f for f in faces if is_real_face(f, settings)]
 
@@ -102,7 +103,7 @@ def prominence(face: Any, shape: tuple) -> float:
     return math.sqrt(max(0, face.w) * max(0, face.h)) * (1.0 - d) ** 2
 
 
-def main_face(faces: list, settings: Any, shape: tuple) -> tuple[Any, list]:
+def main_face(faces: list, settings: Settings, shape: tuple) -> tuple[Any, list]:
     """(the face to use, the other real faces by prominence): the most prominent real face, or the most prominent
     detection when none is real (the gate then names what is wrong with it)."""
     ordered = sorted(faces, key=lambda f: prominence(f, shape), reverse=True)
@@ -111,7 +112,7 @@ def main_face(faces: list, settings: Any, shape: tuple) -> tuple[Any, list]:
     return main, [f for f in real if f is not main]
 
 
-def choose_face(faces: list, purpose: str, settings: Any, shape: tuple):
+def choose_face(faces: list, purpose: str, settings: Settings, shape: tuple):
     """The face to use, or raise FaceNotFound / MultipleFaces.
 
     The face used is the most prominent one (see prominence: size and position together). Enrollment: any second
@@ -130,7 +131,7 @@ def choose_face(faces: list, purpose: str, settings: Any, shape: tuple):
     return main
 
 
-def check_quality(image: np.ndarray, faces: list, purpose: str, settings: Any) -> tuple[Any, dict]:
+def check_quality(image: np.ndarray, faces: list, purpose: str, settings: Settings) -> tuple[Any, dict]:
     """Pick and validate the face for `purpose`. Returns (face, quality dict) or raises a 422 error."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")

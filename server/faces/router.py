@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
-from server.auth.deps import AdminDep
+from server.auth.deps import SIGNED_IN, AdminDep
 from server.deps import SessionDep, SettingsDep, client_id
-from server.errors import ModelWeightsMissing
+from server.errors import PHOTO_ERRORS, Forbidden, ModelWeightsMissing, ValidationFailed, responses
 from server.faces import model_change, service
 from server.faces.schemas import IdentifyOut, ReembedOut, ReenrollmentOut, VerifyOut
 from server.faces.uploads import Photos
@@ -19,14 +19,8 @@ router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
 PhotoPair = Annotated[list[bytes], Depends(Photos("verify", "image1", "image2"))]
 OnePhoto = Annotated[list[bytes], Depends(Photos("identify", "image"))]
 
-_ERRORS = {
-    401: {"description": "not_authenticated / invalid_token"},
-    403: {"description": "forbidden (admins only)"},
-    413: {"description": "image_too_large (over UPLOAD_MAX_BYTES)"},
-    422: {"description": "invalid_image | image_too_large (pixels) | no_face | multiple_faces | face_too_small | "
-                         "face_blurry | face_too_dark | face_low_confidence"},
-    503: {"description": "model_weights_missing"},
-}
+_ADMIN = (SIGNED_IN, (Forbidden, "admins only"), ModelWeightsMissing)
+_ERRORS = responses(_ADMIN, PHOTO_ERRORS, ValidationFailed)
 
 
 def _record(session: Session, purpose: str, model_id: str, decision: str, started: float, request: Request,
@@ -66,15 +60,14 @@ def _engine(request: Request):
 
 
 @router.get("/reenrollment", response_model=ReenrollmentOut,
-            responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503]},
+            responses=responses(_ADMIN),
             summary="After a FACE_MODEL change: users whose templates are all of other models (admin)")
 def reenrollment(request: Request, _admin: AdminDep, session: SessionDep):
     return model_change.reenrollment_report(session, _engine(request).model_id)
 
 
 @router.post("/reembed", response_model=ReembedOut,
-             responses={401: _ERRORS[401], 403: _ERRORS[403], 503: _ERRORS[503],
-                        409: {"description": "reembed_running (another request or process is re-embedding)"}},
+             responses=responses(_ADMIN, (model_change.ReembedRunning, "another request or process is re-embedding")),
              summary="Re-embed kept enrollment photos into the current model, user by user (admin)")
 def reembed(request: Request, admin: AdminDep, session: SessionDep, settings: SettingsDep,
             limit: int = Query(100, ge=1, le=10_000, description="at most this many users")):

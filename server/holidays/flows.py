@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance.models import WorkDay
 from server.attendance.service import rework_users_dates
 from server.holidays import ics, service
@@ -31,25 +32,25 @@ def affected_users(session: Session, site: str | None, dates: list[date]) -> lis
     return list(session.scalars(q.order_by(User.id)))
 
 
-def rework(session: Session, settings, site: str | None, dates: list[date]) -> int:
+def rework(session: Session, settings: Settings, site: str | None, dates: list[date]) -> int:
     users = affected_users(session, site, dates)
     rework_users_dates(session, settings, users, dates)
     return len(users)
 
 
-def add_holiday(session: Session, settings, *, actor: User, day: date, name: str, site: str | None) -> Holiday:
+def add_holiday(session: Session, settings: Settings, *, actor: User, day: date, name: str, site: str | None) -> Holiday:
     h = service.create_holiday(session, actor=actor, day=day, name=name, site=site)
     rework(session, settings, h.site, [h.date])
     return h
 
 
-def remove_holiday(session: Session, settings, *, actor: User, holiday: Holiday, reason: str | None) -> None:
+def remove_holiday(session: Session, settings: Settings, *, actor: User, holiday: Holiday, reason: str | None) -> None:
     site, day = holiday.site, holiday.date
     service.delete_holiday(session, actor=actor, holiday=holiday, reason=reason)
     rework(session, settings, site, [day])
 
 
-def import_holidays(session: Session, settings, *, actor: User, data: bytes, site: str | None, start: date,
+def import_holidays(session: Session, settings: Settings, *, actor: User, data: bytes, site: str | None, start: date,
                     end: date, filename: str | None = None) -> tuple[list[Holiday], list[dict]]:
     """Creates a holiday per date of the calendar in [start, end]; dates that already have one for that site are
     skipped (and listed). All or nothing: a refused file creates none."""

@@ -11,12 +11,15 @@ from datetime import date
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from server.config import Settings
 from server.attendance.service import check_range, local_date
-from server.auth.deps import ADMIN, EmployeeDep, ManagerDep
+from server.auth.deps import ADMIN, SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId
 from server.clock import now as clock_now
 from server.deps import SessionDep, SettingsDep
-from server.errors import AppError, ValidationFailed
+from server.errors import Forbidden, NotFound, ValidationFailed, responses
+from server.holidays.ics import InvalidCalendar
+from server.errors import AppError
 from server.holidays import flows, service
 from server.holidays.schemas import HolidayImportOut, HolidayIn, HolidayOut
 
@@ -24,9 +27,8 @@ router = APIRouter(prefix="/api/v1/holidays", tags=["holidays"])
 MAX_ICS_BYTES = 1024 * 1024
 MAX_IMPORT_DAYS = 731
 
-_AUTH = {401: {"description": "not_authenticated / invalid_token"},
-         403: {"description": "forbidden: not a manager / admin, or a holiday of the company or another site"}}
-_RANGE = {422: {"description": "validation_error: to before from, more than 366 days"}}
+_AUTH = (SIGNED_IN, (Forbidden, "not a manager / admin, or a holiday of the company or another site"))
+_RANGE = (ValidationFailed, "to before from, more than 366 days")
 
 
 class FileTooLarge(AppError):
@@ -35,7 +37,7 @@ class FileTooLarge(AppError):
     message = "The file is larger than 1 MiB"
 
 
-def _year_range(settings, start: date | None, end: date | None) -> tuple[date, date]:
+def _year_range(settings: Settings, start: date | None, end: date | None) -> tuple[date, date]:
     today = local_date(clock_now(), settings.default_timezone)
     start = start or (date(end.year, 1, 1) if end else date(today.year, 1, 1))
     end = end or date(start.year, 12, 31)
@@ -43,7 +45,7 @@ def _year_range(settings, start: date | None, end: date | None) -> tuple[date, d
     return start, end
 
 
-@router.get("", response_model=list[HolidayOut], responses={**_AUTH, **_RANGE},
+@router.get("", response_model=list[HolidayOut], responses=responses(_AUTH, _RANGE),
             summary="Holidays in a range (default: this year); an employee's and a manager's: those of their site")
 def list_holidays(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
                   from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
@@ -55,16 +57,14 @@ def list_holidays(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
 
 
 @router.post("", response_model=HolidayOut, status_code=201,
-             responses={**_AUTH, 409: {"description": "holiday_exists (date, site)"},
-                        422: {"description": "validation_error"}},
+             responses=responses(_AUTH, (service.HolidayExists, "date, site"), ValidationFailed),
              summary="Add a holiday (no site: the whole company); the work days of that date are recomputed")
 def create_holiday(body: HolidayIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     return flows.add_holiday(session, settings, actor=actor, day=body.date, name=body.name, site=body.site)
 
 
 @router.post("/import", response_model=HolidayImportOut, status_code=201,
-             responses={**_AUTH, 413: {"description": "file_too_large (1 MiB)"},
-                        422: {"description": "invalid_ics, validation_error (range)"}},
+             responses=responses(_AUTH, (FileTooLarge, "1 MiB"), InvalidCalendar, (ValidationFailed, "range")),
              summary="Import an iCalendar (.ics) file: one holiday per date in [from, to] (default: this year and "
                      "next); dates that already have one are skipped")
 def import_holidays(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
@@ -86,7 +86,7 @@ def import_holidays(actor: ManagerDep, session: SessionDep, settings: SettingsDe
     return HolidayImportOut(created=[HolidayOut.model_validate(h) for h in created], skipped=skipped)
 
 
-@router.delete("/{holiday_id}", status_code=204, responses={**_AUTH, 404: {"description": "not_found"}},
+@router.delete("/{holiday_id}", status_code=204, responses=responses(_AUTH, NotFound),
                summary="Delete a holiday; the work days of that date are recomputed")
 def delete_holiday(holiday_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                    reason: str | None = Query(None, max_length=1000)):

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.kit.rows import flush_or_conflict, get_or_404
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden
 from server.holidays.models import WHOLE_COMPANY, Holiday
 from server.users.models import User
 
@@ -49,10 +49,7 @@ def list_holidays(session: Session, *, start: date, end: date, site: str | None 
 
 
 def get_holiday(session: Session, holiday_id: int) -> Holiday:
-    h = session.get(Holiday, holiday_id)
-    if h is None:
-        raise NotFound("Holiday not found")
-    return h
+    return get_or_404(session, Holiday, holiday_id)
 
 
 def exists(session: Session, day: date, site: str | None) -> bool:
@@ -65,12 +62,7 @@ def create_holiday(session: Session, *, actor: User, day: date, name: str, site:
     if exists(session, day, site):
         raise HolidayExists(date=day.isoformat(), site=site)
     h = Holiday(date=day, name=name.strip(), site=site, scope=scope_of(site), created_by=actor.id)
-    session.add(h)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise HolidayExists(date=day.isoformat(), site=site) from None
+    flush_or_conflict(session, HolidayExists(date=day.isoformat(), site=site), h)
     audit(session, actor_user_id=actor.id, action="holidays.create", entity="holiday", entity_id=h.id,
           after=snapshot(h), reason=reason)
     return h

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance.models import DayMark, Punch
 from server.attendance.service import fallback_zone, rework_dates
 from server.errors import Conflict
@@ -36,7 +37,7 @@ def _attended(session: Session, user_id: int, first: date, last: date) -> list[s
     return sorted(d.isoformat() for d in punched | marked)
 
 
-def create_leave(session: Session, settings, *, actor: User, user_id: int, first: date, last: date, kind: str,
+def create_leave(session: Session, settings: Settings, *, actor: User, user_id: int, first: date, last: date, kind: str,
                  half: str | None, reason: str) -> Leave:
     user = get_managed_user(session, actor, user_id)
     service.check_dates(first, last, half)
@@ -51,7 +52,7 @@ def create_leave(session: Session, settings, *, actor: User, user_id: int, first
     return lv
 
 
-def cancel_leave(session: Session, settings, *, actor: User, leave_id: int, reason: str) -> Leave:
+def cancel_leave(session: Session, settings: Settings, *, actor: User, leave_id: int, reason: str) -> Leave:
     lv = service.get_leave(session, leave_id)
     user = get_managed_user(session, actor, lv.user_id)
     service.cancel_leave(session, actor=actor, leave=lv, reason=reason)

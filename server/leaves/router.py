@@ -9,21 +9,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Query
 
 from server.attendance.service import default_range, ensure_supervised, visible_users_filter
-from server.auth.deps import ADMIN, EmployeeDep, MANAGER, ManagerDep
+from server.auth.deps import ADMIN, MANAGER, SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId, UserFilter
 from server.deps import SessionDep, SettingsDep
-from server.errors import ValidationFailed
+from server.errors import Forbidden, NotFound, ValidationFailed, responses
+from server.users.employment import OutsideEmployment
 from server.leaves import flows, service
 from server.leaves.schemas import CancelIn, LeaveIn, LeaveKind, LeaveOut, LeavePage
 
 router = APIRouter(prefix="/api/v1/leaves", tags=["leaves"])
 
-_AUTH = {401: {"description": "not_authenticated / invalid_token"},
-         403: {"description": "forbidden: not a manager / admin, or a user outside the manager's site"}}
+_AUTH = (SIGNED_IN, (Forbidden, "not a manager / admin, or a user outside the manager's site"))
 
 
-@router.get("", response_model=LeavePage, responses={**_AUTH, 404: {"description": "not_found: user"},
-                                                     422: {"description": "validation_error: range"}},
+@router.get("", response_model=LeavePage, responses=responses(_AUTH, (NotFound, "user"), (ValidationFailed, "range")),
             summary="Leave overlapping [from, to] (default: the last 30 days); an employee sees its own")
 def list_leaves(actor: EmployeeDep, session: SessionDep, settings: SettingsDep, user_id: UserFilter = None,
                 from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
@@ -42,9 +41,8 @@ def list_leaves(actor: EmployeeDep, session: SessionDep, settings: SettingsDep, 
 
 
 @router.post("", response_model=LeaveOut, status_code=201,
-             responses={**_AUTH, 404: {"description": "not_found: user"},
-                        409: {"description": "leave_overlap (existing), attendance_recorded (dates)"},
-                        422: {"description": "validation_error, outside_employment"}},
+             responses=responses(_AUTH, (NotFound, "user"), (service.LeaveOverlap, "existing"),
+                                 (flows.AttendanceRecorded, "dates"), ValidationFailed, OutsideEmployment),
              summary="Record approved leave; the user's work days of those dates are recomputed")
 def create_leave(body: LeaveIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     lv = flows.create_leave(session, settings, actor=actor, user_id=body.user_id, first=body.from_, last=body.to,
@@ -53,8 +51,7 @@ def create_leave(body: LeaveIn, actor: ManagerDep, session: SessionDep, settings
 
 
 @router.delete("/{leave_id}", response_model=LeaveOut,
-               responses={**_AUTH, 404: {"description": "not_found"}, 409: {"description": "leave_cancelled"},
-                          422: {"description": "validation_error: no reason"}},
+               responses=responses(_AUTH, NotFound, service.LeaveCancelled, (ValidationFailed, "no reason")),
                summary="Cancel a leave (kept, with the reason); its work days are recomputed")
 def cancel_leave(leave_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                  reason: str | None = Query(None, max_length=1000), body: CancelIn | None = Body(None)):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from server.kit.pages import Page
 from server.bounds import ApiDate, Id
 
 LeaveKind = Literal["vacation", "sick", "personal", "unpaid", "other"]
@@ -62,8 +63,5 @@ class LeaveOut(BaseModel):
                    cancel_reason=lv.cancel_reason)
 
 
-class LeavePage(BaseModel):
-    items: list[LeaveOut]
-    total: int
-    limit: int
-    offset: int
+class LeavePage(Page[LeaveOut]):
+    pass

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.kit.pages import paginate
 from server.audit.service import record as audit
 from server.clock import now as clock_now
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, ValidationFailed
+from server.kit.rows import get_or_404
 from server.leaves.models import Leave
 from server.users.models import User
 
@@ -76,10 +78,7 @@ def create_leave(session: Session, *, actor: User, user: User, first: date, last
 
 
 def get_leave(session: Session, leave_id: int) -> Leave:
-    lv = session.get(Leave, leave_id)
-    if lv is None:
-        raise NotFound("Leave not found")
-    return lv
+    return get_or_404(session, Leave, leave_id)
 
 
 def cancel_leave(session: Session, *, actor: User, leave: Leave, reason: str) -> Leave:
@@ -108,6 +107,4 @@ def list_leaves(session: Session, *, users_clause, user_id: int | None, start: d
         q = q.where(Leave.kind == kind)
     if not include_cancelled:
         q = q.where(Leave.cancelled_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Leave.from_date, Leave.id).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(session, q, (Leave.from_date, Leave.id), limit=limit, offset=offset)

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from server.attendance.service import default_range, ensure_supervised
-from server.auth.deps import ManagerDep
+from server.auth.deps import SIGNED_IN, ManagerDep
 from server.deps import SessionDep, SettingsDep
+from server.errors import Forbidden, NotFound, ValidationFailed, responses
 from server.reports import service, today as today_service
 from server.reports.schemas import SummaryOut, TodayOut
 from server.users.schemas import Role
@@ -27,10 +28,11 @@ def report_users(user_id: UserFilter = None, role: Role | None = None,
                                                              "no recorded day in it (left out by default)")
                  ) -> service.UserQuery:
     return service.UserQuery(user_id=user_id, role=role, site=site, all_users=all_users)
-_ERRORS = {401: {"description": "not_authenticated / invalid_token"},
-           403: {"description": "forbidden: not a manager or admin, a kiosk key, or a user outside the site"},
-           404: {"description": "not_found: no such user"},
-           422: {"description": "validation_error: to before from, more than 366 days, user_id out of range"}}
+
+
+_AUTH = (SIGNED_IN, (Forbidden, "not a manager or admin, a kiosk key, or a user outside the site"))
+_ERRORS = responses(_AUTH, (NotFound, "no such user"),
+                    (ValidationFailed, "to before from, more than 366 days, user_id out of range"))
 
 
 @router.get("/report.csv", response_class=StreamingResponse,
@@ -61,7 +63,7 @@ def summary(actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                       users=service.summary(session, settings, actor=actor, start=start, end=end, who=who))
 
 
-@router.get("/today", response_model=TodayOut, responses={k: v for k, v in _ERRORS.items() if k in (401, 403, 422)},
+@router.get("/today", response_model=TodayOut, responses=responses(_AUTH, ValidationFailed),
             summary="Where each active person stands now (in, left, missing, expected, absent, off, on leave), "
                     "per site; manager: own site")
 def today(actor: ManagerDep, session: SessionDep, settings: SettingsDep,

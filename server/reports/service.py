@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select
 
+from server.config import Settings
 from server.attendance import calendar
 from server.attendance.models import DayMark, WorkDay
 from server.attendance.service import employment_dates, fallback_zone, visible_users_filter
@@ -118,7 +119,7 @@ _WORK_DAY_COLUMNS = (WorkDay.user_id, WorkDay.work_date, WorkDay.shift_id, WorkD
                      WorkDay.leave_half, WorkDay.mark)
 
 
-def _recorded(wd, user: User, shifts: dict[int, Shift], settings, mark_reasons: dict) -> ReportRow:
+def _recorded(wd, user: User, shifts: dict[int, Shift], settings: Settings, mark_reasons: dict) -> ReportRow:
     shift = shifts.get(wd.shift_id)
     return ReportRow(user, wd.work_date, shift.name if shift else None,
                      shift.timezone if shift else fallback_zone(user, settings), wd.first_in, wd.last_out,
@@ -147,7 +148,7 @@ class _Clock:
         return in_dates(d, *self._employed[key])
 
 
-def _computed(user: User, d: date, rule: ShiftRule | None, settings, clock: _Clock, cal: calendar.Calendar
+def _computed(user: User, d: date, rule: ShiftRule | None, settings: Settings, clock: _Clock, cal: calendar.Calendar
               ) -> ReportRow | None:
     """A day with nothing recorded (hence no punch nor mark), as its assignment and calendar make it; None outside
     employment (attendance.service.employment_dates). A holiday is `holiday`, a whole day of leave `on_leave`; a
@@ -180,7 +181,7 @@ def _computed(user: User, d: date, rule: ShiftRule | None, settings, clock: _Clo
     return row
 
 
-def grid(session, settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
+def grid(session, settings: Settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
          now: datetime | None = None) -> Iterator[ReportRow]:
     """The report rows, ordered by employee code then date (see the module doc). Reads only."""
     clock = _Clock(now or clock_now())
@@ -217,7 +218,7 @@ def _local(dt, zone: str) -> str:
     return "" if dt is None else as_utc(dt).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def csv_chunks(db, settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
+def csv_chunks(db, settings: Settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
                now: datetime | None = None) -> Iterator[str]:
     """Yields the CSV text in chunks of about BATCH rows, reading in its own session (the response streams after
     the request's session is gone)."""
@@ -256,7 +257,7 @@ def _leave_days(r: ReportRow) -> float:
     return 0.5 if r.leave_half and r.leave_kind else 0.0
 
 
-def summary(session, settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
+def summary(session, settings: Settings, *, actor: User, start: date, end: date, who: UserQuery = UserQuery(),
             now: datetime | None = None) -> list[dict]:
     """Totals per user over the same grid as the CSV (so they add up to its rows): days (rows), days present (on time
     or late), late days, absences, incomplete days, off days, off days worked, upcoming (scheduled / ongoing) days,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance import marks
 from server.attendance import service as attendance
 from server.leaves import flows as leaves
@@ -21,7 +22,7 @@ def _reason(req: EmployeeRequest) -> str:
     return f"{req.reason} (request {req.id})"
 
 
-def _apply(session: Session, settings, actor: User, req: EmployeeRequest) -> dict:
+def _apply(session: Session, settings: Settings, actor: User, req: EmployeeRequest) -> dict:
     c = req.payload
     at = datetime.fromisoformat(c["at"]) if c.get("at") else None
     if req.type == "missed_punch":
@@ -43,7 +44,7 @@ def _apply(session: Session, settings, actor: User, req: EmployeeRequest) -> dic
     return {"work_date": day.isoformat(), "status": c["status"]}
 
 
-def approve(session: Session, settings, *, actor: User, request_id: int, reason: str | None) -> EmployeeRequest:
+def approve(session: Session, settings: Settings, *, actor: User, request_id: int, reason: str | None) -> EmployeeRequest:
     req = service.get_request(session, request_id)
     service.ensure_decider(session, actor, req)
     result = _apply(session, settings, actor, req)

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Query
 
-from server.auth.deps import EmployeeDep, ManagerDep
+from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import PathId, UserFilter
 from server.deps import SessionDep, SettingsDep
+from server.attendance.service import PunchVoided
+from server.errors import Forbidden, NotFound, ValidationFailed, responses
+from server.leaves.flows import AttendanceRecorded
+from server.leaves.service import LeaveOverlap
+from server.users.employment import OutsideEmployment
 from server.requests import flows, service
 from server.requests.schemas import DecisionIn, RequestIn, RequestOut, RequestPage, RequestStatus, RequestType
 from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
-_AUTH = {401: {"description": "not_authenticated / invalid_token"},
-         403: {"description": "forbidden (role, a user outside the manager's site), own_request"}}
-_DECIDE = {**_AUTH, 404: {"description": "not_found"},
-           409: {"description": "request_not_pending; or the change's own refusal (leave_overlap, "
-                                "attendance_recorded, punch_voided)"},
-           422: {"description": "validation_error (reject without a reason; the change's own: a punch in the "
-                                "future …), outside_employment"}}
+_AUTH = (SIGNED_IN, (Forbidden, "role, a user outside the manager's site"), service.OwnRequest)
+_DECIDE = (_AUTH, NotFound, service.RequestNotPending, LeaveOverlap, AttendanceRecorded, PunchVoided,
+           (ValidationFailed, "reject without a reason; the change's own: a punch in the future …"), OutsideEmployment)
 
 
 def _out(req, user: User) -> RequestOut:
@@ -36,9 +37,8 @@ def _out(req, user: User) -> RequestOut:
 
 
 @router.post("", response_model=RequestOut, status_code=201,
-             responses={**_AUTH, 404: {"description": "not_found: the punch to correct is not yours"},
-                        409: {"description": "punch_voided"},
-                        422: {"description": "validation_error (a punch in the future), outside_employment"}},
+             responses=responses(_AUTH, (NotFound, "the punch to correct is not yours"), PunchVoided,
+                                 (ValidationFailed, "a punch in the future"), OutsideEmployment),
              summary="Ask for a change of your own attendance; nothing changes until a manager approves it")
 def create_request(body: RequestIn, user: EmployeeDep, session: SessionDep, settings: SettingsDep):
     change = body.model_dump(mode="json", by_alias=True, exclude={"type", "reason"})
@@ -46,7 +46,7 @@ def create_request(body: RequestIn, user: EmployeeDep, session: SessionDep, sett
     return _out(req, user)
 
 
-@router.get("", response_model=RequestPage, responses=_AUTH,
+@router.get("", response_model=RequestPage, responses=responses(_AUTH),
             summary="Requests, newest first: your own (employee), your site's (manager), all (admin)")
 def list_requests(actor: EmployeeDep, session: SessionDep, status: RequestStatus | None = None,
                   type: RequestType | None = None, user_id: UserFilter = None, limit: int = Query(100, ge=1, le=1000),
@@ -56,7 +56,7 @@ def list_requests(actor: EmployeeDep, session: SessionDep, status: RequestStatus
     return RequestPage(items=[_out(r, u) for r, u in rows], total=total, limit=limit, offset=offset)
 
 
-@router.post("/{request_id}/approve", response_model=RequestOut, responses=_DECIDE,
+@router.post("/{request_id}/approve", response_model=RequestOut, responses=responses(_DECIDE),
              summary="Approve: the change is applied as the manager's own action (audited, days recomputed)")
 def approve(request_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
             body: DecisionIn | None = Body(None)):
@@ -64,7 +64,7 @@ def approve(request_id: PathId, actor: ManagerDep, session: SessionDep, settings
     return _out(req, session.get(User, req.user_id))
 
 
-@router.post("/{request_id}/reject", response_model=RequestOut, responses=_DECIDE,
+@router.post("/{request_id}/reject", response_model=RequestOut, responses=responses(_DECIDE),
              summary="Reject with a reason: nothing changes")
 def reject(request_id: PathId, body: DecisionIn, actor: ManagerDep, session: SessionDep):
     req = flows.reject(session, actor=actor, request_id=request_id, reason=body.reason)
@@ -72,7 +72,7 @@ def reject(request_id: PathId, body: DecisionIn, actor: ManagerDep, session: Ses
 
 
 @router.post("/{request_id}/cancel", response_model=RequestOut,
-             responses={**_AUTH, 404: {"description": "not_found"}, 409: {"description": "request_not_pending"}},
+             responses=responses(_AUTH, NotFound, service.RequestNotPending),
              summary="Withdraw your own pending request")
 def cancel(request_id: PathId, user: EmployeeDep, session: SessionDep):
     req = service.cancel(session, actor=user, req=service.get_request(session, request_id))

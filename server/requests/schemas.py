@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.kit.pages import Page
 from server.attendance.schemas import Kind, MarkStatus
 from server.bounds import ApiDate, ApiDateTime, Id
 from server.leaves.schemas import Half, LeaveKind
@@ -104,11 +105,8 @@ class RequestOut(BaseModel):
     result: dict | None = Field(description="What approving made: {punch_id} / {leave_id} / {work_date, status}")
 
 
-class RequestPage(BaseModel):
-    items: list[RequestOut]
-    total: int
-    limit: int
-    offset: int
+class RequestPage(Page[RequestOut]):
+    pass
 
 
 __all__ = ["RequestIn", "RequestOut", "RequestPage", "DecisionIn", "date"]

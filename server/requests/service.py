@@ -7,15 +7,18 @@ Every step is audited (`requests.create`, `requests.approve`, `requests.reject`,
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
+from server.kit.pages import paginate
 from server.attendance.models import Punch
 from server.attendance.service import PunchVoided, check_not_future, fallback_zone
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, MANAGER
 from server.clock import now as clock_now
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.kit.rows import get_or_404
 from server.requests.models import EmployeeRequest
 from server.users.models import User
 from server.users.service import get_managed_user
@@ -47,7 +50,7 @@ def _check_own_punch(session: Session, user: User, punch_id: int) -> None:
         raise PunchVoided()
 
 
-def _check_change(session: Session, settings, user: User, type: str, change: dict) -> None:
+def _check_change(session: Session, settings: Settings, user: User, type: str, change: dict) -> None:
     """What can be told at once: the punch to correct is the requester's and not voided, a punch time is not in
     the future, leave dates are days of employment. Approval checks everything again (the manager's own code)."""
     from datetime import date, datetime
@@ -66,7 +69,7 @@ def _check_change(session: Session, settings, user: User, type: str, change: dic
         ensure_employed(user, day, day, fallback_zone(user, settings))
 
 
-def create_request(session: Session, settings, *, user: User, type: str, change: dict,
+def create_request(session: Session, settings: Settings, *, user: User, type: str, change: dict,
                    reason: str) -> EmployeeRequest:
     _check_change(session, settings, user, type, change)
     req = EmployeeRequest(user_id=user.id, type=type, payload=change, reason=reason, status="pending",
@@ -79,10 +82,7 @@ def create_request(session: Session, settings, *, user: User, type: str, change:
 
 
 def get_request(session: Session, request_id: int) -> EmployeeRequest:
-    req = session.get(EmployeeRequest, request_id)
-    if req is None:
-        raise NotFound("Request not found")
-    return req
+    return get_or_404(session, EmployeeRequest, request_id, "Request")
 
 
 def ensure_decider(session: Session, actor: User, req: EmployeeRequest) -> User:
@@ -136,7 +136,5 @@ def list_requests(session: Session, *, actor: User, user_id: int | None = None, 
         q = q.where(EmployeeRequest.status == status)
     if type is not None:
         q = q.where(EmployeeRequest.type == type)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.execute(q.order_by(EmployeeRequest.created_at.desc(), EmployeeRequest.id.desc())
-                           .limit(limit).offset(offset)).all()
-    return [(r, u) for r, u in rows], total
+    return paginate(session, q, (EmployeeRequest.created_at.desc(), EmployeeRequest.id.desc()), limit=limit,
+                    offset=offset)

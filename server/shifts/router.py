@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from server.auth.deps import AdminDep, EmployeeDep, ManagerDep
+from server.auth.deps import SIGNED_IN, AdminDep, EmployeeDep, ManagerDep
 from server.deps import SessionDep, SettingsDep
+from server.errors import Forbidden, NotFound, ValidationFailed, responses
 from server.shifts import service
 from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
 from server.bounds import PathId as Id
@@ -22,11 +23,10 @@ from server.users.service import get_managed_user, get_visible_user
 
 router = APIRouter(prefix="/api/v1", tags=["shifts"])
 
-_AUTH = {401: {"description": "not_authenticated / invalid_token"},
-         403: {"description": "forbidden: role not allowed, a kiosk key, or a user outside the manager's site"}}
-_NOT_FOUND = {404: {"description": "not_found: no such shift (or user)"}}
-_INVALID = {422: {"description": "validation_error (bad zone, weekdays, times, break as long as the shift, "
-                                 "id out of range, valid_to before valid_from)"}}
+_AUTH = (SIGNED_IN, (Forbidden, "role not allowed, a kiosk key, or a user outside the manager's site"))
+_NOT_FOUND = (NotFound, "no such shift (or user)")
+_INVALID = (ValidationFailed, "bad zone, weekdays, times, break as long as the shift, id out of range, valid_to "
+                              "before valid_from")
 
 
 def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
@@ -34,27 +34,27 @@ def _assignment_out(a, names: dict[int, str]) -> AssignmentOut:
                          valid_from=a.valid_from, valid_to=a.valid_to)
 
 
-@router.get("/shifts", response_model=list[ShiftOut], responses=_AUTH,
+@router.get("/shifts", response_model=list[ShiftOut], responses=responses(_AUTH),
             summary="List shifts (archived ones with include_inactive=true)")
 def list_shifts(_: EmployeeDep, session: SessionDep, include_inactive: bool = False):
     return service.list_shifts(session, include_inactive=include_inactive)
 
 
 @router.post("/shifts", response_model=ShiftOut, status_code=201,
-             responses={**_AUTH, 409: {"description": "shift_name_taken"}, **_INVALID},
+             responses=responses(_AUTH, service.ShiftNameTaken, _INVALID),
              summary="Create a shift (admin); end before start = overnight")
 def create_shift(body: ShiftCreate, actor: AdminDep, session: SessionDep):
     return service.create_shift(session, actor=actor, data=body.model_dump())
 
 
-@router.get("/shifts/{shift_id}", response_model=ShiftOut, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+@router.get("/shifts/{shift_id}", response_model=ShiftOut, responses=responses(_AUTH, _NOT_FOUND, _INVALID),
             summary="A shift")
 def get_shift(shift_id: Id, _: EmployeeDep, session: SessionDep):
     return service.get_shift(session, shift_id)
 
 
 @router.patch("/shifts/{shift_id}", response_model=ShiftOut,
-              responses={**_AUTH, **_NOT_FOUND, 409: {"description": "shift_name_taken"}, **_INVALID},
+              responses=responses(_AUTH, _NOT_FOUND, service.ShiftNameTaken, _INVALID),
               summary="Edit a shift (admin); its users' work days of the last 31 days are recomputed")
 def update_shift(shift_id: Id, body: ShiftUpdate, actor: AdminDep, session: SessionDep, settings: SettingsDep):
     shift = service.get_shift(session, shift_id)
@@ -64,7 +64,7 @@ def update_shift(shift_id: Id, body: ShiftUpdate, actor: AdminDep, session: Sess
     return service.update_shift(session, settings, actor=actor, shift=shift, changes=changes)
 
 
-@router.delete("/shifts/{shift_id}", status_code=204, responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+@router.delete("/shifts/{shift_id}", status_code=204, responses=responses(_AUTH, _NOT_FOUND, _INVALID),
                summary="Archive a shift (admin): no new assignments, history kept")
 def archive_shift(shift_id: Id, actor: AdminDep, session: SessionDep):
     service.archive_shift(session, actor=actor, shift=service.get_shift(session, shift_id))
@@ -72,9 +72,8 @@ def archive_shift(shift_id: Id, actor: AdminDep, session: SessionDep):
 
 
 @router.put("/users/{user_id}/shift", response_model=AssignmentResult,
-            responses={**_AUTH, **_NOT_FOUND,
-                       409: {"description": "assignment_overlap (names the existing assignment), shift_archived"},
-                       **_INVALID},
+            responses=responses(_AUTH, _NOT_FOUND, (service.AssignmentOverlap, "names the existing assignment"),
+                                service.ShiftArchived, _INVALID),
             summary="Assign a shift from valid_from (to valid_to); ends an earlier open-ended assignment; "
                     "the user's work days in the range are recomputed")
 def assign_shift(user_id: Id, body: AssignmentIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
@@ -88,7 +87,7 @@ def assign_shift(user_id: Id, body: AssignmentIn, actor: ManagerDep, session: Se
 
 
 @router.get("/users/{user_id}/shifts", response_model=list[AssignmentOut],
-            responses={**_AUTH, **_NOT_FOUND, **_INVALID},
+            responses=responses(_AUTH, _NOT_FOUND, _INVALID),
             summary="A user's shift assignment history (self, its manager, admin)")
 def assignment_history(user_id: Id, actor: EmployeeDep, session: SessionDep):
     user = get_visible_user(session, actor, user_id)

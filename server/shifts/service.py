@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance.workday import ShiftRule, in_dates
 from server.audit.service import record as audit
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, ValidationFailed
+from server.kit.rows import flush_or_conflict, get_or_404
 from server.shifts.models import Shift, ShiftAssignment
 from server.users.models import User
 
@@ -60,11 +61,7 @@ def _check_break(shift: Shift) -> None:
 
 
 def _flush_unique_name(session: Session) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise ShiftNameTaken() from None
+    flush_or_conflict(session, ShiftNameTaken())
 
 
 def list_shifts(session: Session, *, include_inactive: bool = False) -> list[Shift]:
@@ -75,10 +72,7 @@ def list_shifts(session: Session, *, include_inactive: bool = False) -> list[Shi
 
 
 def get_shift(session: Session, shift_id: int) -> Shift:
-    shift = session.get(Shift, shift_id)
-    if shift is None:
-        raise NotFound("Shift not found")
-    return shift
+    return get_or_404(session, Shift, shift_id)
 
 
 def create_shift(session: Session, *, actor: User, data: dict) -> Shift:
@@ -93,7 +87,7 @@ def create_shift(session: Session, *, actor: User, data: dict) -> Shift:
     return shift
 
 
-def update_shift(session: Session, settings, *, actor: User, shift: Shift, changes: dict) -> Shift:
+def update_shift(session: Session, settings: Settings, *, actor: User, shift: Shift, changes: dict) -> Shift:
     """Applies `changes`. When a field that decides work days changed (zone, times, weekdays, graces, break), the
     work days of the shift's users from SHIFT_EDIT_RECOMPUTE_DAYS ago on are re-resolved and recomputed."""
     before = snapshot(shift)
@@ -113,7 +107,7 @@ def update_shift(session: Session, settings, *, actor: User, shift: Shift, chang
     return shift
 
 
-def _rework_shift_users(session: Session, settings, shift: Shift) -> None:
+def _rework_shift_users(session: Session, settings: Settings, shift: Shift) -> None:
     from server.attendance.service import rework_user_days
     from server.attendance.workday import local_date
     from server.clock import now as clock_now
@@ -159,7 +153,7 @@ def _overlaps(a: ShiftAssignment, start: date, end: date | None) -> bool:
     return a.valid_from <= (end or date.max) and start <= a_end
 
 
-def assign_shift(session: Session, settings, *, actor: User, user: User, shift_id: int, valid_from: date,
+def assign_shift(session: Session, settings: Settings, *, actor: User, user: User, shift_id: int, valid_from: date,
                  valid_to: date | None) -> tuple[ShiftAssignment, list[ShiftAssignment]]:
     """Adds an assignment. An open-ended assignment that started earlier is ended the day before `valid_from`
     (the usual "from this date on, this shift"); any other overlap is refused with 409 assignment_overlap.

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN
 from server.clock import now
@@ -29,18 +30,25 @@ from server.users.models import User
 
 MAX_IMAGES = PHOTOS_PER_REQUEST["enroll"]
 CONSENT_DIR = Path(__file__).resolve().parent / "consent"  # <version>.<lang>.txt; CONSENT_TEXT_DIR overrides it
-ConsentRequired = type("ConsentRequired", (AppError,), {
-    "status_code": 422, "code": "consent_required",
-    "message": "Enrollment needs the person's consent: send consent=true"})
-ConsentTextMissing = type("ConsentTextMissing", (AppError,), {
-    "status_code": 404, "code": "consent_text_missing",
-    "message": "There is no consent text for this CONSENT_TEXT_VERSION"})
-ConsentTextChanged = type("ConsentTextChanged", (AppError,), {
-    "status_code": 409, "code": "consent_text_changed",
-    "message": "The consent text shown is not the current one: show the current text again"})
 
 
-def consent_text(settings, lang: str | None) -> tuple[str, str, str]:
+class ConsentRequired(AppError):
+    status_code, code = 422, "consent_required"
+    message = "Enrollment needs the person's consent: send consent=true"
+
+
+class ConsentTextMissing(AppError):
+    status_code, code = 404, "consent_text_missing"
+    message = "There is no consent text for this CONSENT_TEXT_VERSION"
+
+
+class ConsentTextChanged(AppError):
+    status_code, code = 409, "consent_text_changed"
+    message = "The consent text shown is not the current one: show the current text again"
+
+
+
+def consent_text(settings: Settings, lang: str | None) -> tuple[str, str, str]:
     """(version, language, text) of the consent text of CONSENT_TEXT_VERSION in `lang`, English when there is none
     in that language. Files: <version>.<lang>.txt in CONSENT_TEXT_DIR (default: server/users/consent/)."""
     folder = Path(settings.consent_text_dir) if settings.consent_text_dir else CONSENT_DIR
@@ -63,7 +71,7 @@ def list_templates(session: Session, user_id: int) -> list[FaceTemplate]:
                                 .order_by(FaceTemplate.id)).all())
 
 
-def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
+def _analyze_all(images: Sequence[bytes], engine, settings: Settings) -> list:
     """Every photo through the enrollment quality gate. If any fails: its error (with image_index and the list of
     all failures as `failures: [{index, code, message}]`) is raised and nothing is kept."""
     samples, failures, first = [], [], None
@@ -83,7 +91,7 @@ def _analyze_all(images: Sequence[bytes], engine, settings) -> list:
     return samples
 
 
-def enroll(session: Session, settings, engine, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
+def enroll(session: Session, settings: Settings, engine, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
            allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None,
            consent_text_version: str | None = None, consent_lang: str | None = None) -> list[FaceTemplate]:
     """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
@@ -141,7 +149,7 @@ def enroll(session: Session, settings, engine, *, actor: User, user: User, image
     return rows
 
 
-def erase_biometrics(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> int:
+def erase_biometrics(session: Session, settings: Settings, *, actor: User, user: User, reason: str | None = None) -> int:
     """Deletes every template of `user` (all models) and its stored photos; the in-memory gallery forgets the user
     when the transaction commits (commit right after calling this). Audited as faces.erase."""
     count = faces.erase_user_templates(session, user.id)

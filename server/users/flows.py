@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.attendance.models import WorkDay
 from server.attendance.service import fallback_zone, rework_dates
 from server.clock import now as clock_now
@@ -27,7 +28,7 @@ def _between(a: date | None, b: date | None, horizon: date) -> tuple[date, date]
     return (lo, hi) if lo <= hi else None
 
 
-def rework_employment(session: Session, settings, user: User, before: tuple[date, date | None]) -> list[date]:
+def rework_employment(session: Session, settings: Settings, user: User, before: tuple[date, date | None]) -> list[date]:
     """Recomputes the days that changed side of the employment bounds: only days that can hold something (an
     assignment over them, or a recorded row)."""
     zone = fallback_zone(user, settings)
@@ -48,14 +49,14 @@ def rework_employment(session: Session, settings, user: User, before: tuple[date
     return rework_dates(session, settings, user, dates) if dates else []
 
 
-def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate, client: str) -> User:
+def update_user(session: Session, settings: Settings, *, actor: User, user: User, data: UserUpdate, client: str) -> User:
     before = employment_dates(user, fallback_zone(user, settings))
     service.update_user(session, settings, actor=actor, user=user, data=data, client=client)
     rework_employment(session, settings, user, before)
     return user
 
 
-def deactivate_user(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> User:
+def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User, reason: str | None = None) -> User:
     before = employment_dates(user, fallback_zone(user, settings))
     service.deactivate_user(session, settings, actor=actor, user=user, reason=reason)
     rework_employment(session, settings, user, before)

@@ -5,9 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from server.auth.deps import CurrentUser, ManagerDep
+from server.auth.deps import SIGNED_IN, CurrentUser, ManagerDep
 from server.bounds import PathId
 from server.deps import SessionDep, SettingsDep, client_id
+from server.errors import (PHOTO_ERRORS, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, NotFound,
+                           TooManyAttempts, ValidationFailed, WrongCurrentPassword, responses)
 from server.faces.uploads import Photos
 from server.users import enrollment, flows, service
 from server.users.schemas import (ConsentTextOut, EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage,
@@ -15,15 +17,16 @@ from server.users.schemas import (ConsentTextOut, EnrollmentOut, Role, TemplateO
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 UserId = PathId
+_MANAGED = (SIGNED_IN, Forbidden, NotFound)  # a user the caller may see or act on
 
 
-@router.get("/me", response_model=UserOut, summary="The authenticated user")
+@router.get("/me", response_model=UserOut, responses=responses(SIGNED_IN), summary="The authenticated user")
 def me(user: CurrentUser):
     return UserOut.of(user)
 
 
 @router.get("/consent-text", response_model=ConsentTextOut,
-            responses={404: {"description": "consent_text_missing (no text for CONSENT_TEXT_VERSION)"}},
+            responses=responses(SIGNED_IN, (enrollment.ConsentTextMissing, "no text for CONSENT_TEXT_VERSION")),
             summary="The consent text enrollment records (CONSENT_TEXT_VERSION), in a language (English otherwise)")
 def get_consent_text(_: CurrentUser, settings: SettingsDep, lang: str | None = Query(None, pattern=r"^[a-z]{2}$")):
     version, shown, text = enrollment.consent_text(settings, lang)
@@ -31,13 +34,16 @@ def get_consent_text(_: CurrentUser, settings: SettingsDep, lang: str | None = Q
 
 
 @router.post("", status_code=201, response_model=UserOut,
-             responses={409: {"description": "conflict (field: employee_code | email)"}},
+             responses=responses(SIGNED_IN, (Forbidden, "not an admin; a manager creating other than an "
+                                                         "employee of its site"),
+                                 (Conflict, "field: employee_code or email"), ValidationFailed),
              summary="Create a user (admin; manager: employees of its own site)")
 def create_user(body: UserCreate, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     return UserOut.of(service.create_user(session, settings, actor=actor, data=body))
 
 
-@router.get("", response_model=UserPage, summary="List users (admin: all; manager: its own site)")
+@router.get("", response_model=UserPage, responses=responses(SIGNED_IN, Forbidden, ValidationFailed),
+            summary="List users (admin: all; manager: its own site)")
 def list_users(actor: ManagerDep, session: SessionDep, role: Role | None = None, active: bool | None = None,
                search: str | None = Query(None, max_length=100), site: str | None = None,
                limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)):
@@ -46,16 +52,16 @@ def list_users(actor: ManagerDep, session: SessionDep, role: Role | None = None,
     return {"items": [UserOut.of(u) for u in items], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{user_id}", response_model=UserOut, summary="A user (self, or a user the caller manages)")
+@router.get("/{user_id}", response_model=UserOut, responses=responses(_MANAGED),
+            summary="A user (self, or a user the caller manages)")
 def get_user(user_id: UserId, actor: CurrentUser, session: SessionDep):
     return UserOut.of(service.get_visible_user(session, actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut,
-              responses={403: {"description": "forbidden | wrong_current_password"},
-                         422: {"description": "validation_error (field: current_password, required for your own "
-                                            "password)"},
-                         429: {"description": "too_many_attempts (wrong current passwords count as failed logins)"}},
+              responses=responses(SIGNED_IN, Forbidden, WrongCurrentPassword, NotFound, Conflict,
+                                  (ValidationFailed, "field: current_password, required for your own password"),
+                                  (TooManyAttempts, "wrong current passwords count as failed logins")),
               summary="Update a user (admin; manager: employees of its site; self: name, email, timezone, password "
                       "with current_password)")
 def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: CurrentUser, session: SessionDep,
@@ -66,7 +72,7 @@ def update_user(user_id: UserId, body: UserUpdate, request: Request, actor: Curr
                                         client=client_id(request)))
 
 
-@router.delete("/{user_id}", status_code=204,
+@router.delete("/{user_id}", status_code=204, responses=responses(_MANAGED, (Conflict, "yourself")),
                summary="Delete a user: deactivate, revoke tokens, erase biometric data (attendance stays)")
 def delete_user(user_id: UserId, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     user = service.get_managed_user(session, actor, user_id)
@@ -75,15 +81,11 @@ def delete_user(user_id: UserId, actor: ManagerDep, session: SessionDep, setting
     return Response(status_code=204)
 
 
-_ENROLL_ERRORS = {
-    403: {"description": "forbidden"},
-    409: {"description": "duplicate_face (user_id of the other user) | conflict (user deactivated) | "
-                         "consent_text_changed (consent_text_version is not the current one)"},
-    413: {"description": "image_too_large"},
-    422: {"description": "consent_required | a quality code (no_face, multiple_faces, face_too_small, face_blurry, "
-                         "face_too_dark, face_low_confidence, invalid_image) with image_index and failures[]"},
-    503: {"description": "model_weights_missing"},
-}
+_ENROLL_ERRORS = responses(SIGNED_IN, Forbidden, NotFound, (DuplicateFace, "user_id of the other user"),
+                           (Conflict, "user deactivated"),
+                           (enrollment.ConsentTextChanged, "consent_text_version is not the current one"),
+                           enrollment.ConsentRequired, (PHOTO_ERRORS, "with image_index and failures[]"),
+                           ValidationFailed, ModelWeightsMissing)
 
 
 EnrollPhotos = Annotated[list[bytes], Depends(Photos("enroll", many="images"))]
@@ -108,13 +110,14 @@ def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: 
             "consent_at": user.consent_at, "consent_version": user.consent_version}
 
 
-@router.get("/{user_id}/faces", response_model=list[TemplateOut], summary="A user's enrolled templates")
+@router.get("/{user_id}/faces", response_model=list[TemplateOut], responses=responses(_MANAGED),
+            summary="A user's enrolled templates")
 def list_faces(user_id: UserId, actor: CurrentUser, session: SessionDep):
     user = service.get_visible_user(session, actor, user_id)
     return enrollment.list_templates(session, user.id)
 
 
-@router.delete("/{user_id}/faces", status_code=204,
+@router.delete("/{user_id}/faces", status_code=204, responses=responses(_MANAGED),
                summary="Erase a user's biometric data: templates, stored photos, gallery entry (self, admin, manager)")
 def erase_faces(user_id: UserId, actor: CurrentUser, session: SessionDep, settings: SettingsDep):
     user = service.get_user(session, user_id) if actor.id == user_id else \

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.kit.pages import Page
 from server.bounds import ApiDate
 
 Role = Literal["admin", "manager", "employee"]
@@ -102,11 +103,8 @@ class UserOut(BaseModel):
         return out
 
 
-class UserPage(BaseModel):
-    items: list[UserOut]
-    total: int
-    limit: int
-    offset: int
+class UserPage(Page[UserOut]):
+    pass
 
 
 class TemplateOut(BaseModel):

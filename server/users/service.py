@@ -11,20 +11,23 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.audit.service import record as audit
 from server.auth.deps import ADMIN, EMPLOYEE, MANAGER, can_manage, ensure_can_view
 from server.auth import lockout
 from server.auth.passwords import hash_password, verify_password
 from server.auth.service import revoke_user_tokens
 from server.clock import now
-from server.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongCurrentPassword
+from server.kit.pages import paginate
+from server.kit.rows import flush_or_conflict, get_or_404
+from server.errors import Conflict, Forbidden, ValidationFailed, WrongCurrentPassword
 from server.users.models import User
 from server.users.schemas import UserCreate, UserUpdate
 
 _AUDITED = ("full_name", "email", "role", "site", "timezone", "is_active", "employed_from", "employed_to")
 
 
-def validate_password(settings, password: str) -> None:
+def validate_password(settings: Settings, password: str) -> None:
     if len(password) < settings.password_min_length:
         raise ValidationFailed(f"Password must have at least {settings.password_min_length} characters",
                                field="password")
@@ -51,15 +54,15 @@ def _ensure_unique(session: Session, *, employee_code: str | None = None, email:
             raise Conflict(f"{field} already in use", field=field)
 
 
+def _taken(exc: IntegrityError) -> Conflict:
+    """The 409 of a unique-constraint race: which field clashed."""
+    field = "email" if "email" in str(exc.orig).lower() else "employee_code"
+    return Conflict(f"{field} already in use", field=field)
+
+
 def _flush_unique(session: Session) -> None:
     """Flush, turning a unique-constraint race into 409 conflict."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        text = str(exc.orig).lower()
-        field = "email" if "email" in text else "employee_code"
-        raise Conflict(f"{field} already in use", field=field) from None
+    flush_or_conflict(session, _taken)
 
 
 def snapshot(user: User) -> dict:
@@ -69,7 +72,7 @@ def snapshot(user: User) -> dict:
     return out
 
 
-def _today(user: User, settings):
+def _today(user: User, settings: Settings):
     return now().astimezone(ZoneInfo(user.timezone or settings.default_timezone)).date()
 
 
@@ -78,7 +81,7 @@ def _check_employment(user: User) -> None:
         raise ValidationFailed("employed_to is before employed_from", field="employed_to")
 
 
-def create_user(session: Session, settings, *, actor: User, data: UserCreate) -> User:
+def create_user(session: Session, settings: Settings, *, actor: User, data: UserCreate) -> User:
     site = data.site
     if actor.role == MANAGER:
         if data.role != EMPLOYEE:
@@ -111,10 +114,7 @@ def create_user(session: Session, settings, *, actor: User, data: UserCreate) ->
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
+    return get_or_404(session, User, user_id)
 
 
 def get_visible_user(session: Session, actor: User, user_id: int) -> User:
@@ -152,12 +152,10 @@ def list_users(session: Session, *, actor: User, role: str | None = None, active
         pattern = f"%{search.strip().lower()}%"
         q = q.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.employee_code).like(pattern),
                         func.lower(func.coalesce(User.email, "")).like(pattern)))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(User.id).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return paginate(session, q, (User.id,), limit=limit, offset=offset)
 
 
-def check_current_password(session: Session, settings, user: User, current: str | None, client: str) -> None:
+def check_current_password(session: Session, settings: Settings, user: User, current: str | None, client: str) -> None:
     """Changing one's own password needs the current one (a stolen access token alone must not take the account
     over). Wrong guesses count as failed password logins of that user: the lockout rules apply (429)."""
     if not user.password_hash:  # face-only: there is nothing to confirm, so a token alone must not add a password
@@ -170,7 +168,7 @@ def check_current_password(session: Session, settings, user: User, current: str 
         raise WrongCurrentPassword(field="current_password")
 
 
-def update_user(session: Session, settings, *, actor: User, user: User, data: UserUpdate,
+def update_user(session: Session, settings: Settings, *, actor: User, user: User, data: UserUpdate,
                 client: str = "unknown") -> User:
     changes = data.model_dump(exclude_unset=True)
     current_password = changes.pop("current_password", None)
@@ -229,7 +227,7 @@ def update_user(session: Session, settings, *, actor: User, user: User, data: Us
     return user
 
 
-def deactivate_user(session: Session, settings, *, actor: User, user: User, reason: str | None = None) -> User:
+def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User, reason: str | None = None) -> User:
     """Deactivates `user` (employed_to becomes today when empty) and revokes its tokens. Biometric erasure is done
     by the caller (faces service), in the same transaction. Attendance history stays."""
     if actor.id == user.id:

@@ -79,3 +79,20 @@ def test_scheduler_starts_last_lists_jobs_and_stops(settings_factory, db_url):
 def test_scheduler_disabled(client):
     s = client.get("/status").json()["scheduler"]
     assert s == {"enabled": False, "running": False, "jobs": []}
+
+
+def test_a_job_interval_follows_the_apps_settings(db, settings_factory, db_url):
+    """Regression: attendance/jobs read CLOSE_DAY_INTERVAL_MINUTES from the global settings at import, so an app
+    started with other settings kept the default interval."""
+    from datetime import timedelta
+
+    import server.jobs  # noqa: F401  (the domains register their jobs)
+    from server.scheduler import registered_jobs
+
+    jobs = [j for j in registered_jobs() if j.id == "attendance.close_days"]
+    scheduler = AppScheduler(db, settings_factory(db_url, close_day_interval_minutes=7), jobs)
+    scheduler.start()
+    try:
+        assert scheduler._scheduler.get_job("attendance.close_days").trigger.interval == timedelta(minutes=7)
+    finally:
+        scheduler.shutdown()
