@@ -74,7 +74,7 @@ def resolve_work_date(session: Session, user: User, at: datetime, settings: Sett
     return current_work_dates(session, [user], at, settings)[user.id]
 
 
-def current_work_dates(session: Session, users, at: datetime, settings) -> dict[int, tuple[date, ShiftRule | None]]:
+def current_work_dates(session: Session, users, at: datetime, settings: Settings) -> dict[int, tuple[date, ShiftRule | None]]:
     """For each user, the work day a punch at `at` would belong to and its shift rule (resolve_work_date for many
     users: one query for all their assignments)."""
     if not users:

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from server.config import Settings
 from server.attendance import calendar
 from server.attendance.models import WorkDay
 from server.attendance.service import current_work_dates, fallback_zone, punches_of_days, visible_users_filter
@@ -56,7 +57,7 @@ def _state(status: str, punched: bool, in_open: bool) -> str:
     return _STATES.get(status, status)
 
 
-def _status(wd, user: User, d, rule, settings, clock: _Clock, cal) -> str:
+def _status(wd, user: User, d, rule, settings: Settings, clock: _Clock, cal) -> str:
     """The day's status as the report grid has it: the recorded row's (a mark's status when marked), else the day
     as its assignment and calendar make it (holiday, on_leave, scheduled, ongoing, absent, off_day)."""
     if wd is not None:
@@ -65,7 +66,7 @@ def _status(wd, user: User, d, rule, settings, clock: _Clock, cal) -> str:
     return row.status if row is not None else "off_day"
 
 
-def today(session, settings, *, actor: User, site: str | None = None, now: datetime | None = None) -> dict:
+def today(session, settings: Settings, *, actor: User, site: str | None = None, now: datetime | None = None) -> dict:
     now = as_utc(now or clock_now())
     users = _users(session, actor, site)
     current = current_work_dates(session, users, now, settings)
