@@ -598,6 +598,10 @@ def main(argv=None) -> int:
     ap.add_argument("--ready-timeout", type=float, default=120)
     ap.add_argument("--cleanup", action="store_true", help="delete the bench people and kiosks at the end")
     ap.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
+    ap.add_argument("--liveness", type=int, nargs="?", const=100, default=0, metavar="ROUNDS",
+                    help="also answer ROUNDS head-turn challenges from one kiosk (scripts/bench_liveness.py; "
+                         "default 100 rounds)")
+    ap.add_argument("--liveness-frames", type=int, default=4, help="frames of a challenge check (2-5)")
     args = ap.parse_args(argv)
     args.levels = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
     args.frame_counts = [int(x) for x in str(args.frames).split(",") if x.strip()]
@@ -637,6 +641,14 @@ def main(argv=None) -> int:
             result = summarize(run_level(url, keys, probes, c, total, frames=frames))
             _levels_log(quiet, result)
             levels.append(result)
+    liveness = None
+    if args.liveness:
+        import bench_liveness
+
+        sets = bench_liveness.turn_sets(bench.engine, bench.settings, people)
+        log(quiet, f"liveness: {len(sets)} people with a frontal and a turned probe; {args.liveness} rounds ...")
+        liveness = bench_liveness.run(url, keys[0], sets, args.liveness, args.liveness_frames) if sets else None
+        log(quiet, f"  {liveness}")
     try:
         import httpx
 
@@ -654,11 +666,14 @@ def main(argv=None) -> int:
            "database": bench.db.dialect, "server": server,
            "client": {"python": platform.python_version(), "cpus": os.cpu_count()}, "levels": levels,
            "seed_way": seed, "goals": goals(levels, seed, args.frame_counts[0]),
-           "goals_other_frames": [goals(levels, None, f) for f in args.frame_counts[1:]], "errors": errors}
+           "goals_other_frames": [goals(levels, None, f) for f in args.frame_counts[1:]], "errors": errors,
+           "liveness": liveness}
     bench.close()
     if args.cleanup:
         out["cleanup"] = cleanup(args, quiet)
     missed = [k for k, v in out["goals"].items() if v is False]
+    if liveness is not None and liveness["goal_p95_le_250ms"] is False:
+        missed.append("liveness_p95_le_250ms")
     out["passed"] = not missed and errors == 0
     print(json.dumps(out, indent=None if args.json else 2))
     if missed or errors:

@@ -7,6 +7,7 @@ envelope and form fields (ENVELOPE_BYTES):
   POST /api/v1/users/{id}/faces   enrollment            5 photos
   POST /api/v1/kiosk/check        kiosk check           3 frames
   POST /api/v1/auth/face-login    face login            3 frames
+  (a liveness challenge is answered with up to 5 camera frames in the same body limit: 5 frames of up to 4.8 MiB)
   POST /api/v1/faces/verify       1:1 verify            2 photos
   POST /api/v1/faces/identify     1:N identify          1 photo
   anything else                   JSON / form bodies    ENVELOPE_BYTES (1 MiB)

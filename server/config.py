@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
     close_day_interval_minutes: int = 15
     retention_days: int = 90
     biometric_retention_days: int = 30
+
+    # --- liveness (head-turn challenge, docs/liveness.md) -------------------
+    liveness: Literal["off", "challenge"] = "off"  # kiosks; per device: PATCH /api/v1/devices/{id} {liveness}
+    liveness_login: Literal["off", "challenge"] = "off"  # POST /auth/face-login
+    liveness_challenge_seconds: int = Field(15, ge=3, le=300)
 
     @field_validator("database_url", "jwt_secret", "admin_password", "cors_origins", mode="before")
     @classmethod

@@ -116,7 +116,7 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(system_router)
     for module in ("auth", "users", "devices", "faces", "shifts", "attendance", "reports", "kiosk", "web",
-                   "holidays", "leaves", "requests", "console"):
+                   "holidays", "leaves", "requests", "console", "liveness"):
         try:
             mod = __import__(f"server.{module}.router", fromlist=["router"])
         except ModuleNotFoundError as exc:

@@ -8,5 +8,6 @@ from server.holidays.models import Holiday  # noqa: F401
 from server.leaves.models import Leave  # noqa: F401
 from server.requests.models import EmployeeRequest  # noqa: F401
 from server.faces.models import FaceAttempt, FaceTemplate, GalleryState  # noqa: F401
+from server.liveness.models import Challenge  # noqa: F401
 from server.shifts.models import Shift, ShiftAssignment  # noqa: F401
 from server.users.models import Role, User  # noqa: F401

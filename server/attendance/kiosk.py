@@ -12,8 +12,16 @@ Idempotency rests on the UNIQUE(device_id, request_id) constraint of `kiosk_requ
    and returns the winner's stored answer. The winner records the punch (itself UNIQUE(device_id, request_id)),
    recomputes the work day, writes the final answer into its row and commits: nobody ever sees a half-done answer.
 
-Stored answers: 200 recognized / unknown and 422 quality or captured_at refusals. Transient failures (5xx, engine not
-ready) are not stored, so the kiosk's retry gets a real answer later.
+Stored answers: 200 recognized / unknown, 422 quality, captured_at and liveness refusals, 409/410 for a challenge
+used or expired. Transient failures (5xx, engine not ready) are not stored, so the kiosk's retry gets a real answer
+later.
+
+Liveness (docs/liveness.md): with a `challenge_id` (POST /api/v1/kiosk/challenge) the challenge is spent (committed)
+before the analysis, the first of the 2-5 frames is identified 1:N and the others must show that person turning as
+asked (server/liveness/flows.py), else 422 liveness_failed with its reason and no punch. A replayed offline attempt
+sends the action its kiosk drew (`offline_action`) instead: verified the same way, its punch is marked
+`liveness: offline`. A device whose mode is `challenge` (LIVENESS, or its own setting) refuses anything else with
+422 liveness_required.
 """
 from __future__ import annotations
 
@@ -32,6 +40,8 @@ from server.attendance.service import add_punch, fallback_zone
 from server.clock import as_utc, now as clock_now
 from server.errors import AppError, ValidationFailed
 from server.faces.images import PHOTOS_PER_REQUEST
+from server.liveness import service as liveness
+from server.liveness.errors import LivenessRequired
 from server.shifts.models import Shift
 from server.users.models import User
 
@@ -70,7 +80,35 @@ class Recognition:
 
 
 # identify(frames) → Recognition; raises AppError (422 quality codes, 503 when the engine is not ready).
-Identify = Callable[[list[bytes]], Recognition]
+# identify(frames, action) answers a liveness challenge too (422 liveness_failed).
+Identify = Callable[..., Recognition]
+
+
+@dataclass(frozen=True)
+class LivenessAsk:
+    action: str  # turn_left | turn_right
+    mark: str  # the punch's liveness: challenge | offline
+
+
+def liveness_ask(session: Session, settings: Settings, device, *, challenge_id: str | None, offline_action: str | None,
+                 captured_at: str | None, frames: int) -> LivenessAsk | None:
+    """What this check must prove: a server challenge (spent here), an offline kiosk's own action, or nothing.
+    Raises the liveness errors (422 liveness_required, 409 challenge_used, 410 challenge_expired)."""
+    offline = liveness.parse_offline_action(offline_action)
+    if challenge_id is not None and str(challenge_id).strip():
+        liveness.check_frame_count(frames)
+        return LivenessAsk(liveness.spend(session, challenge_id, purpose="kiosk", device_id=device.id), "challenge")
+    if offline is not None:
+        if captured_at is None or not str(captured_at).strip():
+            raise LivenessRequired("offline_action is for a replayed offline attempt: send its captured_at",
+                                            field="offline_action")
+        liveness.check_frame_count(frames)
+        return LivenessAsk(offline, "offline")
+    if liveness.device_mode(device, settings) == "challenge":
+        raise LivenessRequired()
+    if frames > MAX_FRAMES:
+        raise ValidationFailed(f"At most {MAX_FRAMES} frames without a challenge", field="images")
+    return None
 
 
 @dataclass
@@ -143,7 +181,7 @@ def punch_json(session: Session, punch: Punch, user: User, settings: Settings) -
     at = as_utc(punch.at)
     return {"id": punch.id, "kind": punch.kind, "at": at.isoformat(),
             "local_time": at.astimezone(ZoneInfo(_zone_of(session, punch, user, settings))).isoformat(),
-            "work_date": punch.work_date.isoformat(), "status": punch.status}
+            "work_date": punch.work_date.isoformat(), "status": punch.status, "liveness": punch.liveness}
 
 
 def recognized_body(session: Session, punch: Punch, user: User, settings: Settings, *, duplicate: bool, request_id: str) -> dict:
@@ -182,7 +220,8 @@ def _store_simple(session: Session, device_id: int, request_id: str, status_code
 
 
 def check(session: Session, settings: Settings, device, *, request_id: str | None, captured_at: str | None,
-          frames: list[bytes], identify: Identify) -> Answer:
+          frames: list[bytes], identify: Identify, challenge_id: str | None = None,
+          offline_action: str | None = None) -> Answer:
     """The whole kiosk check (see the module doc). Commits its own transactions."""
     request_id = parse_request_id(request_id)
     replay = stored_answer(session, device.id, request_id) or punch_answer(session, settings, device.id, request_id)
@@ -190,14 +229,20 @@ def check(session: Session, settings: Settings, device, *, request_id: str | Non
         return replay
     if not frames:
         raise ValidationFailed("Send the picture as `image` or up to 3 `images` frames", field="images")
-    if len(frames) > MAX_FRAMES:
-        raise ValidationFailed(f"At most {MAX_FRAMES} frames", field="images")
-    session.commit()  # end the device-check transaction: no lock is held during face analysis
+    try:
+        ask = liveness_ask(session, settings, device, challenge_id=challenge_id, offline_action=offline_action,
+                           captured_at=captured_at, frames=len(frames))
+    except AppError as exc:
+        if exc.status_code not in (409, 410, 422) or exc.code == "validation_error":
+            raise
+        session.rollback()
+        return _store_simple(session, device.id, request_id, exc.status_code, exc.body())
+    session.commit()  # the challenge is spent; end the device-check transaction: no lock is held during analysis
 
     started = clock_now()
     try:
         at = parse_captured_at(captured_at, settings, started)
-        recognition = identify(frames)
+        recognition = identify(frames) if ask is None else identify(frames, ask.action)
     except AppError as exc:
         if exc.status_code != 422:
             raise
@@ -213,6 +258,8 @@ def check(session: Session, settings: Settings, device, *, request_id: str | Non
     user = session.get(User, user.id)  # reloaded after a possible rollback
     new = add_punch(session, settings, user=user, at=at, source="kiosk", device_id=device.id,
                     request_id=request_id, score=recognition.score, debounce=True)
+    if ask is not None and not new.duplicate:
+        new.punch.liveness = ask.mark
     body = recognized_body(session, new.punch, user, settings, duplicate=new.duplicate, request_id=request_id)
     row.response = body
     row.punch_id = new.punch.id
@@ -237,7 +284,7 @@ def face_identifier(app_state, settings: Settings, device) -> Identify:
         with db.session() as s:
             faces.record_attempt(s, "kiosk", model_id=engine.model_id, device_id=device.id, **kw)
 
-    def identify(frames: list[bytes]) -> Recognition:
+    def identify(frames: list[bytes], action: str | None = None) -> Recognition:
         if engine is None:
             raise ModelWeightsMissing()
         started = time.perf_counter()
@@ -246,6 +293,8 @@ def face_identifier(app_state, settings: Settings, device) -> Identify:
         except AppError as exc:
             record(decision=f"rejected:{exc.code}", latency_ms=(time.perf_counter() - started) * 1000)
             raise
+        if action is not None:
+            return _identify_live(db, engine, settings, device, frames, samples, action, started)
         with db.session() as s:
             decision = faces.match_one_to_many(samples, session=s, engine=engine, settings=settings)
             faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
@@ -254,3 +303,28 @@ def face_identifier(app_state, settings: Settings, device) -> Identify:
         return Recognition("unknown", None, decision.score)
 
     return identify
+
+
+def _identify_live(db, engine, settings: Settings, device, frames: list[bytes], samples: list, action: str,
+                   started: float) -> Recognition:
+    """A challenge's frames: the first identified 1:N, the others judged (server/liveness/flows.py); the decision
+    record holds the measures. Not live → LivenessFailed (422, stored, no punch)."""
+    from server.faces import service as faces
+    from server.liveness import flows
+    from server.liveness.errors import LivenessFailed
+
+    with db.session() as s:
+        decision = flows.identify_first(samples, s, engine, settings)
+        verdict = flows.judge(frames, samples, decision.user_id, action, s, engine, settings) \
+            if decision.recognized else None
+        attempt = faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
+        if verdict is not None:
+            attempt.liveness = verdict.measures()
+            if not verdict.live:
+                attempt.decision = f"liveness:{verdict.reason}"
+        s.flush()
+    if verdict is not None and not verdict.live:
+        raise LivenessFailed(reason=verdict.reason, action=action)
+    if decision.recognized:
+        return Recognition("recognized", decision.user_id, decision.score)
+    return Recognition("unknown", None, decision.score)

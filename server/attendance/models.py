@@ -49,6 +49,9 @@ class Punch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # kiosk punches: "challenge" (a server challenge was answered), "offline" (an action the offline kiosk drew,
+    # verified on replay: for the manager to see), None (no liveness check)
+    liveness: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class WorkDay(Base):

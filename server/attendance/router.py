@@ -1,6 +1,7 @@
 """Attendance HTTP: the kiosk check, work days, punches and corrections (rules in service.py / kiosk.py).
 
-POST   /api/v1/kiosk/check                 X-Device-Key; multipart image | images (≤3), request_id, captured_at?
+POST   /api/v1/kiosk/check                 X-Device-Key; multipart image | images (≤3; 2-5 with challenge_id),
+                                           request_id, captured_at?, challenge_id?, offline_action?
 GET    /api/v1/attendance/days             manager (own site) / admin: ?user_id&from&to
 GET    /api/v1/attendance/me               any signed-in user: own days, with punches
 GET    /api/v1/attendance/punches          manager / admin: punches (voided ones included) ?user_id&from&to
@@ -32,6 +33,8 @@ from server.deps import SessionDep, SettingsDep
 from server.errors import (PHOTO_ERRORS, Forbidden, InvalidDeviceKey, ModelWeightsMissing, NotFound, ValidationFailed,
                            responses)
 from server.faces.uploads import Photos
+from server.liveness.errors import CHALLENGE_ERRORS
+from server.liveness.service import MAX_FRAMES as LIVENESS_FRAMES
 from server.bounds import ApiDate, PathId, UserFilter
 from server.users.employment import OutsideEmployment
 from server.users.models import User
@@ -45,16 +48,19 @@ def kiosk_identifier(request: Request, settings: SettingsDep, device: DeviceDep)
 
 
 # 0 frames pass here: a replay of a request_id needs none (kiosk.check refuses a new attempt without one)
-CheckFrames = Annotated[list[bytes], Depends(Photos("kiosk", "image", many="images", least=0,
-                                                    message=f"At most {kiosk.MAX_FRAMES} frames"))]
+# a liveness challenge is answered with up to 5 frames (kiosk.check allows 3 without one)
+CheckFrames = Annotated[list[bytes], Depends(Photos("kiosk", "image", many="images", least=0, most=LIVENESS_FRAMES,
+                                                    message=f"At most {LIVENESS_FRAMES} frames"))]
 IdentifierDep = Annotated[kiosk.Identify, Depends(kiosk_identifier)]
 
 _KIOSK_RESPONSES = {
     200: {"description": "{decision: recognized, request_id, duplicate, user, punch} or {decision: unknown, "
                          "request_id}. A replay of a request_id answers the same (header Idempotent-Replayed: true)"},
     **responses(InvalidDeviceKey, PHOTO_ERRORS, kiosk.CapturedAtInvalid, kiosk.CapturedAtTooOld,
-                kiosk.CapturedAtInFuture, (ValidationFailed, "request_id not a UUID, no image, more than 3 frames"),
-                ModelWeightsMissing, (kiosk.RetryLater, "a concurrent request with the same request_id failed")),
+                kiosk.CapturedAtInFuture,
+                (ValidationFailed, "request_id not a UUID, no image, more than 3 frames without a challenge"),
+                CHALLENGE_ERRORS, ModelWeightsMissing,
+                (kiosk.RetryLater, "a concurrent request with the same request_id failed")),
 }
 _AUTH = (SIGNED_IN, (Forbidden, "role, a kiosk key, or a user outside the manager's site"))
 _RANGE = (_AUTH, (ValidationFailed, "to before from, more than 366 days, id out of range"))
@@ -70,9 +76,13 @@ def kiosk_check(device: DeviceDep, session: SessionDep, settings: SettingsDep, f
                 request_id: str = Form(description="A UUID the kiosk chooses per attempt and re-sends on retries "
                                                    "(the idempotency key)"),
                 captured_at: str | None = Form(None, description="ISO 8601 with a UTC offset, for a punch taken "
-                                                                  "offline; default: now")):
+                                                                  "offline; default: now"),
+                challenge_id: str | None = Form(None, description="from POST /kiosk/challenge: answer it with 2-5 "
+                                                                  "frames, the first looking at the camera"),
+                offline_action: str | None = Form(None, description="a replayed offline attempt: the action "
+                                                                    "(turn_left/turn_right) its kiosk drew")):
     answer = kiosk.check(session, settings, device, request_id=request_id, captured_at=captured_at, frames=frames,
-                         identify=identify)
+                         identify=identify, challenge_id=challenge_id, offline_action=offline_action)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     # the stored answer as is (a replay is byte for byte the original); its shape is schemas.KioskCheckOut
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
@@ -88,7 +98,8 @@ def _punch_out(p, zone: str) -> PunchOut:
     return PunchOut(id=p.id, user_id=p.user_id, kind=p.kind, at=as_utc(p.at), local_time=_local(p.at, zone),
                     work_date=p.work_date, status=p.status, source=p.source, kind_fixed=bool(p.kind_fixed),
                     device_id=p.device_id, reason=p.reason,
-                    created_by=p.created_by, voided_at=p.voided_at, void_reason=p.void_reason)
+                    created_by=p.created_by, voided_at=p.voided_at, void_reason=p.void_reason,
+                    liveness=p.liveness)
 
 
 def _zone(shift_id, user: User, zones: dict, settings: Settings) -> str:

@@ -26,6 +26,9 @@ class KioskPunch(BaseModel):
     local_time: str = Field(description="The same instant in the shift's zone (the user's zone without a shift)")
     work_date: date = Field(description="The work day it belongs to, in the shift's zone")
     status: PunchStatus
+    liveness: Literal["challenge", "offline"] | None = Field(
+        None, description="challenge: a server challenge was answered; offline: an action the offline kiosk drew, "
+                          "verified when the punch was replayed (for the manager to see); null: no liveness check")
 
 
 class KioskRecognized(BaseModel):
@@ -61,6 +64,9 @@ class PunchOut(BaseModel):
     created_by: int | None = None
     voided_at: datetime | None = None
     void_reason: str | None = None
+    liveness: Literal["challenge", "offline"] | None = Field(
+        None, description="challenge: a server challenge was answered; offline: an action the offline kiosk drew, "
+                          "verified when the punch was replayed (for the manager to see); null: no liveness check")
 
 
 DayStatus = Literal["present", "late", "absent", "incomplete", "off_day", "holiday", "on_leave", "half_day",

@@ -13,10 +13,14 @@ from server.deps import SessionDep, SettingsDep, client_id
 from server.errors import (PHOTO_ERRORS, EmployeeCodeRequired, InvalidCredentials, InvalidToken, ModelWeightsMissing,
                            TooManyAttempts, UnknownFace, ValidationFailed, responses)
 from server.faces.uploads import Photos
+from server.liveness.errors import CHALLENGE_ERRORS
+from server.liveness.service import MAX_FRAMES as LIVENESS_FRAMES
 from server.users.schemas import UserOut
 
-LoginFrames = Annotated[list[bytes], Depends(Photos("login", "image", many="images",
-                                                    message="Send one image (or 1 to 3 frames as images)"))]
+# up to 5 frames answer a liveness challenge (service.face_login allows 3 without one)
+LoginFrames = Annotated[list[bytes], Depends(Photos("login", "image", many="images", most=LIVENESS_FRAMES,
+                                                    message="Send one image (or 1 to 3 frames as images; 2 to 5 "
+                                                            "with a challenge_id)"))]
 
 _auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -34,12 +38,15 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 @_auth.post("/face-login", response_model=FaceLoginResponse,
             responses=responses(UnknownFace, PHOTO_ERRORS, (EmployeeCodeRequired, "FACE_LOGIN_WITHOUT_CODE=false"),
-                                ValidationFailed, _LOCKED, ModelWeightsMissing),
-            summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames)")
+                                ValidationFailed, CHALLENGE_ERRORS, _LOCKED, ModelWeightsMissing),
+            summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames; 2-5 frames with "
+                    "a challenge_id)")
 def face_login(request: Request, session: SessionDep, settings: SettingsDep, frames: LoginFrames,
-               employee_code: str | None = Form(None, max_length=64)):
+               employee_code: str | None = Form(None, max_length=64),
+               challenge_id: str | None = Form(None, description="from POST /auth/face-login/challenge (required "
+                                                                 "when LIVENESS_LOGIN=challenge)")):
     result = service.face_login(session, settings, request.app.state.engine, frames=frames,
-                                employee_code=employee_code, client=client_id(request))
+                                employee_code=employee_code, client=client_id(request), challenge_id=challenge_id)
     return {**result.tokens.as_dict(), "user": UserOut.of(result.user), "score": round(result.score, 4),
             "model_id": result.model_id}
 

@@ -156,12 +156,16 @@ class FaceLoginResult:
 
 
 def face_login(session: Session, settings: Settings, engine, *, frames: list[bytes], employee_code: str | None,
-               client: str) -> FaceLoginResult:
+               client: str, challenge_id: str | None = None) -> FaceLoginResult:
     """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the
     gallery at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422
     employee_code_required; every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
     inactive user, or a user enrolled with another model only → UnknownFace (401, counted for lockout); a bad photo
-    → the quality error (422, not counted); locked → 429; no model weights → 503."""
+    → the quality error (422, not counted); locked → 429; no model weights → 503.
+
+    With a `challenge_id` (required when LIVENESS_LOGIN=challenge) the challenge is spent first, only the first of the
+    2-5 frames is matched, and the others must show that person turning as asked (server/liveness/flows.py); else
+    LivenessFailed (422, counted for lockout, the measures in the decision record)."""
     import time
 
     from server.errors import AppError, EmployeeCodeRequired, ModelWeightsMissing, UnknownFace
@@ -172,13 +176,20 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
     started = time.perf_counter()
     model_id = engine.model_id if engine is not None else settings.face_model
 
-    def attempt(decision: str, **kw) -> None:
-        """The decision record of this login; kept even when the request then fails (unless it recognized)."""
+    last: dict = {}
+
+    def attempt(decision: str, liveness: dict | None = None, **kw) -> None:
+        """The decision record of this login; kept even when the request then fails (unless it recognized).
+        `liveness`: a challenge's measures (rule.Verdict.measures)."""
         latency_ms = (time.perf_counter() - started) * 1000
+        last["kw"] = kw
 
         def write(s: Session) -> None:
-            faces.record_attempt(s, "login", model_id=model_id, decision=decision, client=client,
-                                 latency_ms=latency_ms, **kw)
+            row = faces.record_attempt(s, "login", model_id=model_id, decision=decision, client=client,
+                                       latency_ms=latency_ms, **kw)
+            row.liveness = liveness
+            if s is session:
+                last["row"] = row
 
         if decision == "recognized":
             write(session)
@@ -188,6 +199,7 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
     if code is None and not settings.face_login_without_code:
         attempt(f"rejected:{EmployeeCodeRequired.code}")
         raise EmployeeCodeRequired(field="employee_code")
+    action = _login_challenge(session, settings, challenge_id, client, len(frames))
 
     if engine is None:
         attempt("rejected:model_weights_missing")
@@ -197,15 +209,60 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
         raise
+    matched = samples if action is None else samples[:1]
     if code is not None:
-        user, score = _face_one_to_one(session, engine, samples, code, attempt)
+        user, score = _face_one_to_one(session, engine, matched, code, attempt)
     else:
-        user, score = _face_one_to_many(session, settings, engine, samples, attempt)
+        user, score = _face_one_to_many(session, settings, engine, matched, attempt)
+    if user is not None and action is not None:
+        _judge_login(session, settings, engine, frames, samples, user, action, code, client, attempt, last)
     if user is None:
         lockout.record_failure(session, kind="face", subject=code, client=client)
         raise UnknownFace()
     lockout.clear_subject(session, kind="face", subject=code or user.employee_code)
     return FaceLoginResult(user, issue_token_pair(session, settings, user), float(score), engine.model_id)
+
+
+def _login_challenge(session: Session, settings: Settings, challenge_id: str | None, client: str, frames: int) -> str | None:
+    """The action this login must answer, or None when no challenge applies. The challenge is spent in a short
+    transaction of its own, committed before the frames are analysed (so two logins racing with one challenge
+    cannot both pass, and nothing is locked during the analysis)."""
+    from sqlalchemy.orm import Session as OwnSession
+
+    from server.errors import ValidationFailed
+    from server.liveness import service as liveness
+    from server.liveness.errors import LivenessRequired
+
+    if challenge_id is None or not str(challenge_id).strip():
+        if settings.liveness_login == "challenge":
+            raise LivenessRequired()
+        if frames > 3:
+            raise ValidationFailed("At most 3 frames without a challenge", field="images")
+        return None
+    liveness.check_frame_count(frames)
+    with OwnSession(bind=session.get_bind()) as own:
+        action = liveness.spend(own, challenge_id, purpose="login", client=client)
+        own.commit()
+    return action
+
+
+def _judge_login(session: Session, settings: Settings, engine, frames, samples, user: User, action: str, code, client,
+                 attempt, last: dict) -> None:
+    """The later frames must show `user` turning as asked. Live: the recognition's decision record gets the
+    measures. Not live: that record becomes `liveness:<reason>` with the measures (kept when the request fails),
+    the failure counts toward the lockout, and LivenessFailed (422) is raised."""
+    from server.liveness import flows
+    from server.liveness.errors import LivenessFailed
+
+    verdict = flows.judge(frames, samples, user.id, action, session, engine, settings)
+    if verdict.live:
+        last["row"].liveness = verdict.measures()
+        return
+    session.delete(last.pop("row"))
+    session.flush()
+    attempt(f"liveness:{verdict.reason}", liveness=verdict.measures(), **last["kw"])
+    lockout.record_failure(session, kind="face", subject=code or user.employee_code, client=client)
+    raise LivenessFailed(reason=verdict.reason, action=action)
 
 
 def _outcome(matched: bool, user: User | None) -> str:

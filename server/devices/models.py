@@ -22,3 +22,5 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # off | challenge; None = the server's LIVENESS setting (server/liveness/service.device_mode)
+    liveness_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)

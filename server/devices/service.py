@@ -46,6 +46,23 @@ def get_device(session: Session, device_id: int) -> Device:
     return get_or_404(session, Device, device_id)
 
 
+def change_device(session: Session, device_id: int, changes: dict, *, actor_user_id: int | None) -> Device:
+    """Renames a kiosk, moves it to another site or sets its liveness mode (None = the server's LIVENESS); audited."""
+    device = get_device(session, device_id)
+    columns = {"name": "name", "site": "site", "liveness": "liveness_mode"}
+    before = {k: getattr(device, c) for k, c in columns.items() if k in changes}
+    for key, value in changes.items():
+        if key == "name" and value is None:
+            continue  # a kiosk always has a name
+        setattr(device, columns[key], value.strip() if key == "name" else value)
+    after = {k: getattr(device, c) for k, c in columns.items() if k in changes}
+    if after != before:
+        audit(session, actor_user_id=actor_user_id, action="devices.change", entity="device", entity_id=device.id,
+              before=before, after=after)
+    session.flush()
+    return device
+
+
 def revoke_device(session: Session, device_id: int, *, actor_user_id: int | None) -> Device:
     """Revoked keys stop working at the next request (every request looks the key up)."""
     device = get_device(session, device_id)

@@ -39,13 +39,15 @@ class Photos:
 
     `names`: single-file fields, in order (required unless `many` is given too); `many`: a field taking several
     files (required when there are no `names`); `least`: fewest photos (0: the endpoint decides, e.g. a kiosk replay
-    needs none); `message`/`field`: the 422 when the count is wrong.
+    needs none); `most`: more than PHOTOS_PER_REQUEST[purpose] in the same body limit (the camera frames of a
+    liveness challenge; the endpoint checks the count without one); `message`/`field`: the 422 when the count is
+    wrong.
     """
 
     def __init__(self, purpose: str, *names: str, many: str | None = None, least: int = 1,
-                 message: str | None = None, field: str | None = None):
+                 message: str | None = None, field: str | None = None, most: int | None = None):
         self.purpose, self.names, self.many, self.least = purpose, names, many, least
-        self.most = PHOTOS_PER_REQUEST[purpose]
+        self.most = most or PHOTOS_PER_REQUEST[purpose]
         self.field = field or many or names[0]
         self.message = message or f"Send {least} to {self.most} photos"
         params = [inspect.Parameter("settings", inspect.Parameter.KEYWORD_ONLY, annotation=SettingsDep)]

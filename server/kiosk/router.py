@@ -16,4 +16,5 @@ from server.web.files import mount_page
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter(tags=["kiosk"])
-FILES = mount_page(router, "/kiosk", STATIC, ("kiosk.js", "kiosk-store.js", "kiosk-steady.js", "kiosk.css"), "kiosk")
+FILES = mount_page(router, "/kiosk", STATIC, ("kiosk.js", "kiosk-store.js", "kiosk-steady.js", "kiosk-liveness.js",
+                                                  "kiosk.css"), "kiosk")

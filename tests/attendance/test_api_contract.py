@@ -44,7 +44,8 @@ def test_kiosk_answers_match_the_documented_model(world, clock):
     recognized = world.check(ana).json()
     assert kiosk_answer.validate_python(recognized).decision == "recognized"
     assert set(recognized) == {"decision", "request_id", "duplicate", "user", "punch"}
-    assert set(recognized["punch"]) == {"id", "kind", "at", "local_time", "work_date", "status"}
+    assert set(recognized["punch"]) == {"id", "kind", "at", "local_time", "work_date", "status", "liveness"}
+    assert recognized["punch"]["liveness"] is None  # no challenge asked (LIVENESS=off)
     unknown = world.check(b"unknown").json()
     assert kiosk_answer.validate_python(unknown).decision == "unknown" and set(unknown) == {"decision", "request_id"}
 
@@ -57,10 +58,11 @@ def test_openapi_documents_the_kiosk_check_and_the_summary(client):
     refs = {x["$ref"].rsplit("/", 1)[1] for x in ok.get("oneOf", ok.get("anyOf", []))}
     assert refs == {"KioskRecognized", "KioskUnknown"}
     assert set(schemas["KioskRecognized"]["required"]) == {"decision", "request_id", "duplicate", "user", "punch"}
-    assert set(schemas["KioskPunch"]["properties"]) == {"id", "kind", "at", "local_time", "work_date", "status"}
+    assert set(schemas["KioskPunch"]["properties"]) == {"id", "kind", "at", "local_time", "work_date", "status",
+                                                        "liveness"}
     status = schemas["KioskPunch"]["properties"]["status"]["$ref"].rsplit("/", 1)[1]  # a named enum (server/openapi.py)
     assert set(schemas[status]["enum"]) == {"on_time", "late", "early_leave", "overtime", "off_shift"}
-    assert {"401", "422", "503"} <= set(check["responses"])
+    assert {"401", "409", "410", "422", "503"} <= set(check["responses"])
     summary = spec["paths"]["/api/v1/attendance/summary"]["get"]
     ref = summary["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.endswith("/SummaryOut")

