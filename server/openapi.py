@@ -31,6 +31,9 @@ ENUMS: dict[tuple[str, ...], str] = {
     ("approved", "cancelled"): "LeaveStatus",
     ("missed_punch", "correction", "leave", "mark"): "RequestKind",
     ("pending", "approved", "rejected", "cancelled"): "RequestStatus",
+    ("off", "challenge"): "LivenessMode",
+    ("challenge", "offline"): "PunchLiveness",
+    ("turn_left", "turn_right"): "LivenessAction",
 }
 
 

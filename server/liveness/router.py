@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from server.auth.deps import DeviceDep
 from server.deps import SessionDep, SettingsDep, client_id
+from server.errors import InvalidDeviceKey, responses
 from server.liveness import service
 
 router = APIRouter(tags=["liveness"])
@@ -26,7 +27,7 @@ class ChallengeOut(BaseModel):
 
 
 @router.post("/api/v1/kiosk/challenge", status_code=201, response_model=ChallengeOut, tags=["kiosk"],
-             responses={401: {"description": "invalid_device_key"}},
+             responses=responses(InvalidDeviceKey),
              summary="A head-turn challenge for this kiosk: single use, expiring")
 def kiosk_challenge(device: DeviceDep, session: SessionDep, settings: SettingsDep):
     return service.issue(session, settings, purpose="kiosk", device_id=device.id).as_dict()
