@@ -319,7 +319,8 @@ def main(argv=None) -> int:
     from server.database import Database
     from server.faces.gallery import load_gallery
     from server.faces.loader import get_engine
-    from server.startup import ensure_directories, migrate
+    from server.migrate import migrate_at_startup as migrate
+    from server.startup import ensure_directories
 
     settings = Settings(**({"database_url": a.database_url} if a.database_url else {}))
     ensure_directories(settings)

@@ -87,7 +87,8 @@ def insert_synthetic_people(database_url: str, n: int, data_dir: Path, seed: int
     from server.database import Database
     from server.faces.loader import get_engine
     from server.faces.models import FaceTemplate
-    from server.startup import ensure_directories, migrate
+    from server.migrate import migrate_at_startup as migrate
+    from server.startup import ensure_directories
     from server.users.models import User
 
     settings = Settings(database_url=database_url, data_dir=data_dir, models_dir=default_models_dir(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from seeds import insert_if_absent
+from seeds.base import insert_if_absent
 from server.users.models import Role
 
 ROLES = {

@@ -5,7 +5,7 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from seeds import insert_if_absent
+from seeds.base import insert_if_absent
 from server.shifts.models import Shift
 
 DEFAULT_SHIFTS = (

@@ -5,10 +5,15 @@ import logging
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from seeds import SeedError, insert_if_absent
+from seeds.base import SeedError, insert_if_absent
 from server.config import Settings
+from server.audit.service import record as audit
+from server.auth import lockout
 from server.auth.passwords import generate_password, hash_password
+from server.auth.service import revoke_user_tokens
+from server.clock import now
 from server.users.models import User
+from server.users.policy import ADMIN, is_admin
 
 log = logging.getLogger("faceclock.seeds")
 
@@ -38,11 +43,11 @@ def seed(session: Session, settings: Settings) -> dict:
     )
     if existing is not None:
         return {"admin": None}
-    if session.scalar(select(User).where(User.role == "admin", User.is_active.is_(True))) is not None:
+    if session.scalar(select(User).where(User.role == ADMIN, User.is_active.is_(True))) is not None:
         return {"admin": None}
     password, generated = admin_password(settings)
     admin = User(employee_code=settings.admin_employee_code, full_name="Administrator", email=settings.admin_email,
-                 role="admin", password_hash=hash_password(password))
+                 role=ADMIN, password_hash=hash_password(password))
     if not insert_if_absent(session, admin):  # another process created it between our check and our insert
         return {"admin": None}
     if generated:
@@ -61,19 +66,14 @@ def reset_admin(session: Session, settings: Settings, email: str | None = None) 
     as `users.reset_admin` (actor: none, the command line). SeedError when there is no such admin, or when
     ADMIN_PASSWORD is shorter than PASSWORD_MIN_LENGTH. Returns (admin, password, generated).
     """
-    from server.audit.service import record as audit
-    from server.auth import lockout
-    from server.auth.service import revoke_user_tokens
-    from server.clock import now
-
     email = (email or settings.admin_email).strip().lower()
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
-        admins = session.scalars(select(User.email).where(User.role == "admin", User.email.is_not(None))).all()
+        admins = session.scalars(select(User.email).where(User.role == ADMIN, User.email.is_not(None))).all()
         raise SeedError(f"no user has the e-mail {email!r}; admins: {', '.join(sorted(admins)) or 'none'} "
                         f"(choose one with --email; with no admin at all, start the server or run `python -m seeds` "
                         f"to create the first one)")
-    if user.role != "admin":
+    if not is_admin(user):
         raise SeedError(f"{email} has the role {user.role}, not admin: an admin sets its password over the API")
     password, generated = admin_password(settings)
     before = {"is_active": user.is_active}

@@ -5,14 +5,29 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
-from server import __version__
+import server.jobs  # noqa: F401  (the domains register their jobs)
+from seeds import run_all
+from server import __version__, openapi
+from server.body_limit import BodyLimitMiddleware, body_limit
+from server.body_types import require_body_type
 from server.config import Settings, get_settings
 from server.errors import RequestContextMiddleware, install_handlers
 from server.metrics import Metrics
-from server.startup import (StartupFailureMessage, StartupState, banner, check_settings, ensure_directories,
-                            migrate, open_database, startup_lock)
+from server.scheduler import AppScheduler
+from server.system.router import router as system_router
+from server.migrate import migrate_at_startup
+from server.startup import (
+    StartupFailureMessage,
+    StartupState,
+    banner,
+    check_settings,
+    ensure_directories,
+    open_database,
+    startup_lock,
+)
 
 log = logging.getLogger("faceclock")
 
@@ -30,21 +45,16 @@ def _load_gallery(db, engine, settings: Settings):
 
 
 def _run_seeds(db, settings: Settings):
-    from seeds import run_all
-
     with startup_lock(db, settings), db.session() as s:  # committed before the lock is released
         return run_all(s, settings)
 
 
 def _open_and_migrate(st, settings: Settings):
     st.db = open_database(settings)
-    return migrate(st.db, settings)
+    return migrate_at_startup(st.db, settings)
 
 
 def _start_scheduler(app, db, settings: Settings):
-    import server.jobs  # noqa: F401  (domains register their jobs)
-    from server.scheduler import AppScheduler
-
     scheduler = AppScheduler(db, settings)
     scheduler.start()
     app.state.scheduler = scheduler
@@ -84,11 +94,6 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from fastapi import Depends
-
-    from server import openapi
-    from server.body_types import require_body_type
-
     app = FastAPI(
         title="faceclock",
         version=__version__,
@@ -112,8 +117,6 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from server.system.router import router as system_router
-
     app.include_router(system_router)
     for module in ("auth", "users", "devices", "faces", "shifts", "attendance", "reports", "kiosk", "web",
                    "holidays", "leaves", "requests", "console", "liveness"):
@@ -127,8 +130,6 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI) -> None:
-    from server.body_limit import BodyLimitMiddleware, body_limit
-
     app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(app.state.settings.upload_max_bytes))
     # Added last = outermost of ours: its X-Request-ID, error mapping and metrics cover every answer, the body
     # limit's 413 and the 500/503 of an exception that escaped the app included.
@@ -146,8 +147,6 @@ def _install_cors(app: FastAPI) -> None:
     """Starlette's CORS middleware, outermost, so that every answer (errors, 413, 503 included) carries the headers
     an allowed origin needs and a preflight never reaches the routes. Nothing is installed without CORS_ORIGINS:
     then a browser on another origin gets no Access-Control-Allow-Origin and may not read any answer."""
-    from starlette.middleware.cors import CORSMiddleware
-
     origins = app.state.settings.cors_origin_list
     if not origins:
         return

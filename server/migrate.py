@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 from server.config import Settings
 from server.database import Database
+from server.startup import StartupError, check_database, run_cli_step, startup_lock
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -42,12 +43,26 @@ def downgrade(db: Database, revision: str) -> None:
         command.downgrade(alembic_config(conn), revision)
 
 
+def migrate_at_startup(db: Database, settings: Settings) -> str | None:
+    """The lifespan's migrations step: the database answers, `upgrade head` under the startup lock (AUTO_MIGRATE=true),
+    and the code's head revision is the database's, else a one-line StartupError saying what to run."""
+    check_database(db)
+    head = head_revision()
+    if settings.auto_migrate:
+        with startup_lock(db, settings):
+            upgrade(db)
+    current = current_revision(db)
+    if current != head:
+        raise StartupError(f"database is at revision {current or 'none'} but the code needs {head}; run "
+                           f"`python -m server.migrate` (or `alembic upgrade head` in the source tree), or start "
+                           f"with AUTO_MIGRATE=true")
+    return current
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m server.migrate [head|<revision>]`: upgrade the configured database (DATABASE_URL / DATA_DIR),
     under the startup lock. Works from an installed package too (no alembic.ini needed)."""
     import sys
-
-    from server.startup import run_cli_step
 
     args = sys.argv[1:] if argv is None else argv
     target = args[0] if args else "head"

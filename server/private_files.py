@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+from server.auth.tokens import SECRET_FILE
 from server.config import Settings
 
 log = logging.getLogger("faceclock.startup")
@@ -38,8 +39,6 @@ def private_paths(settings: Settings) -> list[Path]:
     """What must be readable by the server's user alone: the SQLite database (face templates) with its -wal, -shm
     and -journal files, DATA_DIR/images and everything in it (kept enrollment photos), DATA_DIR/jwt_secret.
     Existing ones only; symbolic links are not followed."""
-    from server.auth.tokens import SECRET_FILE
-
     out: list[Path] = []
     db = sqlite_path(settings)
     if db is not None:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from server.config import Settings
+from server.auth.tokens import secret_problem, secret_warning
+from server.config import Settings, get_settings
+from server.database import Database
 from server.kit.locks import advisory_lock, describe, lock_dir
+from server.private_files import make_private
 
 log = logging.getLogger("faceclock.startup")
 
@@ -93,8 +96,6 @@ def _rss_mb() -> float:
 
 def check_settings(settings: Settings) -> None:
     """Settings the server cannot run with: refuse the start now rather than fail at the first request."""
-    from server.auth.tokens import secret_problem, secret_warning
-
     problem = secret_problem(settings)
     if problem:
         raise StartupError(problem)
@@ -110,8 +111,6 @@ def writable_dirs(settings: Settings) -> list[Path]:
 
 
 def ensure_directories(settings: Settings) -> None:
-    from server.private_files import make_private
-
     make_private(settings)
     for d in writable_dirs(settings):
         problem = writable_problem(d)
@@ -172,7 +171,6 @@ def open_database(settings: Settings):
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    from server.database import Database
 
     url = settings.effective_database_url
     try:
@@ -219,22 +217,6 @@ def check_database(db) -> None:
                            f"{_first_line(exc)}. Check DATABASE_URL and that the server is running") from None
 
 
-def migrate(db, settings: Settings) -> str | None:
-    from server import migrate as m
-
-    check_database(db)
-    head = m.head_revision()
-    if settings.auto_migrate:
-        with startup_lock(db, settings):
-            m.upgrade(db)
-    current = m.current_revision(db)
-    if current != head:
-        raise StartupError(f"database is at revision {current or 'none'} but the code needs {head}; run "
-                           f"`python -m server.migrate` (or `alembic upgrade head` in the source tree), or start "
-                           f"with AUTO_MIGRATE=true")
-    return current
-
-
 def _first_line(exc: BaseException) -> str:
     s = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return s[0] if s else exc.__class__.__name__
@@ -263,9 +245,7 @@ def run_cli_step(name: str, step) -> int:
     StartupError."""
     import sys
 
-    from server.config import get_settings
 
-    from server.private_files import make_private
 
     settings = get_settings()
     make_private(settings)

@@ -24,15 +24,17 @@ from types import SimpleNamespace
 
 from sqlalchemy import delete, exists, or_, select, update
 
-from server.config import Settings
 from server.attendance.models import KioskRequest, WorkDay
 from server.attendance.service import employed_on, recompute_day
-from server.attendance.workday import ShiftRule, local_date, window
+from server.attendance.workday import window
 from server.clock import now as clock_now
+from server.config import Settings
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.scheduler import register_job
 from server.shifts.models import Shift
+from server.shifts.rules import ShiftRule, local_date
 from server.shifts.service import assignments_between, lock_user
+from server.users.enrollment import erase_biometrics as erase
 from server.users.models import User
 
 log = logging.getLogger("faceclock.attendance.jobs")
@@ -137,8 +139,6 @@ def retention(db, settings: Settings, *, now: datetime | None = None) -> dict:
 
 
 def erase_biometrics(db, settings: Settings, *, now: datetime | None = None) -> dict:
-    from server.users.enrollment import erase_biometrics as erase
-
     now = now or clock_now()
     cutoff = now - timedelta(days=settings.biometric_retention_days)
     has_templates = exists().where(FaceTemplate.user_id == User.id)

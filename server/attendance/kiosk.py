@@ -34,11 +34,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.config import Settings
 from server.attendance.models import KioskRequest, Punch
 from server.attendance.service import add_punch, fallback_zone
-from server.clock import as_utc, now as clock_now
-from server.errors import AppError, ValidationFailed
+from server.clock import as_utc
+from server.clock import now as clock_now
+from server.config import Settings
+from server.errors import AppError, ModelWeightsMissing, ValidationFailed
+from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
 from server.liveness import service as liveness
 from server.liveness.errors import LivenessRequired
@@ -274,8 +276,6 @@ def face_identifier(app_state, settings: Settings, device) -> Identify:
     leaves a decision record (face_attempts, purpose "kiosk") in its own short transaction, whatever happens next."""
     import time
 
-    from server.errors import ModelWeightsMissing
-    from server.faces import service as faces
 
     engine = getattr(app_state, "engine", None)
     db = app_state.db

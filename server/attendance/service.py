@@ -12,23 +12,31 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.config import Settings
-from server.kit.rows import flush_or_conflict, get_or_404
-from server.kit.pages import paginate
 from server.attendance import calendar
 from server.attendance.models import Punch, WorkDay
 from server.attendance.workday import (
-    ShiftRule, compute_day, derive_kinds, in_dates, local_date, next_kind, punch_status, scheduled_window,
+    compute_day,
+    derive_kinds,
+    next_kind,
+    punch_status,
+    scheduled_window,
     work_date_for,
 )
+from server.audit.models import AuditEntry
 from server.audit.service import record as audit
-from server.auth.deps import ADMIN, MANAGER
-from server.clock import as_utc, now as clock_now
-from server.errors import Conflict, Forbidden, ValidationFailed
+from server.clock import as_utc
+from server.clock import now as clock_now
+from server.config import Settings
+from server.errors import Conflict, ValidationFailed
+from server.kit.pages import paginate
+from server.kit.rows import flush_or_conflict, get_or_404
 from server.shifts.models import Shift
+from server.shifts.rules import ShiftRule, in_dates, local_date
 from server.shifts.service import assignment_on, assignments_between, lock_user, rule_on
 from server.users.employment import employed_on, employment_dates  # noqa: F401  (re-exported)
 from server.users.models import User
+from server.users.policy import ensure_can_manage, visible_users_filter
+from server.users.service import get_managed_user, get_user
 
 MAX_RANGE_DAYS = 366
 
@@ -342,8 +350,6 @@ def _reason(reason: str | None) -> str:
 
 
 def _managed(session: Session, actor: User, user_id: int) -> User:
-    from server.users.service import get_managed_user
-
     return get_managed_user(session, actor, user_id)
 
 
@@ -417,8 +423,6 @@ def void_punch(session: Session, settings: Settings, *, actor: User, punch_id: i
 def punch_history(session: Session, *, actor: User, punch_id: int) -> list[tuple]:
     """The audit trail of one punch, oldest first, as (entry, actor's name): its manual creation, every correction
     and its voiding, each with the reason and the before/after. Managers see the punches of their site's users."""
-    from server.audit.models import AuditEntry
-
     punch = get_punch(session, punch_id)
     _managed(session, actor, punch.user_id)
     q = (select(AuditEntry, User.full_name).outerjoin(User, User.id == AuditEntry.actor_user_id)
@@ -441,15 +445,6 @@ def default_range(settings: Settings, start: date | None, end: date | None) -> t
     start = start or end - timedelta(days=30)
     check_range(start, end)
     return start, end
-
-
-def visible_users_filter(actor: User):
-    """A WHERE clause limiting users to those `actor` supervises (admin: all; manager: its site, no admins)."""
-    if actor.role == ADMIN:
-        return None
-    if actor.role == MANAGER and actor.site:
-        return (User.site == actor.site) & (User.role != ADMIN)
-    raise Forbidden("Manager or admin role required")
 
 
 def list_work_days(session: Session, *, actor: User | None, user_id: int | None, start: date, end: date,
@@ -501,9 +496,6 @@ def shift_zones(session: Session) -> dict[int, tuple[str, str]]:
 
 def ensure_supervised(session: Session, actor: User, user_id: int) -> User:
     """The user if `actor` supervises it (404 unknown, 403 otherwise)."""
-    from server.auth.deps import ensure_can_manage
-    from server.users.service import get_user
-
     user = get_user(session, user_id)
     ensure_can_manage(actor, user)
     return user

@@ -44,8 +44,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from server.shifts.rules import DAY, ShiftRule, local_date
+
 UTC = timezone.utc
-DAY = timedelta(days=1)
 
 PUNCH_STATUSES = ("on_time", "late", "early_leave", "overtime", "off_shift")
 DAY_STATUSES = ("present", "late", "absent", "incomplete", "off_day", "holiday", "on_leave", "half_day", "remote")
@@ -55,54 +56,6 @@ MARK_STATUSES = ("present", "absent", "on_leave", "remote")
 class PunchLike(Protocol):
     at: datetime
     kind: str
-
-
-@dataclass(frozen=True)
-class ShiftRule:
-    """The values of a shift that the arithmetic needs (no ORM object, so it stays testable without a database)."""
-
-    timezone: str
-    start_time: time
-    end_time: time
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
-    grace_in_minutes: int = 5
-    grace_out_minutes: int = 5
-    break_minutes: int = 0
-    shift_id: int | None = None
-    name: str | None = None
-    half_day_below_minutes: int | None = None
-    absent_below_minutes: int | None = None
-
-    @classmethod
-    def from_model(cls, shift) -> ShiftRule:
-        return cls(timezone=shift.timezone, start_time=shift.start_time, end_time=shift.end_time,
-                   weekdays=tuple(shift.weekdays or ()), grace_in_minutes=shift.grace_in_minutes,
-                   grace_out_minutes=shift.grace_out_minutes, break_minutes=shift.break_minutes,
-                   shift_id=shift.id, name=shift.name, half_day_below_minutes=shift.half_day_below_minutes,
-                   absent_below_minutes=shift.absent_below_minutes)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def overnight(self) -> bool:
-        return self.end_time <= self.start_time
-
-    @property
-    def nominal_length(self) -> timedelta:
-        """Wall-clock length of the shift (24 h when end == start)."""
-        length = _as_delta(self.end_time) - _as_delta(self.start_time)
-        return length if length > timedelta(0) else length + DAY
-
-    @property
-    def day_offset(self) -> timedelta:
-        """Local time of day at which a work day begins: start minus half the off-duty gap (may be negative)."""
-        gap = DAY - self.nominal_length
-        return _as_delta(self.start_time) - gap / 2
-
-    def scheduled_on(self, d: date) -> bool:
-        return d.weekday() in self.weekdays
 
 
 @dataclass(frozen=True)
@@ -185,10 +138,6 @@ class DayResult:
     punch_statuses: list[str] = field(default_factory=list)  # of the punches in time order
 
 
-def _as_delta(t: time) -> timedelta:
-    return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second)
-
-
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
@@ -197,15 +146,6 @@ def to_utc(d: date, t: time, zone: ZoneInfo) -> datetime:
     """A local wall time as a UTC instant. A time inside a spring-forward gap maps to the instant the clocks
     jumped over it (02:30 → 03:30 local); a repeated autumn time means its first occurrence (PEP 495 fold=0)."""
     return datetime.combine(d, t, tzinfo=zone).astimezone(UTC)
-
-
-def in_dates(d: date, first: date, last: date | None) -> bool:
-    """Whether `d` lies in first .. last, both inclusive; `last` None = open-ended (assignments, employment)."""
-    return first <= d and (last is None or d <= last)
-
-
-def local_date(at: datetime, zone_name: str) -> date:
-    return _aware(at).astimezone(ZoneInfo(zone_name)).date()
 
 
 def _aware(at: datetime) -> datetime:

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.kit.pages import paginate
 from server.audit.models import AuditEntry
 from server.clock import now
+from server.faces.models import FaceAttempt
+from server.kit.pages import paginate
 
 
 def record(session: Session, *, actor_user_id: int | None, action: str, entity: str, entity_id=None,
@@ -52,8 +53,6 @@ def list_face_attempts(session: Session, *, purpose: str | None = None, decision
                        limit: int = 50, offset: int = 0) -> tuple[list, int]:
     """Face decision records (written by the faces service), newest first, with the filtered total.
     `decision` matches exactly, or by prefix when it ends with ':' (e.g. "rejected:")."""
-    from server.faces.models import FaceAttempt
-
     q = select(FaceAttempt)
     if purpose:
         q = q.where(FaceAttempt.purpose == purpose)

@@ -6,7 +6,7 @@
     user: AdminDep         # admin only (403 otherwise)
     device: DeviceDep      # X-Device-Key of an active kiosk (401 invalid_device_key otherwise)
 
-Managers act only on users of their own site: check with `can_manage(actor, target)` / `ensure_can_manage`.
+Who may act on whom is server/users/policy.py.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from server.auth.service import live_family
 from server.auth.tokens import ACCESS, decode_token
 from server.deps import SessionDep, SettingsDep
 from server.devices.models import Device
+from server.devices.service import authenticate_device
 from server.errors import Forbidden, InvalidToken, NotAuthenticated
 from server.users.models import User
-
-ADMIN, MANAGER, EMPLOYEE = "admin", "manager", "employee"
+from server.users.policy import is_admin, is_supervisor
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 _device_key = APIKeyHeader(name="X-Device-Key", auto_error=False, description="Kiosk API key")
@@ -75,21 +75,19 @@ def require_employee(user: User = Depends(current_user)) -> User:
 
 
 def require_manager(user: User = Depends(current_user)) -> User:
-    if user.role not in (MANAGER, ADMIN):
+    if not is_supervisor(user):
         raise Forbidden("Manager or admin role required")
     return user
 
 
 def require_admin(user: User = Depends(current_user)) -> User:
-    if user.role != ADMIN:
+    if not is_admin(user):
         raise Forbidden("Admin role required")
     return user
 
 
 def require_device(request: Request, session: SessionDep, api_key: str | None = Depends(_device_key)) -> Device:
     """The active kiosk of the X-Device-Key header; missing, unknown or revoked → 401 invalid_device_key."""
-    from server.devices.service import authenticate_device
-
     device = authenticate_device(session, api_key)
     request.state.device = device
     return device
@@ -102,31 +100,3 @@ EmployeeDep = Annotated[User, Depends(require_employee)]
 ManagerDep = Annotated[User, Depends(require_manager)]
 AdminDep = Annotated[User, Depends(require_admin)]
 DeviceDep = Annotated[Device, Depends(require_device)]
-
-
-def can_manage(actor: User, target: User) -> bool:
-    """Whether `actor` may see and act on `target` as a supervisor.
-
-    admin: everyone. manager: users of the same (non-empty) site who are not admins, themselves included.
-    employee: nobody (an employee acts on its own data through `can_view`).
-    """
-    if actor.role == ADMIN:
-        return True
-    if actor.role == MANAGER:
-        return bool(actor.site) and target.site == actor.site and target.role != ADMIN
-    return False
-
-
-def can_view(actor: User, target: User) -> bool:
-    """Own data, or data of someone `actor` can manage."""
-    return actor.id == target.id or can_manage(actor, target)
-
-
-def ensure_can_manage(actor: User, target: User) -> None:
-    if not can_manage(actor, target):
-        raise Forbidden("Not allowed to act on this user")
-
-
-def ensure_can_view(actor: User, target: User) -> None:
-    if not can_view(actor, target):
-        raise Forbidden("Not allowed to see this user")

@@ -7,14 +7,29 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from server.config import Settings
 from server.auth import lockout
 from server.auth.models import RefreshToken
 from server.auth.passwords import verify_password
-from server.auth.tokens import REFRESH, TokenExpired, decode_token, issue_access_token, issue_refresh_token
+from server.auth.tokens import (
+    REFRESH,
+    TokenExpired,
+    decode_token,
+    issue_access_token,
+    issue_refresh_token,
+)
 from server.clock import now
+from server.config import Settings
 from server.database import keep_on_failure
-from server.errors import InvalidCredentials, InvalidToken
+from server.errors import (
+    AppError,
+    EmployeeCodeRequired,
+    InvalidCredentials,
+    InvalidToken,
+    ModelMismatch,
+    ModelWeightsMissing,
+    UnknownFace,
+)
+from server.faces import service as faces
 from server.users.models import User
 
 
@@ -168,8 +183,6 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
     LivenessFailed (422, counted for lockout, the measures in the decision record)."""
     import time
 
-    from server.errors import AppError, EmployeeCodeRequired, ModelWeightsMissing, UnknownFace
-    from server.faces import service as faces
 
     code = (employee_code or "").strip().replace("\x00", "") or None
     lockout.check(session, settings, kind="face", subject=code, client=client)
@@ -273,9 +286,6 @@ def _outcome(matched: bool, user: User | None) -> str:
 
 def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> tuple[User | None, float | None]:
     """The user of `code` if every frame matches its templates and it is active; records the attempt either way."""
-    from server.errors import ModelMismatch
-    from server.faces import service as faces
-
     target = session.scalar(select(User).where(User.employee_code == code))
     if target is None:
         attempt("unknown", threshold=engine.threshold)
@@ -292,9 +302,6 @@ def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> t
 
 def _face_one_to_many(session: Session, settings: Settings, engine, samples, attempt) -> tuple[User | None, float | None]:
     """The recognised active user, or None; records the attempt either way."""
-    from server.errors import ModelMismatch
-    from server.faces import service as faces
-
     try:
         d = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
     except ModelMismatch:

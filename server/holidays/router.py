@@ -11,17 +11,17 @@ from datetime import date
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from server.config import Settings
 from server.attendance.service import check_range, local_date
-from server.auth.deps import ADMIN, SIGNED_IN, EmployeeDep, ManagerDep
+from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId
 from server.clock import now as clock_now
+from server.config import Settings
 from server.deps import SessionDep, SettingsDep
-from server.errors import Forbidden, NotFound, ValidationFailed, responses
-from server.holidays.ics import InvalidCalendar
-from server.errors import AppError
+from server.errors import AppError, Forbidden, NotFound, ValidationFailed, responses
 from server.holidays import flows, service
+from server.holidays.ics import InvalidCalendar
 from server.holidays.schemas import HolidayImportOut, HolidayIn, HolidayOut
+from server.users.policy import is_admin
 
 router = APIRouter(prefix="/api/v1/holidays", tags=["holidays"])
 MAX_ICS_BYTES = 1024 * 1024
@@ -51,7 +51,7 @@ def list_holidays(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
                   from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
                   site: str | None = Query(None, max_length=100)):
     start, end = _year_range(settings, from_, to)
-    if user.role != ADMIN:
+    if not is_admin(user):
         site = user.site or ""  # their own site's and the company's
     return service.list_holidays(session, start=start, end=end, site=site)
 

@@ -10,12 +10,12 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.kit.rows import flush_or_conflict, get_or_404
 from server.audit.service import record as audit
-from server.auth.deps import ADMIN, MANAGER
 from server.errors import Conflict, Forbidden
 from server.holidays.models import WHOLE_COMPANY, Holiday
+from server.kit.rows import flush_or_conflict, get_or_404
 from server.users.models import User
+from server.users.policy import is_admin, manages_site
 
 
 class HolidayExists(Conflict):
@@ -33,9 +33,9 @@ def snapshot(h: Holiday) -> dict:
 
 def allowed_site(actor: User, site: str | None) -> str | None:
     """The site a holiday of `actor` is for: an admin's as given; a manager's is its own site (403 otherwise)."""
-    if actor.role == ADMIN:
+    if is_admin(actor):
         return site
-    if actor.role == MANAGER and actor.site and site in (None, actor.site):
+    if manages_site(actor, site):
         return actor.site
     raise Forbidden("Holidays of the whole company or of another site are for admins")
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Query
 
-from server.attendance.service import default_range, ensure_supervised, visible_users_filter
-from server.auth.deps import ADMIN, MANAGER, SIGNED_IN, EmployeeDep, ManagerDep
+from server.attendance.service import default_range, ensure_supervised
+from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId, UserFilter
 from server.deps import SessionDep, SettingsDep
 from server.errors import Forbidden, NotFound, ValidationFailed, responses
-from server.users.employment import OutsideEmployment
 from server.leaves import flows, service
 from server.leaves.schemas import CancelIn, LeaveIn, LeaveKind, LeaveOut, LeavePage
+from server.users.employment import OutsideEmployment
+from server.users.policy import is_supervisor, visible_users_filter
 
 router = APIRouter(prefix="/api/v1/leaves", tags=["leaves"])
 
@@ -29,7 +30,7 @@ def list_leaves(actor: EmployeeDep, session: SessionDep, settings: SettingsDep, 
                 kind: LeaveKind | None = None, include_cancelled: bool = False, limit: int = Query(500, ge=1, le=5000),
                 offset: int = Query(0, ge=0, le=10**9)):
     start, end = default_range(settings, from_, to)
-    if actor.role in (ADMIN, MANAGER):
+    if is_supervisor(actor):
         if user_id is not None:
             ensure_supervised(session, actor, user_id)
         clause = visible_users_filter(actor)

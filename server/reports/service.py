@@ -30,16 +30,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select
 
-from server.config import Settings
 from server.attendance import calendar
 from server.attendance.models import DayMark, WorkDay
-from server.attendance.service import employment_dates, fallback_zone, visible_users_filter
-from server.attendance.workday import DAY_STATUSES, ShiftRule, in_dates, local_date, window
-from server.shifts.models import ShiftAssignment
-from server.clock import as_utc, now as clock_now
-from server.shifts.models import Shift
+from server.attendance.service import employment_dates, fallback_zone
+from server.attendance.workday import DAY_STATUSES, window
+from server.clock import as_utc
+from server.clock import now as clock_now
+from server.config import Settings
+from server.shifts.models import Shift, ShiftAssignment
+from server.shifts.rules import ShiftRule, in_dates, local_date
 from server.shifts.service import assignment_on, assignments_between
 from server.users.models import User
+from server.users.policy import visible_users_filter
 
 CSV_COLUMNS = ("employee_code", "name", "date", "shift", "timezone", "first_in", "last_out", "worked_minutes",
                "late_minutes", "early_leave_minutes", "overtime_minutes", "status", "holiday", "leave_kind",

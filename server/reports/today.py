@@ -25,15 +25,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from server.config import Settings
 from server.attendance import calendar
 from server.attendance.models import WorkDay
-from server.attendance.service import current_work_dates, fallback_zone, punches_of_days, visible_users_filter
+from server.attendance.service import current_work_dates, fallback_zone, punches_of_days
 from server.attendance.workday import close_at, scheduled_window
-from server.clock import as_utc, now as clock_now
+from server.clock import as_utc
+from server.clock import now as clock_now
+from server.config import Settings
 from server.reports.service import _Clock, _computed
 from server.shifts.models import Shift
 from server.users.models import User
+from server.users.policy import visible_users_filter
 
 NO_SITE = ""
 

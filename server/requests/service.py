@@ -10,17 +10,18 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.config import Settings
-from server.kit.pages import paginate
 from server.attendance.models import Punch
 from server.attendance.service import PunchVoided, check_not_future, fallback_zone
 from server.audit.service import record as audit
-from server.auth.deps import ADMIN, MANAGER
 from server.clock import now as clock_now
+from server.config import Settings
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.kit.pages import paginate
 from server.kit.rows import get_or_404
 from server.requests.models import EmployeeRequest
+from server.users.employment import ensure_employed
 from server.users.models import User
+from server.users.policy import is_admin, is_supervisor, visible_users_filter
 from server.users.service import get_managed_user
 
 
@@ -55,7 +56,6 @@ def _check_change(session: Session, settings: Settings, user: User, type: str, c
     the future, leave dates are days of employment. Approval checks everything again (the manager's own code)."""
     from datetime import date, datetime
 
-    from server.users.employment import ensure_employed
 
     if type == "correction":
         _check_own_punch(session, user, change["punch_id"])
@@ -126,9 +126,11 @@ def list_requests(session: Session, *, actor: User, user_id: int | None = None, 
     """(request, user) pairs, newest first: an employee's own; a manager's site's (its own included); all for an
     admin."""
     q = select(EmployeeRequest, User).join(User, User.id == EmployeeRequest.user_id)
-    if actor.role == MANAGER and actor.site:
-        q = q.where(User.site == actor.site, User.role != ADMIN)
-    elif actor.role != ADMIN:
+    if is_supervisor(actor) and (is_admin(actor) or actor.site):
+        clause = visible_users_filter(actor)
+        if clause is not None:
+            q = q.where(clause)
+    else:
         q = q.where(EmployeeRequest.user_id == actor.id)
     if user_id is not None:
         q = q.where(EmployeeRequest.user_id == user_id)

@@ -13,12 +13,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from server.attendance import flows
 from server.auth.deps import SIGNED_IN, AdminDep, EmployeeDep, ManagerDep
+from server.bounds import PathId as Id
 from server.deps import SessionDep, SettingsDep
 from server.errors import Forbidden, NotFound, ValidationFailed, responses
 from server.shifts import service
-from server.shifts.schemas import AssignmentIn, AssignmentOut, AssignmentResult, ShiftCreate, ShiftOut, ShiftUpdate
-from server.bounds import PathId as Id
+from server.shifts.schemas import (
+    AssignmentIn,
+    AssignmentOut,
+    AssignmentResult,
+    ShiftCreate,
+    ShiftOut,
+    ShiftUpdate,
+)
 from server.users.service import get_managed_user, get_visible_user
 
 router = APIRouter(prefix="/api/v1", tags=["shifts"])
@@ -61,7 +69,7 @@ def update_shift(shift_id: Id, body: ShiftUpdate, actor: AdminDep, session: Sess
     # nulls are ignored, except for the thresholds, where null removes the threshold
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items()
                if v is not None or k in ("half_day_below_minutes", "absent_below_minutes")}
-    return service.update_shift(session, settings, actor=actor, shift=shift, changes=changes)
+    return flows.update_shift(session, settings, actor=actor, shift=shift, changes=changes)
 
 
 @router.delete("/shifts/{shift_id}", status_code=204, responses=responses(_AUTH, _NOT_FOUND, _INVALID),
@@ -78,8 +86,8 @@ def archive_shift(shift_id: Id, actor: AdminDep, session: SessionDep):
                     "the user's work days in the range are recomputed")
 def assign_shift(user_id: Id, body: AssignmentIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
     user = get_managed_user(session, actor, user_id)
-    new, ended = service.assign_shift(session, settings, actor=actor, user=user, shift_id=body.shift_id,
-                                      valid_from=body.valid_from, valid_to=body.valid_to)
+    new, ended = flows.assign_shift(session, settings, actor=actor, user=user, shift_id=body.shift_id,
+                                    valid_from=body.valid_from, valid_to=body.valid_to)
     names = service.shift_names(session)
     return AssignmentResult(assignment=_assignment_out(new, names),
                             closed=[_assignment_out(a, names) for a in ended],

@@ -6,12 +6,12 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.config import Settings
-from server.attendance.workday import ShiftRule, in_dates
 from server.audit.service import record as audit
+from server.clock import now as clock_now
 from server.errors import Conflict, ValidationFailed
 from server.kit.rows import flush_or_conflict, get_or_404
 from server.shifts.models import Shift, ShiftAssignment
+from server.shifts.rules import ShiftRule, in_dates, local_date
 from server.users.models import User
 
 # A shift edit recomputes the work days of its users from this many days back (in the shift's zone) on; older days
@@ -87,9 +87,13 @@ def create_shift(session: Session, *, actor: User, data: dict) -> Shift:
     return shift
 
 
-def update_shift(session: Session, settings: Settings, *, actor: User, shift: Shift, changes: dict) -> Shift:
-    """Applies `changes`. When a field that decides work days changed (zone, times, weekdays, graces, break), the
-    work days of the shift's users from SHIFT_EDIT_RECOMPUTE_DAYS ago on are re-resolved and recomputed."""
+Ranges = dict[int, list[tuple[date, date | None]]]  # user id -> the date ranges whose work days a change moves
+
+
+def update_shift(session: Session, *, actor: User, shift: Shift, changes: dict) -> tuple[Shift, Ranges]:
+    """Applies `changes`. Returns the shift and, when a field that decides work days changed (zone, times, weekdays,
+    graces, break), the ranges of its users' days to rework: from SHIFT_EDIT_RECOMPUTE_DAYS ago on (the caller,
+    attendance.flows.update_shift, reworks them)."""
     before = snapshot(shift)
     if "name" in changes and changes["name"] != shift.name:
         if session.scalar(select(Shift.id).where(Shift.name == changes["name"], Shift.id != shift.id)) is not None:
@@ -102,27 +106,18 @@ def update_shift(session: Session, settings: Settings, *, actor: User, shift: Sh
     if after != before:
         audit(session, actor_user_id=actor.id, action="shifts.update", entity="shift", entity_id=shift.id,
               before=before, after=after)
-    if any(before[f] != after[f] for f in RULE_FIELDS):
-        _rework_shift_users(session, settings, shift)
-    return shift
+    moved = any(before[f] != after[f] for f in RULE_FIELDS)
+    return shift, (_edit_ranges(session, shift) if moved else {})
 
 
-def _rework_shift_users(session: Session, settings: Settings, shift: Shift) -> None:
-    from server.attendance.service import rework_user_days
-    from server.attendance.workday import local_date
-    from server.clock import now as clock_now
-
-    now = clock_now()
-    today = local_date(now, shift.timezone)
+def _edit_ranges(session: Session, shift: Shift) -> Ranges:
+    today = local_date(clock_now(), shift.timezone)
     since = today - timedelta(days=SHIFT_EDIT_RECOMPUTE_DAYS)
-    ranges: dict[int, list[tuple[date, date | None]]] = {}
+    ranges: Ranges = {}
     for a in assignments_between(session, since, today + timedelta(days=1)):
         if a.shift_id == shift.id:
             ranges.setdefault(a.user_id, []).append((max(a.valid_from, since), a.valid_to))
-    for user_id in sorted(ranges):  # one lock order for everyone
-        user = session.get(User, user_id)
-        for start, end in ranges[user_id]:
-            rework_user_days(session, settings, user, start, end, now=now)
+    return ranges
 
 
 def archive_shift(session: Session, *, actor: User, shift: Shift) -> Shift:
@@ -153,13 +148,13 @@ def _overlaps(a: ShiftAssignment, start: date, end: date | None) -> bool:
     return a.valid_from <= (end or date.max) and start <= a_end
 
 
-def assign_shift(session: Session, settings: Settings, *, actor: User, user: User, shift_id: int, valid_from: date,
-                 valid_to: date | None) -> tuple[ShiftAssignment, list[ShiftAssignment]]:
+def assign_shift(session: Session, *, actor: User, user: User, shift_id: int, valid_from: date,
+                 valid_to: date | None) -> tuple[ShiftAssignment, list[ShiftAssignment], tuple[date, date | None]]:
     """Adds an assignment. An open-ended assignment that started earlier is ended the day before `valid_from`
     (the usual "from this date on, this shift"); any other overlap is refused with 409 assignment_overlap.
-    Then the user's punches from valid_from (to valid_to) are re-resolved to their work days and the days old and
-    new recomputed (attendance.service.rework_user_days), so a retroactive assignment corrects the past.
-    Returns the new assignment and those it ended."""
+    Returns the new assignment, those it ended, and the range of the user's days it moves (valid_from .. valid_to,
+    open-ended when it ended one): attendance.flows.assign_shift reworks them, so a retroactive assignment corrects
+    the past."""
     shift = get_shift(session, shift_id)
     if not shift.is_active:
         raise ShiftArchived()
@@ -186,11 +181,8 @@ def assign_shift(session: Session, settings: Settings, *, actor: User, user: Use
     audit(session, actor_user_id=actor.id, action="shifts.assign", entity="shift_assignment", entity_id=new.id,
           after={"user_id": user.id, "shift_id": shift.id, "valid_from": valid_from.isoformat(),
                  "valid_to": valid_to.isoformat() if valid_to else None})
-    from server.attendance.service import rework_user_days
-
     # an ended open-ended assignment no longer covers the days after valid_to either
-    rework_user_days(session, settings, user, valid_from, None if ended else valid_to)
-    return new, ended
+    return new, ended, (valid_from, None if ended else valid_to)
 
 
 def assignments_between(session: Session, start: date, end: date, user_ids=None) -> list[ShiftAssignment]:

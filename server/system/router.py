@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from server import __version__
+from server.faces.loader import loaded_model_ids
+from server.faces.service import identify_point
 
 router = APIRouter(tags=["system"])
 
@@ -26,7 +28,6 @@ def face_decisions(state) -> dict | None:
     engine, gallery = getattr(state, "engine", None), getattr(state, "gallery", None)
     if engine is None or gallery is None:
         return None
-    from server.faces.service import identify_point
 
     return {"model_id": engine.model_id, "one_to_one": engine.one_to_one.as_dict(),
             "one_to_many": identify_point(engine, gallery).as_dict(),
@@ -77,7 +78,6 @@ def status(request: Request):
             revision = current_revision(db)
         except Exception as exc:
             revision = f"unavailable: {exc.__class__.__name__}"
-    from server.faces.loader import loaded_model_ids
 
     gallery = getattr(st, "gallery", None)
     scheduler = getattr(st, "scheduler", None)

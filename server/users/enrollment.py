@@ -17,16 +17,23 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.config import Settings
 from server.audit.service import record as audit
-from server.auth.deps import ADMIN
 from server.clock import now
+from server.config import Settings
 from server.database import keep_on_failure
-from server.errors import AppError, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, ValidationFailed
+from server.errors import (
+    AppError,
+    Conflict,
+    DuplicateFace,
+    Forbidden,
+    ModelWeightsMissing,
+    ValidationFailed,
+)
 from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
 from server.faces.models import FaceTemplate
 from server.users.models import User
+from server.users.policy import is_admin
 
 MAX_IMAGES = PHOTOS_PER_REQUEST["enroll"]
 CONSENT_DIR = Path(__file__).resolve().parent / "consent"  # <version>.<lang>.txt; CONSENT_TEXT_DIR overrides it
@@ -105,7 +112,7 @@ def enroll(session: Session, settings: Settings, engine, *, actor: User, user: U
         raise ConsentTextChanged(shown=consent_text_version, current=settings.consent_text_version)
     if not 1 <= len(images) <= MAX_IMAGES:
         raise ValidationFailed(f"Send 1 to {MAX_IMAGES} photos", field="images", count=len(images))
-    if allow_duplicate and actor.role != ADMIN:
+    if allow_duplicate and not is_admin(actor):
         raise Forbidden("Only admins may enroll a duplicate face")
     if not user.is_active:
         raise Conflict("User is deactivated", field="user")

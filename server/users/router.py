@@ -5,15 +5,34 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
+from server.attendance import flows
 from server.auth.deps import SIGNED_IN, CurrentUser, ManagerDep
 from server.bounds import PathId
 from server.deps import SessionDep, SettingsDep, client_id
-from server.errors import (PHOTO_ERRORS, Conflict, DuplicateFace, Forbidden, ModelWeightsMissing, NotFound,
-                           TooManyAttempts, ValidationFailed, WrongCurrentPassword, responses)
+from server.errors import (
+    PHOTO_ERRORS,
+    Conflict,
+    DuplicateFace,
+    Forbidden,
+    ModelWeightsMissing,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+    WrongCurrentPassword,
+    responses,
+)
 from server.faces.uploads import Photos
-from server.users import enrollment, flows, service
-from server.users.schemas import (ConsentTextOut, EnrollmentOut, Role, TemplateOut, UserCreate, UserOut, UserPage,
-                                  UserUpdate)
+from server.users import enrollment, service
+from server.users.schemas import (
+    ConsentTextOut,
+    EnrollmentOut,
+    Role,
+    TemplateOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 UserId = PathId

@@ -11,17 +11,26 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.config import Settings
 from server.audit.service import record as audit
-from server.auth.deps import ADMIN, EMPLOYEE, MANAGER, can_manage, ensure_can_view
 from server.auth import lockout
 from server.auth.passwords import hash_password, verify_password
 from server.auth.service import revoke_user_tokens
 from server.clock import now
+from server.config import Settings
+from server.errors import Conflict, Forbidden, ValidationFailed, WrongCurrentPassword
 from server.kit.pages import paginate
 from server.kit.rows import flush_or_conflict, get_or_404
-from server.errors import Conflict, Forbidden, ValidationFailed, WrongCurrentPassword
 from server.users.models import User
+from server.users.policy import (
+    EMPLOYEE,
+    can_act_on,
+    ensure_can_view,
+    is_admin,
+    is_manager,
+    manages_site,
+    may_grant,
+    visible_users_filter,
+)
 from server.users.schemas import UserCreate, UserUpdate
 
 _AUDITED = ("full_name", "email", "role", "site", "timezone", "is_active", "employed_from", "employed_to")
@@ -83,15 +92,15 @@ def _check_employment(user: User) -> None:
 
 def create_user(session: Session, settings: Settings, *, actor: User, data: UserCreate) -> User:
     site = data.site
-    if actor.role == MANAGER:
-        if data.role != EMPLOYEE:
+    if is_manager(actor):
+        if not may_grant(actor, data.role):
             raise Forbidden("Managers can only create employees")
         if site is not None and site != actor.site:
             raise Forbidden("Managers can only create users of their own site")
         if not actor.site:
             raise Forbidden("This manager has no site")
         site = actor.site
-    elif actor.role != ADMIN:
+    elif not is_admin(actor):
         raise Forbidden()
     if data.password is not None:
         validate_password(settings, data.password)
@@ -127,7 +136,7 @@ def get_visible_user(session: Session, actor: User, user_id: int) -> User:
 def get_managed_user(session: Session, actor: User, user_id: int) -> User:
     """The user, if `actor` may act on it as a supervisor (admin; manager → employees of its site)."""
     user = get_user(session, user_id)
-    if not can_manage(actor, user) or (actor.role == MANAGER and user.role != EMPLOYEE):
+    if not can_act_on(actor, user):
         raise Forbidden("Not allowed to act on this user")
     return user
 
@@ -136,12 +145,13 @@ def list_users(session: Session, *, actor: User, role: str | None = None, active
                search: str | None = None, site: str | None = None, limit: int = 50,
                offset: int = 0) -> tuple[list[User], int]:
     q = select(User)
-    if actor.role == MANAGER:
-        if not actor.site or (site is not None and site != actor.site):
-            raise Forbidden("Managers only see users of their own site")
-        q = q.where(User.site == actor.site, User.role != ADMIN)
-    elif actor.role != ADMIN:
+    if is_manager(actor) and not manages_site(actor, site):
+        raise Forbidden("Managers only see users of their own site")
+    if not is_admin(actor) and not is_manager(actor):
         raise Forbidden()
+    clause = visible_users_filter(actor)
+    if clause is not None:
+        q = q.where(clause)
     elif site is not None:
         q = q.where(User.site == site)
     if role:
@@ -173,13 +183,13 @@ def update_user(session: Session, settings: Settings, *, actor: User, user: User
     changes = data.model_dump(exclude_unset=True)
     current_password = changes.pop("current_password", None)
     is_self = actor.id == user.id
-    if actor.role != ADMIN:
+    if not is_admin(actor):
         if is_self:
             allowed = {"full_name", "email", "timezone", "password"}
-        elif actor.role == MANAGER:
+        elif is_manager(actor):
             allowed = {"full_name", "email", "timezone", "password", "is_active", "role", "site", "employed_from",
                        "employed_to"}
-            if changes.get("role", EMPLOYEE) != EMPLOYEE or changes.get("site", actor.site) != actor.site:
+            if not may_grant(actor, changes.get("role", EMPLOYEE)) or changes.get("site", actor.site) != actor.site:
                 raise Forbidden("Managers cannot move users to another role or site")
         else:
             allowed = set()
