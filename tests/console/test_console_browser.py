@@ -29,12 +29,14 @@ WORDS = {
     "en": {"nav": ["Today", "People", "Work days", "Shifts", "Devices", "Calendar", "Reports"], "no_face": "No face found",
            "passed": "passed the check", "failed": "Nothing was stored", "accepted": "accepted",
            "done2": "Enrolled: 2 photos accepted.", "duplicate": "already enrolled for", "in": "In",
-           "corrected": "corrected", "signin": "Sign in to faceclock", "keyOnce": "shown only now"},
+           "corrected": "corrected", "signin": "Sign in to faceclock", "keyOnce": "shown only now",
+           "challenge": "head-turn challenge", "off": "off", "byDefault": "(server's setting)"},
     "es": {"nav": ["Hoy", "Personas", "Jornadas", "Turnos", "Dispositivos", "Calendario", "Informes"],
            "no_face": "No se encontró ninguna cara", "passed": "pasó la comprobación", "failed": "No se ha guardado nada",
            "accepted": "aceptada", "done2": "Registrada: 2 fotos aceptadas.", "duplicate": "ya está registrada para",
            "in": "Dentro", "corrected": "corregido", "signin": "Iniciar sesión en faceclock",
-           "keyOnce": "solo se muestra ahora"},
+           "keyOnce": "solo se muestra ahora", "challenge": "desafío de giro de cabeza", "off": "desactivada",
+           "byDefault": "(ajuste del servidor)"},
 }
 BROWSER_LANG = {"en": "en-US", "es": "es-ES"}
 
@@ -114,6 +116,33 @@ def _create_device(driver, words: dict, artifacts, lang: str) -> tuple[str, str]
     return key, url
 
 
+def _device_liveness(driver) -> str:
+    return all_css(driver, "#devices-list tbody tr > *")[6].text
+
+
+def _set_device_liveness(driver, words: dict, mode: str) -> None:
+    """The Edit dialog's liveness setting (issue 17's PATCH /devices/{id}): '' = the server's setting."""
+    click(driver, "#devices-list tbody tr .punch-actions button:first-child")  # Edit
+    wait(driver, lambda d: all_css(d, "dialog[open] #device-edit-liveness"), 10, "the device's edit dialog")
+    set_value(driver, "#device-edit-liveness", mode)
+    submit_dialog(driver)
+
+
+def _edit_device_liveness(driver, words: dict) -> None:
+    """Per-device liveness from the console: set, shown in the list, kept after a reload (the PATCH committed), and
+    back to the server's setting (off here) so the kiosk check that follows needs no challenge."""
+    assert _device_liveness(driver) == f"{words['off']} {words['byDefault']}"
+    _set_device_liveness(driver, words, "challenge")
+    wait(driver, lambda d: _device_liveness(d) == words["challenge"], 20, "the device's liveness: challenge")
+    driver.refresh()
+    page_is(driver, "devices")
+    wait(driver, lambda d: len(all_css(d, "#devices-list tbody tr")) == 1, 20, "the device listed")
+    assert _device_liveness(driver) == words["challenge"]
+    _set_device_liveness(driver, words, "")
+    wait(driver, lambda d: _device_liveness(d) == f"{words['off']} {words['byDefault']}", 20,
+         "the device back on the server's setting")
+
+
 def _survives_a_dead_access_token(driver) -> None:
     driver.execute_script("const k = 'faceclock.console.session', s = JSON.parse(sessionStorage.getItem(k));"
                           "s.access = 'not-a-token'; sessionStorage.setItem(k, JSON.stringify(s));")
@@ -182,6 +211,7 @@ def test_the_console_flows(live, api, browser_factory, artifacts, tmp_path, lang
     shot_checked(driver, artifacts, f"{lang}-03-people")
 
     key, kiosk_url = _create_device(driver, words, artifacts, lang)
+    _edit_device_liveness(driver, words)
     _survives_a_dead_access_token(driver)
 
     go(driver, "#/today", "today")
