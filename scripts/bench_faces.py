@@ -142,11 +142,13 @@ def service_verify(engine, settings, pairs, runs: int) -> tuple[list[float], int
     both photos side by side over the inference slots. Pairs the quality gate refuses are left out (counted)."""
     from server.errors import AppError
     from server.faces import service
+    from server.faces.runtime import FaceRuntime
 
+    rt = FaceRuntime(settings, engine=engine)
     ok = []
     for a, b in pairs:
         try:
-            service.verify(jpeg(a), jpeg(b), engine=engine, settings=settings)
+            service.verify(rt, jpeg(a), jpeg(b))
             ok.append((jpeg(a), jpeg(b)))
         except AppError:
             pass
@@ -154,7 +156,7 @@ def service_verify(engine, settings, pairs, runs: int) -> tuple[list[float], int
     for _ in range(runs):
         for a, b in ok:
             t0 = time.perf_counter()
-            service.verify(a, b, engine=engine, settings=settings)
+            service.verify(rt, a, b)
             times.append(time.perf_counter() - t0)
     return times, len(pairs) - len(ok)
 

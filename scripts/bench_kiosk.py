@@ -120,12 +120,13 @@ class Bench:
 
     def __init__(self, args, quiet: bool):
         from server.database import Database
-        from server.faces.loader import get_engine
+        from server.faces.runtime import FaceRuntime
 
         self.args, self.quiet = args, quiet
         self.settings = _settings(args)
         self.db = Database(self.settings.effective_database_url)
-        self.engine = get_engine(self.settings)
+        self.faces = FaceRuntime(self.settings)
+        self.engine = self.faces.load_engine()
 
     def enroll_real(self, people: list[Person]) -> list[Person]:
         from sqlalchemy import select
@@ -146,8 +147,7 @@ class Bench:
                 uid = existing.get(code)
                 if uid is None or uid not in enrolled:
                     try:
-                        samples = faces.embed_for_enrollment([p.enroll.read_bytes()], engine=self.engine,
-                                                             settings=self.settings)
+                        samples = faces.embed_for_enrollment(self.faces, [p.enroll.read_bytes()])
                     except Exception as exc:  # noqa: BLE001  a photo the quality gate refuses: skip that person
                         log(self.quiet, f"  skip {p.identity}: {getattr(exc, 'code', exc)}")
                         continue
@@ -166,7 +166,7 @@ class Bench:
         import numpy as np
         from sqlalchemy import delete, func, insert, select
 
-        from server.faces.gallery import bump_version
+        from server.faces.sync import bump_version
         from server.faces.models import FaceTemplate
         from server.users.models import User
 
@@ -261,7 +261,7 @@ def cleanup(args, quiet: bool) -> dict:
 
     from server.database import Database
     from server.devices.models import Device
-    from server.faces.gallery import bump_version
+    from server.faces.sync import bump_version
     from server.users.models import User
 
     db = Database(_settings(args).effective_database_url)

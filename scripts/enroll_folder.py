@@ -317,8 +317,7 @@ def main(argv=None) -> int:
 
     from server.config import Settings
     from server.database import Database
-    from server.faces.gallery import load_gallery
-    from server.faces.loader import get_engine
+    from server.faces.runtime import FaceRuntime
     from server.migrate import migrate_at_startup as migrate
     from server.startup import ensure_directories
 
@@ -330,9 +329,10 @@ def main(argv=None) -> int:
         from seeds import run_all
 
         run_all(session, settings)
-    engine = get_engine(settings)
-    load_gallery(db, engine, settings)  # duplicates are checked against everyone already enrolled
-    enroller = Enroller(settings, db, engine, a.actor, State(a.state or a.path / STATE_NAME), a.retry_failed)
+    rt = FaceRuntime(settings)
+    engine = rt.load_engine()
+    rt.load_gallery(db)  # duplicates are checked against everyone already enrolled
+    enroller = Enroller(settings, db, rt, a.actor, State(a.state or a.path / STATE_NAME), a.retry_failed)
     people = read_people(a.path, a.people)
     if people_csv(a.path, a.people) is not None:
         for folder in unlisted_folders(a.path, people):

@@ -54,6 +54,7 @@ from server.errors import AppError  # noqa: E402
 from server.faces import service as faces  # noqa: E402
 from server.faces.engine import load_engine, planar_correlation  # noqa: E402
 from server.faces.images import decode_image  # noqa: E402
+from server.faces.runtime import FaceRuntime  # noqa: E402
 from server.liveness import rule  # noqa: E402
 
 ANGLES = (15, 30, 45)
@@ -86,7 +87,7 @@ def jpeg(bgr: np.ndarray, quality: int = 92) -> bytes:
 def frame_of(data: bytes, engine, settings) -> Frame | str:
     """The frame as the server sees it, or the quality code that refuses it."""
     try:
-        sample = faces.analyze(data, "kiosk", engine=engine, settings=settings)
+        sample = faces.analyze(FaceRuntime(settings, engine=engine), data, "kiosk")
     except AppError as exc:
         return exc.code
     image = decode_image(data, settings.image_max_pixels, min_side=settings.min_face_size)

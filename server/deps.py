@@ -2,6 +2,7 @@
 
     session: SessionDep       the request's database session (THE transaction rule, below)
     settings: SettingsDep     the app's Settings
+    db: DatabaseDep           the app's Database, for flows that own their transactions (the kiosk check)
 
 THE transaction rule: a request's writes are committed before its answer is sent, or none are. `get_session` is a
 function-scoped dependency (`Depends(..., scope="function")`, FastAPI >= 0.121): its exit — the commit, or the
@@ -20,6 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from server.config import Settings
+from server.database import Database
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -33,8 +35,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def client_id(request: Request) -> str:

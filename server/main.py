@@ -15,6 +15,7 @@ from server.body_limit import BodyLimitMiddleware, body_limit
 from server.body_types import require_body_type
 from server.config import Settings, get_settings
 from server.errors import RequestContextMiddleware, install_handlers
+from server.faces.runtime import FaceRuntime
 from server.metrics import Metrics
 from server.scheduler import AppScheduler
 from server.system.router import router as system_router
@@ -30,18 +31,6 @@ from server.startup import (
 )
 
 log = logging.getLogger("faceclock")
-
-
-def _load_engine(settings: Settings):
-    from server.faces.loader import get_engine
-
-    return get_engine(settings)
-
-
-def _load_gallery(db, engine, settings: Settings):
-    from server.faces.gallery import load_gallery
-
-    return load_gallery(db, engine, settings)
 
 
 def _run_seeds(db, settings: Settings):
@@ -66,15 +55,16 @@ async def lifespan(app: FastAPI):
     settings: Settings = st.settings
     steps: StartupState = st.startup
     st.db = None
+    # The face engine, its gallery and pools: one per app, reached by the routes through server/faces/deps.py only.
+    st.faces = rt = FaceRuntime(settings)
     try:
         steps.run("settings", lambda: check_settings(settings))
         steps.run("directories", lambda: ensure_directories(settings))
         # Several workers start at once: migrations and seeds each run under a cross-process lock.
         steps.run("migrations", lambda: _open_and_migrate(st, settings))
         # A missing model leaves the process up with /ready = 503 naming the problem (and the script to run).
-        st.engine = steps.run("face_engine", lambda: _load_engine(settings), fatal=False)
-        if st.engine is not None:
-            st.gallery = steps.run("gallery", lambda: _load_gallery(st.db, st.engine, settings), fatal=False)
+        if steps.run("face_engine", rt.load_engine, fatal=False) is not None:
+            steps.run("gallery", lambda: rt.load_gallery(st.db), fatal=False)
         seeded = steps.run("seeds", lambda: _run_seeds(st.db, settings))
         if settings.scheduler_enabled:
             steps.run("scheduler", lambda: _start_scheduler(app, st.db, settings))
@@ -89,6 +79,7 @@ async def lifespan(app: FastAPI):
         scheduler = getattr(st, "scheduler", None)
         if scheduler is not None:
             scheduler.shutdown()
+        rt.close()
         if st.db is not None:
             st.db.dispose()
 
@@ -106,8 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.startup = StartupState()
     app.state.metrics = Metrics()
-    app.state.engine = None
-    app.state.gallery = None
+    app.state.faces = None  # the FaceRuntime, built by the lifespan
     app.state.scheduler = None
     app.state.db = None
     install_handlers(app)

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from server.auth.tokens import secret_problem, secret_warning
 from server.config import Settings, get_settings
 from server.database import Database
+from server.faces import sync
 from server.kit.locks import advisory_lock, describe, lock_dir
 from server.private_files import make_private
 
@@ -184,12 +185,14 @@ def open_database(settings: Settings):
         raise StartupError(f"DATABASE_URL {shown}: the {parsed.get_backend_name()!r} database is not supported; "
                            f"use postgresql+psycopg://... or sqlite:///...")
     try:
-        return Database(url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout)
+        db = Database(url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout)
     except (NoSuchModuleError, ImportError) as exc:
         raise StartupError(f"DATABASE_URL {shown}: its database driver is not available ({_first_line(exc)}); "
                            f"use postgresql+psycopg://... or sqlite:///...") from None
     except (ArgumentError, TypeError, ValueError) as exc:
         raise StartupError(f"DATABASE_URL {shown} cannot be used: {_first_line(exc)}") from None
+    sync.install(db)  # an is_active change made through this Database bumps the gallery version (server/faces/sync.py)
+    return db
 
 
 STARTUP_LOCK_KEY = zlib.crc32(b"faceclock.startup")  # below the scheduler's job keys (SCHEDULER_LEADER_LOCK_ID * 1e6)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from server.faces.gallery import Gallery, decide, decide_frames
+from server.faces.gallery import Gallery
+from server.faces.matching import decide, decide_frames
 from server.faces.operating import FmrCurve, for_gallery, one_to_many, one_to_one
 
 from .openset import FOLDS, curve_of, fold_of, pair_scores

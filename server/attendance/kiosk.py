@@ -39,9 +39,10 @@ from server.attendance.service import add_punch, fallback_zone
 from server.clock import as_utc
 from server.clock import now as clock_now
 from server.config import Settings
-from server.errors import AppError, ModelWeightsMissing, ValidationFailed
+from server.errors import AppError, ValidationFailed
 from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
+from server.faces.runtime import FaceRuntime
 from server.liveness import service as liveness
 from server.liveness.errors import LivenessRequired
 from server.shifts.models import Shift
@@ -270,33 +271,28 @@ def check(session: Session, settings: Settings, device, *, request_id: str | Non
     return Answer(200, body)
 
 
-def face_identifier(app_state, settings: Settings, device) -> Identify:
-    """identify(frames) backed by the app's face engine and gallery (server/faces): quality gate per frame, then a
-    1:N decision that needs the threshold, the margin over the runner-up and agreement of every frame. Each attempt
-    leaves a decision record (face_attempts, purpose "kiosk") in its own short transaction, whatever happens next."""
+def face_identifier(db, rt: FaceRuntime, device) -> Identify:
+    """identify(frames) backed by the app's face runtime (server/faces): quality gate per frame, then a 1:N decision
+    that needs the threshold, the margin over the runner-up and agreement of every frame. Each attempt leaves a
+    decision record (face_attempts, purpose "kiosk") in its own short transaction of `db`, whatever happens next."""
     import time
-
-
-    engine = getattr(app_state, "engine", None)
-    db = app_state.db
 
     def record(**kw) -> None:
         with db.session() as s:
-            faces.record_attempt(s, "kiosk", model_id=engine.model_id, device_id=device.id, **kw)
+            faces.record_attempt(s, "kiosk", model_id=rt.model_id, device_id=device.id, **kw)
 
     def identify(frames: list[bytes], action: str | None = None) -> Recognition:
-        if engine is None:
-            raise ModelWeightsMissing()
+        engine = rt.require_engine()  # 503 when the weights are missing (not stored: the retry gets a real answer)
         started = time.perf_counter()
         try:
-            samples = faces.analyze_all(frames, "kiosk", engine=engine, settings=settings)
+            samples = faces.analyze_all(rt, frames, "kiosk")
         except AppError as exc:
             record(decision=f"rejected:{exc.code}", latency_ms=(time.perf_counter() - started) * 1000)
             raise
         if action is not None:
-            return _identify_live(db, engine, settings, device, frames, samples, action, started)
+            return _identify_live(db, rt, device, frames, samples, action, started)
         with db.session() as s:
-            decision = faces.match_one_to_many(samples, session=s, engine=engine, settings=settings)
+            decision = faces.match_one_to_many(rt, samples, session=s)
             faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
         if decision.recognized:
             return Recognition("recognized", decision.user_id, decision.score)
@@ -305,19 +301,17 @@ def face_identifier(app_state, settings: Settings, device) -> Identify:
     return identify
 
 
-def _identify_live(db, engine, settings: Settings, device, frames: list[bytes], samples: list, action: str,
+def _identify_live(db, rt: FaceRuntime, device, frames: list[bytes], samples: list, action: str,
                    started: float) -> Recognition:
     """A challenge's frames: the first identified 1:N, the others judged (server/liveness/flows.py); the decision
     record holds the measures. Not live → LivenessFailed (422, stored, no punch)."""
-    from server.faces import service as faces
     from server.liveness import flows
     from server.liveness.errors import LivenessFailed
 
     with db.session() as s:
-        decision = flows.identify_first(samples, s, engine, settings)
-        verdict = flows.judge(frames, samples, decision.user_id, action, s, engine, settings) \
-            if decision.recognized else None
-        attempt = faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
+        decision = flows.identify_first(rt, samples, s)
+        verdict = flows.judge(rt, frames, samples, decision.user_id, action, s) if decision.recognized else None
+        attempt = faces.record_decision(s, "kiosk", decision, rt.model_id, started, device_id=device.id)
         if verdict is not None:
             attempt.liveness = verdict.measures()
             if not verdict.live:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Form, Query, Request
+from fastapi import APIRouter, Body, Depends, Form, Query
 from fastapi.responses import JSONResponse
 
 from server.config import Settings
@@ -29,7 +29,8 @@ from server.attendance.schemas import (
 from server.audit.schemas import AuditEntryOut
 from server.auth.deps import SIGNED_IN, DeviceDep, EmployeeDep, ManagerDep
 from server.clock import as_utc
-from server.deps import SessionDep, SettingsDep
+from server.deps import DatabaseDep, SessionDep, SettingsDep
+from server.faces.deps import FaceRuntimeDep
 from server.errors import (PHOTO_ERRORS, Forbidden, InvalidDeviceKey, ModelWeightsMissing, NotFound, ValidationFailed,
                            responses)
 from server.faces.uploads import Photos
@@ -42,9 +43,9 @@ from server.users.models import User
 router = APIRouter(tags=["attendance"])
 
 
-def kiosk_identifier(request: Request, settings: SettingsDep, device: DeviceDep) -> kiosk.Identify:
+def kiosk_identifier(db: DatabaseDep, rt: FaceRuntimeDep, device: DeviceDep) -> kiosk.Identify:
     """The kiosk check's face decision (kiosk.face_identifier); tests replace it with app.dependency_overrides."""
-    return kiosk.face_identifier(request.app.state, settings, device)
+    return kiosk.face_identifier(db, rt, device)
 
 
 # 0 frames pass here: a replay of a request_id needs none (kiosk.check refuses a new attempt without one)

@@ -14,6 +14,7 @@ from server.errors import (PHOTO_ERRORS, EmployeeCodeRequired, InvalidCredential
                            TooManyAttempts, UnknownFace, ValidationFailed, responses)
 from server.faces.uploads import Photos
 from server.liveness.errors import CHALLENGE_ERRORS
+from server.faces.deps import FaceRuntimeDep
 from server.liveness.service import MAX_FRAMES as LIVENESS_FRAMES
 from server.users.schemas import UserOut
 
@@ -41,11 +42,11 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
                                 ValidationFailed, CHALLENGE_ERRORS, _LOCKED, ModelWeightsMissing),
             summary="Face login: 1:1 with employee_code, else 1:N (one image, or up to 3 frames; 2-5 frames with "
                     "a challenge_id)")
-def face_login(request: Request, session: SessionDep, settings: SettingsDep, frames: LoginFrames,
+def face_login(request: Request, session: SessionDep, settings: SettingsDep, frames: LoginFrames, rt: FaceRuntimeDep,
                employee_code: str | None = Form(None, max_length=64),
                challenge_id: str | None = Form(None, description="from POST /auth/face-login/challenge (required "
                                                                  "when LIVENESS_LOGIN=challenge)")):
-    result = service.face_login(session, settings, request.app.state.engine, frames=frames,
+    result = service.face_login(session, settings, rt, frames=frames,
                                 employee_code=employee_code, client=client_id(request), challenge_id=challenge_id)
     return {**result.tokens.as_dict(), "user": UserOut.of(result.user), "score": round(result.score, 4),
             "model_id": result.model_id}

@@ -30,6 +30,8 @@ from server.errors import (
     UnknownFace,
 )
 from server.faces import service as faces
+from server.faces.images import PHOTOS_PER_REQUEST
+from server.faces.runtime import FaceRuntime
 from server.users.models import User
 
 
@@ -170,7 +172,7 @@ class FaceLoginResult:
     model_id: str
 
 
-def face_login(session: Session, settings: Settings, engine, *, frames: list[bytes], employee_code: str | None,
+def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames: list[bytes], employee_code: str | None,
                client: str, challenge_id: str | None = None) -> FaceLoginResult:
     """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the
     gallery at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422
@@ -187,6 +189,7 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
     code = (employee_code or "").strip().replace("\x00", "") or None
     lockout.check(session, settings, kind="face", subject=code, client=client)
     started = time.perf_counter()
+    engine = rt.engine
     model_id = engine.model_id if engine is not None else settings.face_model
 
     last: dict = {}
@@ -218,17 +221,17 @@ def face_login(session: Session, settings: Settings, engine, *, frames: list[byt
         attempt("rejected:model_weights_missing")
         raise ModelWeightsMissing()
     try:
-        samples = faces.analyze_all(frames, "login", engine=engine, settings=settings)
+        samples = faces.analyze_all(rt, frames, "login")
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
         raise
     matched = samples if action is None else samples[:1]
     if code is not None:
-        user, score = _face_one_to_one(session, engine, matched, code, attempt)
+        user, score = _face_one_to_one(session, rt, matched, code, attempt)
     else:
-        user, score = _face_one_to_many(session, settings, engine, matched, attempt)
+        user, score = _face_one_to_many(session, rt, matched, attempt)
     if user is not None and action is not None:
-        _judge_login(session, settings, engine, frames, samples, user, action, code, client, attempt, last)
+        _judge_login(session, rt, frames, samples, user, action, code, client, attempt, last)
     if user is None:
         lockout.record_failure(session, kind="face", subject=code, client=client)
         raise UnknownFace()
@@ -249,8 +252,8 @@ def _login_challenge(session: Session, settings: Settings, challenge_id: str | N
     if challenge_id is None or not str(challenge_id).strip():
         if settings.liveness_login == "challenge":
             raise LivenessRequired()
-        if frames > 3:
-            raise ValidationFailed("At most 3 frames without a challenge", field="images")
+        if frames > PHOTOS_PER_REQUEST["login"]:
+            raise ValidationFailed(f"At most {PHOTOS_PER_REQUEST['login']} frames without a challenge", field="images")
         return None
     liveness.check_frame_count(frames)
     with OwnSession(bind=session.get_bind()) as own:
@@ -259,7 +262,7 @@ def _login_challenge(session: Session, settings: Settings, challenge_id: str | N
     return action
 
 
-def _judge_login(session: Session, settings: Settings, engine, frames, samples, user: User, action: str, code, client,
+def _judge_login(session: Session, rt: FaceRuntime, frames, samples, user: User, action: str, code, client,
                  attempt, last: dict) -> None:
     """The later frames must show `user` turning as asked. Live: the recognition's decision record gets the
     measures. Not live: that record becomes `liveness:<reason>` with the measures (kept when the request fails),
@@ -267,7 +270,7 @@ def _judge_login(session: Session, settings: Settings, engine, frames, samples, 
     from server.liveness import flows
     from server.liveness.errors import LivenessFailed
 
-    verdict = flows.judge(frames, samples, user.id, action, session, engine, settings)
+    verdict = flows.judge(rt, frames, samples, user.id, action, session)
     if verdict.live:
         last["row"].liveness = verdict.measures()
         return
@@ -284,14 +287,15 @@ def _outcome(matched: bool, user: User | None) -> str:
     return "recognized" if user is not None and user.is_active else "refused:inactive_user"
 
 
-def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> tuple[User | None, float | None]:
+def _face_one_to_one(session: Session, rt: FaceRuntime, samples, code: str, attempt) -> tuple[User | None, float | None]:
     """The user of `code` if every frame matches its templates and it is active; records the attempt either way."""
+    engine = rt.require_engine()
     target = session.scalar(select(User).where(User.employee_code == code))
     if target is None:
         attempt("unknown", threshold=engine.threshold)
         return None, None
     try:
-        result = faces.match_one_to_one(session, target.id, samples, engine=engine)
+        result = faces.match_one_to_one(rt, session, target.id, samples)
     except ModelMismatch:  # enrolled with another face model only: needs re-enrollment (the record tells admins)
         attempt("rejected:model_mismatch", best_user_id=target.id, threshold=engine.threshold)
         return None, None
@@ -300,10 +304,11 @@ def _face_one_to_one(session: Session, engine, samples, code: str, attempt) -> t
     return (target if decision == "recognized" else None), result.score
 
 
-def _face_one_to_many(session: Session, settings: Settings, engine, samples, attempt) -> tuple[User | None, float | None]:
+def _face_one_to_many(session: Session, rt: FaceRuntime, samples, attempt) -> tuple[User | None, float | None]:
     """The recognised active user, or None; records the attempt either way."""
+    engine = rt.require_engine()
     try:
-        d = faces.match_one_to_many(samples, session=session, engine=engine, settings=settings)
+        d = faces.match_one_to_many(rt, samples, session=session)
     except ModelMismatch:
         attempt("rejected:model_mismatch", threshold=engine.threshold)
         raise

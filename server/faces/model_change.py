@@ -5,8 +5,9 @@ recognized until they have a template of the current one. With KEEP_ENROLLMENT_I
 disk and can be re-embedded (the same quality gate as an enrollment); otherwise the admin is told who must re-enroll:
 
   reenrollment_report(session, model_id) -> dict         GET /api/v1/faces/reenrollment, the startup WARNING
-  reembed_kept_images(session, engine, settings, ...)    POST /api/v1/faces/reembed, the startup background thread
-  start_background_reembed(db, engine, settings)         load_gallery, when KEEP_ENROLLMENT_IMAGES=true
+  reembed_kept_images(session, rt, ...)                  POST /api/v1/faces/reembed, the startup background thread
+  start_background_reembed(db, rt)                       FaceRuntime.load_gallery, when KEEP_ENROLLMENT_IMAGES=true
+(rt: the app's FaceRuntime, server/faces/runtime.py)
 
 Re-embedding commits user by user: each user becomes recognizable (the in-memory gallery learns their new templates
 on commit) without waiting for the others. One process at a time does it (PostgreSQL advisory lock, or a file lock
@@ -86,9 +87,8 @@ def _kept_photos(session: Session, user_id: int) -> list[tuple[int, str]]:
     return out
 
 
-def _reembed_user(session: Session, user_id: int, engine: Any, settings: Any,
-                  actor_user_id: int | None = None) -> tuple[int, list[dict]]:
-    """New templates of engine.model_id from the user's kept photos (all that pass the enrollment gate)."""
+def _reembed_user(session: Session, user_id: int, rt: Any, actor_user_id: int | None = None) -> tuple[int, list[dict]]:
+    """New templates of the engine's model from the user's kept photos (all that pass the enrollment gate)."""
     from server.audit.service import record as audit
     from server.faces import service
 
@@ -101,14 +101,14 @@ def _reembed_user(session: Session, user_id: int, engine: Any, settings: Any,
                            "message": "The kept enrollment photo is no longer on disk"})
             continue
         try:
-            samples.append(service.analyze(data, "enroll", engine=engine, settings=settings))
+            samples.append(service.analyze(rt, data, "enroll"))
             paths.append(path)
         except AppError as exc:
             failed.append({"user_id": user_id, "template_id": template_id, "code": exc.code, "message": exc.message})
     if samples:
-        rows = service.store_templates(session, user_id, samples, settings=settings, image_paths=paths)
+        rows = service.store_templates(session, user_id, samples, settings=rt.settings, image_paths=paths)
         audit(session, actor_user_id=actor_user_id, action="faces.reembed", entity="user", entity_id=user_id,
-              after={"templates": [r.id for r in rows], "model_id": engine.model_id, "failed": len(failed)})
+              after={"templates": [r.id for r in rows], "model_id": rt.model_id, "failed": len(failed)})
     return len(samples), failed
 
 
@@ -118,12 +118,13 @@ def _lock(session: Session, settings: Any):
     return advisory_lock(session.get_bind(), key, lock_dir(settings))
 
 
-def reembed_kept_images(session: Session, engine: Any, settings: Any, *, limit: int | None = None,
+def reembed_kept_images(session: Session, rt: Any, *, limit: int | None = None,
                         stop: threading.Event | None = None, actor_user_id: int | None = None) -> dict:
-    """Re-embed the kept photos of up to `limit` users lacking templates of engine.model_id, committing after each
+    """Re-embed the kept photos of up to `limit` users lacking templates of the engine's model, committing after each
     user. Raises ReembedRunning (409) when another request or process is already doing it."""
     t0 = time.perf_counter()
-    with _lock(session, settings) as mine:
+    engine = rt.require_engine()
+    with _lock(session, rt.settings) as mine:
         if not mine:
             raise ReembedRunning()
         todo = sorted(session.scalars(select(FaceTemplate.user_id).distinct().where(
@@ -133,7 +134,7 @@ def reembed_kept_images(session: Session, engine: Any, settings: Any, *, limit: 
         for user_id in todo[:limit]:
             if stop is not None and stop.is_set():
                 break
-            stored, errors = _reembed_user(session, user_id, engine, settings, actor_user_id)
+            stored, errors = _reembed_user(session, user_id, rt, actor_user_id)
             session.commit()  # this user is recognizable from now on (gallery updated on commit)
             attempted += 1
             done += bool(stored)
@@ -165,15 +166,16 @@ def warn_at_startup(session: Session, model_id: str, settings: Any) -> dict:
     return report
 
 
-def start_background_reembed(db: Any, engine: Any, settings: Any) -> threading.Thread:
+def start_background_reembed(db: Any, rt: Any) -> threading.Thread:
     """Re-embed every kept photo in a daemon thread (one inference slot at a time, so requests keep flowing)."""
     global _thread, last_run
+    engine = rt.require_engine()
 
     def run() -> None:
         global last_run
         try:
             with db.session() as session:
-                last_run = reembed_kept_images(session, engine, settings, stop=_stop)
+                last_run = reembed_kept_images(session, rt, stop=_stop)
             log.info("re-embedding for %s finished: %d users, %d templates, %d failures, %d users still to re-enroll",
                      engine.model_id, last_run["users_reembedded"], last_run["templates_created"],
                      len(last_run["failed"]), len(last_run["users_to_reenroll"]))

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from server.auth.deps import SIGNED_IN, AdminDep
-from server.deps import SessionDep, SettingsDep, client_id
+from server.deps import SessionDep, client_id
 from server.errors import PHOTO_ERRORS, Forbidden, ModelWeightsMissing, ValidationFailed, responses
 from server.faces import model_change, service
+from server.faces.deps import EngineDep
 from server.faces.schemas import IdentifyOut, ReembedOut, ReenrollmentOut, VerifyOut
 from server.faces.uploads import Photos
 
@@ -31,9 +32,9 @@ def _record(session: Session, purpose: str, model_id: str, decision: str, starte
 
 @router.post("/verify", response_model=VerifyOut, responses=_ERRORS,
              summary="1:1 — do two photos show the same person? (admin)")
-def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep, photos: PhotoPair):
+def verify(request: Request, _admin: AdminDep, session: SessionDep, photos: PhotoPair, rt: EngineDep):
     started = time.perf_counter()
-    result = service.verify(*photos, settings=settings)
+    result = service.verify(rt, *photos)
     _record(session, "verify", result["model_id"], "same" if result["same"] else "different", started, request,
             best_score=result["similarity"], threshold=result["threshold"])
     return result
@@ -41,10 +42,10 @@ def verify(request: Request, _admin: AdminDep, session: SessionDep, settings: Se
 
 @router.post("/identify", response_model=IdentifyOut, responses=_ERRORS,
              summary="1:N — who is this? Top-k enrolled users and the decision (admin)")
-def identify(request: Request, _admin: AdminDep, session: SessionDep, settings: SettingsDep, photo: OnePhoto,
+def identify(request: Request, _admin: AdminDep, session: SessionDep, photo: OnePhoto, rt: EngineDep,
              top_k: int = Form(5, ge=1, le=50)):
     started = time.perf_counter()
-    result = service.identify(photo[0], top_k, session=session, settings=settings)
+    result = service.identify(rt, photo[0], top_k, session=session)
     best = result["candidates"][0]["user_id"] if result["candidates"] else None
     _record(session, "identify", result["model_id"], result["decision"], started, request,
             best_user_id=best, best_score=result["score"], runner_up_score=result["runner_up"],
@@ -52,23 +53,16 @@ def identify(request: Request, _admin: AdminDep, session: SessionDep, settings: 
     return result
 
 
-def _engine(request: Request):
-    engine = request.app.state.engine
-    if engine is None:
-        raise ModelWeightsMissing()
-    return engine
-
-
 @router.get("/reenrollment", response_model=ReenrollmentOut,
             responses=responses(_ADMIN),
             summary="After a FACE_MODEL change: users whose templates are all of other models (admin)")
-def reenrollment(request: Request, _admin: AdminDep, session: SessionDep):
-    return model_change.reenrollment_report(session, _engine(request).model_id)
+def reenrollment(_admin: AdminDep, session: SessionDep, rt: EngineDep):
+    return model_change.reenrollment_report(session, rt.model_id)
 
 
 @router.post("/reembed", response_model=ReembedOut,
              responses=responses(_ADMIN, (model_change.ReembedRunning, "another request or process is re-embedding")),
              summary="Re-embed kept enrollment photos into the current model, user by user (admin)")
-def reembed(request: Request, admin: AdminDep, session: SessionDep, settings: SettingsDep,
+def reembed(admin: AdminDep, session: SessionDep, rt: EngineDep,
             limit: int = Query(100, ge=1, le=10_000, description="at most this many users")):
-    return model_change.reembed_kept_images(session, _engine(request), settings, limit=limit, actor_user_id=admin.id)
+    return model_change.reembed_kept_images(session, rt, limit=limit, actor_user_id=admin.id)

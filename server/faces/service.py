@@ -1,44 +1,47 @@
 """Face rules: intake -> detect -> quality gate -> embed -> match. No FastAPI here.
 
-Other domains call:
-  analyze_all(images, purpose) / analyze_each(images, purpose) -> the photos of one request, side by side
-  embed_for_enrollment(images) -> list[FaceSample]
-  find_duplicate(samples, exclude_user_id=None, session=None) -> Candidate | None   (at duplicate_threshold())
-  store_templates(session, user_id, samples, images=None) -> list[FaceTemplate]
+Other domains call, with the app's FaceRuntime `rt` (server/faces/runtime.py; routes get it from EngineDep):
+  analyze_all(rt, images, purpose) / analyze_each(rt, images, purpose) -> the photos of one request, side by side
+  embed_for_enrollment(rt, images) -> list[FaceSample]
+  find_duplicate(rt, samples, exclude_user_id=None, session=None) -> Candidate | None   (at duplicate_threshold())
+  store_templates(session, user_id, samples, images=None, settings=...) -> list[FaceTemplate]
   erase_user_templates(session, user_id) -> int
-  match_one_to_one(session, user_id, samples) -> OneToOne           (the 1:1 operating point, engine.threshold)
-  match_one_to_many(samples, session=None, top_k=5) -> Decision     (the 1:N point for the gallery's size: .point)
-  same_person(first, later) -> bool                                  (1:1 consistency of two frames)
-  identify_point(engine, gallery) -> OperatingPoint                  (the 1:N point in force, for /status)
+  match_one_to_one(rt, session, user_id, samples) -> OneToOne       (the 1:1 operating point, engine.threshold)
+  match_one_to_many(rt, samples, session=None, top_k=5) -> Decision (the 1:N point for the gallery's size: .point)
+  same_person(rt, first, later) -> bool                              (1:1 consistency of two frames)
+  identify_point(rt) -> OperatingPoint                               (the 1:N point in force, for /status)
   record_attempt(session, purpose, ..., point=None) -> FaceAttempt
-Images are the raw uploaded bytes (already bounded by read_limited in the router).
+Images are the raw uploaded bytes (already bounded by read_limited in the router). Writes to face_templates go
+through store_templates / erase_user_templates: they bump the gallery version and update the session's gallery on
+commit (server/faces/sync.py).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.errors import AppError, ImageTooLarge, ModelMismatch
-from server.faces.engine import DetectedFace, FaceEngine
-from server.faces.gallery import Candidate, Decision, after_commit, bump_version, decide_frames, get_gallery
+from server.faces import sync
+from server.faces.engine import DetectedFace
 from server.faces.images import DRAFT_SIDE, decode_image
-from server.faces.loader import get_engine, inference_slot
+from server.faces.matching import Candidate, Decision, decide_frames
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.faces.operating import for_gallery
 from server.faces.quality import check_quality
 from server.users.models import User
+
+if TYPE_CHECKING:
+    from server.faces.runtime import FaceRuntime
 
 log = logging.getLogger("faceclock.faces.service")
 
@@ -62,30 +65,17 @@ class OneToOne:
     reason: str = ""  # matched | below_threshold | no_templates
 
 
-def _settings(settings: Any | None = None) -> Any:
-    if settings is not None:
-        return settings
-    from server.config import get_settings
-
-    return get_settings()
-
-
-def _engine(engine: FaceEngine | None) -> FaceEngine:
-    return engine if engine is not None else get_engine()
-
-
 # ----------------------------------------------------------------------------- analysis
 
-def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = None,
-            settings: Any | None = None) -> FaceSample:
-    """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors."""
-    s = _settings(settings)
+def analyze(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> FaceSample:
+    """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors (503 without an engine)."""
+    s = rt.settings
     if len(image_bytes) > s.upload_max_bytes:
         raise ImageTooLarge(limit_bytes=s.upload_max_bytes)
-    eng = _engine(engine)
+    eng = rt.require_engine()
     # Decoding holds an inference slot too: the decoded copies of a big photo are what costs memory, so at most
     # FACE_THREADS photos are decoded at a time (the raw uploads waiting are bounded by the body limits).
-    with inference_slot(s):
+    with rt.inference_slot():
         image = decode_image(image_bytes, s.image_max_pixels, min_side=s.min_face_size, draft_side=DRAFT_SIDE)
         faces = eng.detect(image)
         face, quality = check_quality(image, faces, purpose, s)
@@ -93,41 +83,26 @@ def analyze(image_bytes: bytes, purpose: str, *, engine: FaceEngine | None = Non
     return FaceSample(embedding, face, quality, eng.model_id)
 
 
-_photos_pool: ThreadPoolExecutor | None = None
-_photos_pool_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _photos_pool
-    if _photos_pool is None:
-        with _photos_pool_lock:
-            if _photos_pool is None:
-                _photos_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="face-photos")
-    return _photos_pool
-
-
-def analyze_each(images: Sequence[bytes], purpose: str, *, engine: FaceEngine | None = None,
-                 settings: Any | None = None) -> list[FaceSample | AppError]:
+def analyze_each(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list[FaceSample | AppError]:
     """analyze() of the photos of one request (kiosk or login frames, a verify pair, enrollment photos), side by side:
     they share the inference slots, so on an idle server one photo decodes and detects while another embeds. In
     order, each photo's sample or the AppError (413/422) it raised; any other error propagates."""
-    eng, s = _engine(engine), _settings(settings)
+    rt.require_engine()
 
     def one(data: bytes) -> FaceSample | AppError:
         try:
-            return analyze(data, purpose, engine=eng, settings=s)
+            return analyze(rt, data, purpose)
         except AppError as exc:
             return exc
 
-    rest = [_pool().submit(one, data) for data in images[1:]]
+    rest = [rt.photos_pool().submit(one, data) for data in images[1:]]
     first = [one(images[0])] if images else []
     return first + [f.result() for f in rest]
 
 
-def analyze_all(images: Sequence[bytes], purpose: str, *, engine: FaceEngine | None = None,
-                settings: Any | None = None) -> list[FaceSample]:
+def analyze_all(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list[FaceSample]:
     """analyze_each(); the first photo (in order) that fails raises its error, with its `image_index`."""
-    out = analyze_each(images, purpose, engine=engine, settings=settings)
+    out = analyze_each(rt, images, purpose)
     for i, item in enumerate(out):
         if isinstance(item, AppError):
             item.details.setdefault("image_index", i)
@@ -135,10 +110,9 @@ def analyze_all(images: Sequence[bytes], purpose: str, *, engine: FaceEngine | N
     return out
 
 
-def embed_for_enrollment(images: Sequence[bytes], *, engine: FaceEngine | None = None,
-                         settings: Any | None = None) -> list[FaceSample]:
+def embed_for_enrollment(rt: FaceRuntime, images: Sequence[bytes]) -> list[FaceSample]:
     """One sample per enrollment photo (strictest gate). The first failing photo raises, with its index."""
-    return analyze_all(images, "enroll", engine=engine, settings=settings)
+    return analyze_all(rt, images, "enroll")
 
 
 def _check_model(samples: Sequence[FaceSample], model_id: str) -> None:
@@ -150,10 +124,9 @@ def _check_model(samples: Sequence[FaceSample], model_id: str) -> None:
 
 # ----------------------------------------------------------------------------- 1:1 and 1:N
 
-def verify(image1: bytes, image2: bytes, *, engine: FaceEngine | None = None,
-           settings: Any | None = None) -> dict:
-    eng = _engine(engine)
-    a, b = analyze_all([image1, image2], "verify", engine=eng, settings=settings)
+def verify(rt: FaceRuntime, image1: bytes, image2: bytes) -> dict:
+    eng = rt.require_engine()
+    a, b = analyze_all(rt, [image1, image2], "verify")
     similarity = float(a.embedding @ b.embedding)
     return {"similarity": round(similarity, 4), "threshold": eng.threshold,
             "same": similarity >= eng.threshold, "model_id": eng.model_id,
@@ -168,13 +141,12 @@ def user_templates(session: Session, user_id: int, model_id: str) -> np.ndarray:
     return np.vstack([np.frombuffer(r.embedding, np.float32).reshape(1, r.dim) for r in rows])
 
 
-def match_one_to_one(session: Session, user_id: int, samples: Sequence[FaceSample], *,
-                     engine: FaceEngine | None = None) -> OneToOne:
+def match_one_to_one(rt: FaceRuntime, session: Session, user_id: int, samples: Sequence[FaceSample]) -> OneToOne:
     """Do these frames show user_id? Every frame must pass the model's threshold.
 
     Raises ModelMismatch if the user only has templates of another model (must re-enroll).
     """
-    eng = _engine(engine)
+    eng = rt.require_engine()
     _check_model(samples, eng.model_id)
     matrix = user_templates(session, user_id, eng.model_id)
     if matrix.shape[0] == 0:
@@ -189,8 +161,8 @@ def match_one_to_one(session: Session, user_id: int, samples: Sequence[FaceSampl
                     "matched" if matched else "below_threshold")
 
 
-def _searchable(session: Session | None, engine: FaceEngine):
-    gallery = get_gallery()
+def _searchable(rt: FaceRuntime, session: Session | None):
+    engine, gallery = rt.require_engine(), rt.gallery
     if session is not None:
         gallery.refresh_if_stale(session)
         if engine.model_id not in gallery.model_ids():
@@ -198,40 +170,38 @@ def _searchable(session: Session | None, engine: FaceEngine):
     return gallery
 
 
-def match_one_to_many(samples: Sequence[FaceSample], *, session: Session | None = None, top_k: int = 5,
-                      engine: FaceEngine | None = None, settings: Any | None = None) -> Decision:
+def match_one_to_many(rt: FaceRuntime, samples: Sequence[FaceSample], *, session: Session | None = None,
+                      top_k: int = 5) -> Decision:
     """Who is this? Every frame must give the same identity, above the 1:N operating point for the gallery's
     current size (operating.for_gallery: FPIR <= IDENTIFY_FPIR, never below the 1:1 point) AND ahead of the
     runner-up by the margin. The decision carries the point it was taken at."""
-    eng = _engine(engine)
+    eng = rt.require_engine()
     _check_model(samples, eng.model_id)
-    gallery = _searchable(session, eng)
+    gallery = _searchable(rt, session)
     point = for_gallery(eng, gallery.users(eng.model_id), gallery.size(eng.model_id))
     per_frame = [gallery.search(x.embedding, eng.model_id, max(top_k, 2)) for x in samples]
     d = decide_frames(per_frame, point.threshold, point.margin)
     return dataclasses.replace(d, candidates=list(d.candidates[:top_k]), point=point)
 
 
-def identify_point(engine: FaceEngine | None = None, gallery=None):
+def identify_point(rt: FaceRuntime):
     """The 1:N operating point in force now for the engine's model (for /status)."""
-    eng = _engine(engine)
-    g = gallery if gallery is not None else get_gallery()
+    eng, g = rt.require_engine(), rt.gallery
     return for_gallery(eng, g.users(eng.model_id), g.size(eng.model_id))
 
 
-def same_person(first: FaceSample, later: FaceSample, *, engine: FaceEngine | None = None) -> bool:
+def same_person(rt: FaceRuntime, first: FaceSample, later: FaceSample) -> bool:
     """1:1 consistency of two frames of one attempt: does `later` show the person of `first`? At the 1:1 operating
     point (FMR <= MATCH_FMR), so a swap of faces between frames is caught as surely as a wrong 1:1 login."""
-    eng = _engine(engine)
+    eng = rt.require_engine()
     _check_model([first, later], eng.model_id)
     return float(first.embedding @ later.embedding) >= eng.threshold
 
 
-def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
-             engine: FaceEngine | None = None, settings: Any | None = None) -> dict:
-    eng = _engine(engine)
-    sample = analyze(image, "identify", engine=eng, settings=settings)
-    d = match_one_to_many([sample], session=session, top_k=top_k, engine=eng, settings=settings)
+def identify(rt: FaceRuntime, image: bytes, top_k: int = 5, *, session: Session | None = None) -> dict:
+    eng = rt.require_engine()
+    sample = analyze(rt, image, "identify")
+    d = match_one_to_many(rt, [sample], session=session, top_k=top_k)
     return {
         "model_id": eng.model_id, "threshold": d.threshold, "margin": d.margin,
         "operating_point": d.point.as_dict(),
@@ -243,22 +213,22 @@ def identify(image: bytes, top_k: int = 5, *, session: Session | None = None,
     }
 
 
-def duplicate_threshold(engine: FaceEngine, gallery=None) -> float:
+def duplicate_threshold(rt: FaceRuntime) -> float:
     """DUPLICATE_THRESHOLD, else the 1:N operating point at the gallery's size: a search of the whole gallery, so a
     new employee is wrongly called someone's duplicate at most IDENTIFY_FPIR of the time (never below the 1:1 point)."""
+    engine, g = rt.require_engine(), rt.gallery
     if engine.duplicate_threshold is not None:
         return engine.duplicate_threshold
-    g = gallery if gallery is not None else get_gallery()
     return for_gallery(engine, g.users(engine.model_id), g.size(engine.model_id)).threshold
 
 
-def find_duplicate(samples: Sequence[FaceSample], exclude_user_id: int | None = None, *,
-                   session: Session | None = None, engine: FaceEngine | None = None) -> Candidate | None:
+def find_duplicate(rt: FaceRuntime, samples: Sequence[FaceSample], exclude_user_id: int | None = None, *,
+                   session: Session | None = None) -> Candidate | None:
     """Best match of another user at or above the (stricter) duplicate threshold, else None."""
-    eng = _engine(engine)
+    eng = rt.require_engine()
     _check_model(samples, eng.model_id)
-    gallery = _searchable(session, eng)
-    limit = duplicate_threshold(eng, gallery)
+    gallery = _searchable(rt, session)
+    limit = duplicate_threshold(rt)
     best: Candidate | None = None
     for sample in samples:
         for cand in gallery.search(sample.embedding, eng.model_id, top_k=3):
@@ -271,7 +241,7 @@ def find_duplicate(samples: Sequence[FaceSample], exclude_user_id: int | None = 
 
 # ----------------------------------------------------------------------------- templates
 
-def _save_image(user_id: int, data: bytes, settings: Any) -> str:
+def _save_image(user_id: int, data: bytes, settings: Settings) -> str:
     folder = Path(settings.images_dir) / "enrollment" / str(user_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.img"
@@ -280,38 +250,28 @@ def _save_image(user_id: int, data: bytes, settings: Any) -> str:
 
 
 def store_templates(session: Session, user_id: int, samples: Sequence[FaceSample],
-                    images: Sequence[bytes] | None = None, *, settings: Any | None = None,
+                    images: Sequence[bytes] | None = None, *, settings: Settings,
                     image_paths: Sequence[str | None] | None = None) -> list[FaceTemplate]:
-    """Insert templates, bump the gallery version; the in-memory gallery is updated after commit (only for an active
+    """Insert templates, bump the gallery version; the session's gallery is updated after commit (only for an active
     user: the gallery holds active users only).
 
     The photos are kept (for re-embedding when FACE_MODEL changes) only with KEEP_ENROLLMENT_IMAGES; `image_paths`
     instead names photos already kept (re-embedding them for a new model).
     """
-    s = _settings(settings)
     rows = []
     for i, sample in enumerate(samples):
         if image_paths is not None:
             path = image_paths[i]
         else:
-            path = _save_image(user_id, images[i], s) if (s.keep_enrollment_images and images) else None
+            path = _save_image(user_id, images[i], settings) if (settings.keep_enrollment_images and images) else None
         emb = np.ascontiguousarray(sample.embedding, np.float32)
         rows.append(FaceTemplate(user_id=user_id, model_id=sample.model_id, dim=int(emb.shape[0]),
                                  embedding=emb.tobytes(), quality=dict(sample.quality), image_path=path))
     session.add_all(rows)
     session.flush()
     active = bool(session.scalar(select(User.is_active).where(User.id == user_id)))
-    old, new = bump_version(session)
-    after_commit(session, lambda: _apply_added(rows if active else [], old, new))
+    sync.templates_added(session, rows, active=active)
     return rows
-
-
-def _apply_added(rows: Sequence[FaceTemplate], old: int, new: int) -> None:
-    gallery = get_gallery()
-    for r in rows:
-        if r.model_id in gallery.model_ids():
-            gallery.add(r.model_id, r.user_id, r.id, np.frombuffer(r.embedding, np.float32))
-    gallery.note_bump(old, new)
 
 
 def erase_user_templates(session: Session, user_id: int) -> int:
@@ -319,24 +279,21 @@ def erase_user_templates(session: Session, user_id: int) -> int:
     paths = session.scalars(select(FaceTemplate.image_path).where(FaceTemplate.user_id == user_id,
                                                                   FaceTemplate.image_path.is_not(None))).all()
     count = session.execute(delete(FaceTemplate).where(FaceTemplate.user_id == user_id)).rowcount or 0
-    old, new = bump_version(session)
+    sync.user_removed(session, user_id)
 
-    def apply() -> None:
+    def unlink() -> None:
         for p in paths:
             Path(p).unlink(missing_ok=True)
-        gallery = get_gallery()
-        gallery.remove_user(user_id)
-        gallery.note_bump(old, new)
 
-    after_commit(session, apply)
+    sync.after_commit(session, unlink)
     return int(count)
 
 
-def users_needing_reenrollment(session: Session, model_id: str | None = None) -> list[int]:
+def users_needing_reenrollment(session: Session, model_id: str) -> list[int]:
     """Users with templates of other models only (after a FACE_MODEL change); see server/faces/model_change.py."""
     from server.faces.model_change import users_needing_reenrollment as lacking
 
-    return lacking(session, model_id or _engine(None).model_id)
+    return lacking(session, model_id)
 
 
 # ----------------------------------------------------------------------------- audit

@@ -2,9 +2,11 @@
 
 Used by the kiosk check (server/attendance/kiosk.py) and face login (server/auth/service.py):
 
-    samples = analyze_frames(frames, purpose, engine, settings)     # quality gate + embedding of every frame
-    decision = identify_first(samples, session, engine, settings)   # 1:N on the first frame only
-    verdict = judge(frames, samples, user_id, action, session, engine, settings)
+    samples = analyze_frames(rt, frames, purpose)                   # quality gate + embedding of every frame
+    decision = identify_first(rt, samples, session)                 # 1:N on the first frame only
+    verdict = judge(rt, frames, samples, user_id, action, session)
+
+(rt: the app's FaceRuntime, server/faces/runtime.py)
 
 The first frame is identified with the face service's 1:N rule (`identify_first` is the one seam to it); every later
 frame is checked 1:1 against that same person and the geometry is judged by server/liveness/rule.py.
@@ -21,17 +23,18 @@ from server.config import Settings
 from server.faces import service as faces
 from server.faces.engine import planar_correlation
 from server.faces.images import DRAFT_SIDE, decode_image
+from server.faces.runtime import FaceRuntime
 from server.liveness import rule
 
 
-def analyze_frames(frames: Sequence[bytes], purpose: str, engine, settings: Settings) -> list:
+def analyze_frames(rt: FaceRuntime, frames: Sequence[bytes], purpose: str) -> list:
     """Every frame through the face service's quality gate and embedding (the first failing one raises)."""
-    return faces.analyze_all(frames, purpose, engine=engine, settings=settings)
+    return faces.analyze_all(rt, frames, purpose)
 
 
-def identify_first(samples: Sequence, session: Session, engine, settings: Settings):
+def identify_first(rt: FaceRuntime, samples: Sequence, session: Session):
     """The 1:N decision of the first frame (the one looking at the camera)."""
-    return faces.match_one_to_many(list(samples[:1]), session=session, engine=engine, settings=settings)
+    return faces.match_one_to_many(rt, list(samples[:1]), session=session)
 
 
 def _images(frames: Sequence[bytes], settings: Settings) -> list[np.ndarray]:
@@ -58,8 +61,8 @@ def later_frames(frames: Sequence[bytes], samples: Sequence, templates: np.ndarr
     return out
 
 
-def judge(frames: Sequence[bytes], samples: Sequence, user_id: int, action: str, session: Session, engine,
-          settings: Settings) -> rule.Verdict:
+def judge(rt: FaceRuntime, frames: Sequence[bytes], samples: Sequence, user_id: int, action: str,
+          session: Session) -> rule.Verdict:
     """The verdict for `user_id` (identified from the first frame) answering `action` with these frames."""
-    templates = faces.user_templates(session, user_id, engine.model_id)
-    return rule.decide(later_frames(frames, samples, templates, settings), action)
+    templates = faces.user_templates(session, user_id, rt.model_id)
+    return rule.decide(later_frames(frames, samples, templates, rt.settings), action)

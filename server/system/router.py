@@ -9,31 +9,37 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from server import __version__
-from server.faces.loader import loaded_model_ids
+from server.faces.runtime import FaceRuntime
 from server.faces.service import identify_point
 
 router = APIRouter(tags=["system"])
 
 
-def gallery_stats(gallery) -> dict | None:
-    if gallery is None:
+def _loaded(rt: FaceRuntime | None) -> FaceRuntime | None:
+    """The runtime when its engine is loaded (the gallery is loaded after the engine), else None."""
+    return rt if rt is not None and rt.engine is not None else None
+
+
+def gallery_stats(rt: FaceRuntime | None) -> dict | None:
+    if _loaded(rt) is None:
         return None
+    gallery = rt.gallery
     return {"templates": gallery.size(),
             "models": {m: {"templates": gallery.size(m), "users": gallery.users(m)} for m in gallery.model_ids()}}
 
 
-def face_decisions(state) -> dict | None:
+def face_decisions(rt: FaceRuntime | None) -> dict | None:
     """The operating points in force: 1:1 (FMR) and 1:N at the gallery's current size (FPIR), and whether face login
     may search the gallery without an employee code."""
-    engine, gallery = getattr(state, "engine", None), getattr(state, "gallery", None)
-    if engine is None or gallery is None:
+    if _loaded(rt) is None:
         return None
+    engine = rt.engine
 
     return {"model_id": engine.model_id, "one_to_one": engine.one_to_one.as_dict(),
-            "one_to_many": identify_point(engine, gallery).as_dict(),
+            "one_to_many": identify_point(rt).as_dict(),
             "duplicate_check_threshold": round(engine.duplicate_threshold, 4)
             if engine.duplicate_threshold is not None else "the 1:N point",
-            "face_login_without_code": state.settings.face_login_without_code}
+            "face_login_without_code": rt.settings.face_login_without_code}
 
 
 def _database_check(request: Request) -> str | None:
@@ -79,17 +85,17 @@ def status(request: Request):
         except Exception as exc:
             revision = f"unavailable: {exc.__class__.__name__}"
 
-    gallery = getattr(st, "gallery", None)
+    rt = getattr(st, "faces", None)
     scheduler = getattr(st, "scheduler", None)
     return {
         "version": __version__,
         "uptime_seconds": round(time.time() - st.startup.started, 3),
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
         "database": {"dialect": db.dialect if db else None, "revision": revision},
-        "models": loaded_model_ids(),
+        "models": [] if _loaded(rt) is None else [rt.engine.model_id],
         "face_model": st.settings.face_model,
-        "gallery": gallery_stats(gallery),
-        "face_decisions": face_decisions(st),
+        "gallery": gallery_stats(rt),
+        "face_decisions": face_decisions(rt),
         "scheduler": {"enabled": st.settings.scheduler_enabled,
                       "running": bool(scheduler and scheduler.running),
                       "jobs": scheduler.describe() if scheduler else []},
@@ -100,9 +106,9 @@ def status(request: Request):
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics of this process")
 def metrics(request: Request):
     st = request.app.state
-    gallery = getattr(st, "gallery", None)
+    rt = _loaded(getattr(st, "faces", None))
     extra = {"process_resident_memory_bytes": psutil.Process().memory_info().rss,
              "process_uptime_seconds": round(time.time() - st.startup.started, 3)}
-    if gallery is not None:
-        extra["face_gallery_templates"] = gallery.size()
+    if rt is not None:
+        extra["face_gallery_templates"] = rt.gallery.size()
     return PlainTextResponse(st.metrics.render(extra), media_type="text/plain; version=0.0.4")

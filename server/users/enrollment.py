@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,11 +26,11 @@ from server.errors import (
     Conflict,
     DuplicateFace,
     Forbidden,
-    ModelWeightsMissing,
     ValidationFailed,
 )
 from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
+from server.faces.runtime import FaceRuntime
 from server.faces.models import FaceTemplate
 from server.users.models import User
 from server.users.policy import is_admin
@@ -67,22 +67,16 @@ def consent_text(settings: Settings, lang: str | None) -> tuple[str, str, str]:
     raise ConsentTextMissing(version=version)
 
 
-def require_engine(engine: Any):
-    if engine is None:
-        raise ModelWeightsMissing()
-    return engine
-
-
 def list_templates(session: Session, user_id: int) -> list[FaceTemplate]:
     return list(session.scalars(select(FaceTemplate).where(FaceTemplate.user_id == user_id)
                                 .order_by(FaceTemplate.id)).all())
 
 
-def _analyze_all(images: Sequence[bytes], engine, settings: Settings) -> list:
+def _analyze_all(rt: FaceRuntime, images: Sequence[bytes]) -> list:
     """Every photo through the enrollment quality gate. If any fails: its error (with image_index and the list of
     all failures as `failures: [{index, code, message}]`) is raised and nothing is kept."""
     samples, failures, first = [], [], None
-    for i, item in enumerate(faces.analyze_each(images, "enroll", engine=engine, settings=settings)):
+    for i, item in enumerate(faces.analyze_each(rt, images, "enroll")):
         if isinstance(item, AppError):
             failures.append({"index": i, "code": item.code, "message": item.message})
             first = first or (i, item)
@@ -98,14 +92,14 @@ def _analyze_all(images: Sequence[bytes], engine, settings: Settings) -> list:
     return samples
 
 
-def enroll(session: Session, settings: Settings, engine, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
+def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
            allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None,
            consent_text_version: str | None = None, consent_lang: str | None = None) -> list[FaceTemplate]:
     """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
     admin allows it). A refusal leaves its decision record (keep_on_failure: it stays although the request fails).
     `consent_text_version` (the version of the text the person was shown) must be the current one when given;
     it and `consent_lang` (the language it was shown in) are kept in the audit entry."""
-    engine = require_engine(engine)
+    engine = rt.require_engine()
     if not consent:
         raise ConsentRequired()
     if consent_text_version is not None and consent_text_version != settings.consent_text_version:
@@ -123,7 +117,7 @@ def enroll(session: Session, settings: Settings, engine, *, actor: User, user: U
 
         def write(s: Session) -> None:
             faces.record_attempt(s, "enroll", model_id=engine.model_id, decision=decision,
-                                 threshold=faces.duplicate_threshold(engine), client=client, device_id=device_id,
+                                 threshold=faces.duplicate_threshold(rt), client=client, device_id=device_id,
                                  latency_ms=latency_ms, **kw)
 
         if refused:
@@ -132,11 +126,11 @@ def enroll(session: Session, settings: Settings, engine, *, actor: User, user: U
             write(session)
 
     try:
-        samples = _analyze_all(images, engine, settings)
+        samples = _analyze_all(rt, images)
     except AppError as exc:
         attempt(f"rejected:{exc.code}", refused=True)
         raise
-    duplicate = faces.find_duplicate(samples, exclude_user_id=user.id, session=session, engine=engine)
+    duplicate = faces.find_duplicate(rt, samples, exclude_user_id=user.id, session=session)
     if duplicate is not None and not allow_duplicate:
         attempt("rejected:duplicate_face", refused=True, best_user_id=duplicate.user_id, best_score=duplicate.score)
         raise DuplicateFace(f"This face is already enrolled for user {duplicate.user_id}",

@@ -21,6 +21,7 @@ from server.errors import (
     WrongCurrentPassword,
     responses,
 )
+from server.faces.deps import FaceRuntimeDep
 from server.faces.uploads import Photos
 from server.users import enrollment, service
 from server.users.schemas import (
@@ -113,16 +114,16 @@ EnrollPhotos = Annotated[list[bytes], Depends(Photos("enroll", many="images"))]
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
 def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
-                 images: EnrollPhotos, consent: bool = Form(False), allow_duplicate: bool = Form(False),
+                 images: EnrollPhotos, rt: FaceRuntimeDep, consent: bool = Form(False), allow_duplicate: bool = Form(False),
                  consent_text_version: str | None = Form(None, max_length=32,
                                                          description="Version of the consent text shown"),
                  consent_lang: str | None = Form(None, pattern=r"^[a-z]{2}$",
                                                  description="Language the consent text was shown in")):
     user = service.get_managed_user(session, actor, user_id)
-    engine = enrollment.require_engine(request.app.state.engine)
+    rt.require_engine()
     if not consent:
         raise enrollment.ConsentRequired()
-    rows = enrollment.enroll(session, settings, engine, actor=actor, user=user, images=images, consent=consent,
+    rows = enrollment.enroll(session, settings, rt, actor=actor, user=user, images=images, consent=consent,
                              allow_duplicate=allow_duplicate, client=client_id(request),
                              consent_text_version=consent_text_version, consent_lang=consent_lang)
     return {"user_id": user.id, "templates": [TemplateOut.model_validate(r) for r in rows],

@@ -17,7 +17,7 @@ def _enroll(client, user_id: int, *paths) -> None:
 
     images = [(FACES / p).read_bytes() for p in paths]
     st = client.app.state
-    samples = faces.embed_for_enrollment(images, engine=st.engine, settings=st.settings)
+    samples = faces.embed_for_enrollment(st.faces, images)
     with st.db.session() as s:
         faces.store_templates(s, user_id, samples, settings=st.settings)
 

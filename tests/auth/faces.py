@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from server.faces.gallery import reset_gallery
-
 FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
 
 # Three people, far apart under the default model (cosine < 0.3 between any two of their photos).
@@ -30,14 +28,6 @@ def no_face() -> bytes:
 
 def two_faces() -> bytes:
     return photo("multi", "selfie-many-people.jpg")
-
-
-@pytest.fixture(autouse=True)
-def fresh_gallery():
-    """The gallery is a process-wide singleton: start each test from this test's database."""
-    reset_gallery()
-    yield
-    reset_gallery()
 
 
 def enroll(client, headers, user_id: int, images: list[bytes], *, consent: bool = True, expect: int = 201, **form):

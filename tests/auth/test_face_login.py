@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.main import create_app
-from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, fresh_gallery, no_face, photos, two_faces  # noqa: F401
+from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, no_face, photos, two_faces  # noqa: F401
 from tests.auth.helpers import admin_headers, bearer, create_user, error_code, user_headers
 
 
@@ -25,8 +25,8 @@ def test_one_to_many_login_returns_tokens_user_score_and_model(client, app, peop
     body = r.json()
     assert body["user"]["id"] == people["ann"]["id"]
     assert body["token_type"] == "bearer" and body["expires_in"] == 900
-    assert body["score"] >= app.state.engine.threshold
-    assert body["model_id"] == app.state.engine.model_id
+    assert body["score"] >= app.state.faces.engine.threshold
+    assert body["model_id"] == app.state.faces.engine.model_id
     me = client.get("/api/v1/users/me", headers=bearer(body["access_token"]))
     assert me.json()["employee_code"] == "ANN"
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": body["refresh_token"]}).status_code == 200
@@ -126,7 +126,7 @@ def test_every_attempt_writes_a_decision_record_admins_can_list(client, app, peo
     assert newest_first == ["recognized", "rejected:no_face", "unknown", "recognized"]
     one_to_n = page["items"][3]
     assert one_to_n["best_user_id"] == people["ann"]["id"]
-    assert one_to_n["model_id"] == app.state.engine.model_id
+    assert one_to_n["model_id"] == app.state.faces.engine.model_id
     assert one_to_n["best_score"] >= one_to_n["threshold"]
     assert one_to_n["runner_up_score"] is not None and one_to_n["runner_up_score"] < one_to_n["best_score"]
     assert one_to_n["latency_ms"] > 0 and one_to_n["client"] == "testclient"
@@ -184,7 +184,7 @@ def test_user_enrolled_with_another_model_only_is_recorded_and_counted(client, a
     record = _login_records(client, admin)[0]
     assert record["decision"] == "rejected:model_mismatch"
     assert record["best_user_id"] == old["id"]
-    assert record["model_id"] == app.state.engine.model_id
+    assert record["model_id"] == app.state.faces.engine.model_id
     for _ in range(4):
         assert face_login(client, photos(ANN, 2)[0], employee_code="OLD").status_code == 401
     r = face_login(client, photos(ANN, 2)[0], employee_code="OLD")

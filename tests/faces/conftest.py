@@ -66,18 +66,22 @@ def image_of():
 
 @pytest.fixture
 def svc(db, sface, face_settings):
-    """The face service's keyword arguments (engine, settings) over a gallery loaded from the test database."""
-    from server.faces.gallery import get_gallery, reset_gallery
+    """A FaceRuntime of the real engine whose gallery is loaded from the test database and bound to its sessions (what
+    the app's lifespan does), for calling the face service directly: service.analyze(svc, ...)."""
+    from server.faces import sync
+    from server.faces.runtime import FaceRuntime
 
-    reset_gallery()
+    rt = FaceRuntime(face_settings, engine=sface)
+    sync.install(db, rt.gallery)
     with db.session() as s:
-        get_gallery(face_settings).load(s, sface.model_id, sface.dim)
-    yield dict(engine=sface, settings=face_settings)
-    reset_gallery()
+        rt.gallery.load(s, sface.model_id, sface.dim)
+    yield rt
+    sync.uninstall(db)
+    rt.close()
 
 
-def sample(rel: str, svc: dict, purpose: str = "enroll"):
+def sample(rel: str, svc, purpose: str = "enroll"):
     """One fixture photo through the face service (decode, detect, quality gate, embed)."""
     from server.faces import service
 
-    return service.analyze(photo(rel), purpose, **svc)
+    return service.analyze(svc, photo(rel), purpose)

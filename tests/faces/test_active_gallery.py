@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.faces import service
-from server.faces.gallery import Gallery, get_gallery, read_version
+from server.faces.gallery import Gallery
+from server.faces.sync import read_version
 from server.users.models import User
 from tests.auth.helpers import admin_headers, create_user
 from tests.faces.conftest import PEOPLE, photo, sample
@@ -21,16 +22,16 @@ def _set_active(db, user_id: int, active: bool) -> None:
 
 def _identify(db, rel, svc):
     with db.session() as s:
-        return service.match_one_to_many([sample(rel, svc, "kiosk")], session=s, **svc)
+        return service.match_one_to_many(svc, [sample(rel, svc, "kiosk")], session=s)
 
 
 def test_a_deactivated_twin_no_longer_makes_the_match_ambiguous(db, svc):
     """Ann enrolled twice (her old record, now deactivated, and her new one): only the active one counts."""
     with db.session() as s:
         old, new, bob = make_users(s, 3)
-        service.store_templates(s, old, [sample(PEOPLE["id05"][0], svc)], settings=svc["settings"])
-        service.store_templates(s, new, [sample(PEOPLE["id05"][1], svc)], settings=svc["settings"])
-        service.store_templates(s, bob, [sample(PEOPLE["id03"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, old, [sample(PEOPLE["id05"][0], svc)], settings=svc.settings)
+        service.store_templates(s, new, [sample(PEOPLE["id05"][1], svc)], settings=svc.settings)
+        service.store_templates(s, bob, [sample(PEOPLE["id03"][0], svc)], settings=svc.settings)
     probe = PEOPLE["id05"][2]
     d = _identify(db, probe, svc)
     assert not d.recognized and d.reason == "ambiguous"  # both of Ann's records are close: the margin rule refuses
@@ -38,13 +39,13 @@ def test_a_deactivated_twin_no_longer_makes_the_match_ambiguous(db, svc):
     version = _version(db)
     _set_active(db, old, False)
     assert _version(db) == version + 1  # other workers notice through the gallery version
-    assert get_gallery().users(SFACE) == 2  # this process: at once, no polling
+    assert svc.gallery.users(SFACE) == 2  # this process: at once, no polling
     d = _identify(db, probe, svc)
     assert d.recognized and d.user_id == new
     assert old not in {c.user_id for c in d.candidates}
 
     _set_active(db, old, True)  # reactivated: back in the gallery, with the same templates
-    assert get_gallery().users(SFACE) == 3 and get_gallery().size(SFACE) == 3
+    assert svc.gallery.users(SFACE) == 3 and svc.gallery.size(SFACE) == 3
     assert _identify(db, probe, svc).reason == "ambiguous"
 
 
@@ -56,8 +57,8 @@ def _version(db) -> int:
 def test_deactivated_users_are_not_loaded_and_other_workers_follow(db, svc):
     with db.session() as s:
         a, b = make_users(s, 2)
-        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
-        service.store_templates(s, b, [sample(PEOPLE["id10"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc.settings)
+        service.store_templates(s, b, [sample(PEOPLE["id10"][0], svc)], settings=svc.settings)
     other_worker = Gallery(poll_seconds=0)
     with db.session() as s:
         assert other_worker.load(s, SFACE) == 2
@@ -83,7 +84,7 @@ def test_setting_is_active_to_its_current_value_or_other_fields_does_not_bump(db
 def test_a_rolled_back_deactivation_changes_nothing(db, svc):
     with db.session() as s:
         (a,) = make_users(s, 1)
-        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc["settings"])
+        service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc.settings)
     s = db.sessionmaker()
     try:
         s.get(User, a).is_active = False
@@ -91,7 +92,7 @@ def test_a_rolled_back_deactivation_changes_nothing(db, svc):
         s.rollback()
     finally:
         s.close()
-    assert get_gallery().users(SFACE) == 1
+    assert svc.gallery.users(SFACE) == 1
     with db.session() as s:
         assert s.scalar(select(User.is_active).where(User.id == a)) is True
 
@@ -118,7 +119,7 @@ def test_patch_is_active_over_http_updates_identify_at_once(client):
 
 
 def test_the_version_row_is_created_once_even_when_workers_race(db, monkeypatch):
-    from server.faces.gallery import ensure_state_row
+    from server.faces.sync import ensure_state_row
     from server.faces.models import GalleryState
 
     a, b = db.sessionmaker(), db.sessionmaker()

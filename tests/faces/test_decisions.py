@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.faces.models import FaceAttempt
 from server.faces.operating import for_gallery
 from tests.attendance.helpers import make_world
-from tests.auth.faces import face_login, fresh_gallery  # noqa: F401  (autouse: a fresh gallery per test)
+from tests.auth.faces import face_login  # noqa: F401
 from tests.auth.helpers import error_code
 from tests.conftest import FIXTURES
 
@@ -26,8 +26,7 @@ def _enroll(client, user_id: int, *paths) -> None:
     from server.faces import service as faces
 
     st = client.app.state
-    samples = faces.embed_for_enrollment([(FACES / p).read_bytes() for p in paths], engine=st.engine,
-                                         settings=st.settings)
+    samples = faces.embed_for_enrollment(st.faces, [(FACES / p).read_bytes() for p in paths])
     with st.db.session() as s:
         faces.store_templates(s, user_id, samples, settings=st.settings)
         s.commit()
@@ -55,9 +54,9 @@ def test_the_stranger_would_have_passed_the_old_rule(client, world):
     from server.faces import service as faces
 
     st = client.app.state
-    probe = faces.analyze((FACES / STRANGER).read_bytes(), "identify", engine=st.engine, settings=st.settings)
+    probe = faces.analyze(st.faces, (FACES / STRANGER).read_bytes(), "identify")
     with st.db.session() as s:
-        d = faces.match_one_to_many([probe], session=s, engine=st.engine, settings=st.settings)
+        d = faces.match_one_to_many(st.faces, [probe], session=s)
     best, runner = d.candidates[0], d.candidates[1]
     assert best.user_id == world.ann["id"] and best.score >= OLD_THRESHOLD and best.score - runner.score >= OLD_MARGIN
     assert not d.recognized and d.reason == "below_threshold"
@@ -77,7 +76,7 @@ def test_a_stranger_is_refused_at_every_one_to_many_path(client, world):
     # the same rule and figures everywhere, recorded with each decision
     point = ident.json()["operating_point"]
     assert point["kind"] == "1:N" and point["gallery_size"] == 2 and point["comparisons"] == 4
-    assert point["threshold"] == pytest.approx(client.app.state.engine.threshold, abs=1e-4)  # 2 people: the 1:1 floor
+    assert point["threshold"] == pytest.approx(client.app.state.faces.engine.threshold, abs=1e-4)  # 2 people: the 1:1 floor
     assert 0 < point["expected_fpir"] <= 0.005 and point["target"] == "FPIR<=0.005" and point["calibrated"]
     for purpose in ("kiosk", "identify", "login"):
         (row,) = _attempts(client, purpose)
@@ -104,7 +103,7 @@ def test_the_rule_follows_the_gallery_size(client, world):
     from server.faces import service as faces
 
     st = client.app.state
-    eng = st.engine
+    eng = st.faces.engine
     small = client.get("/status").json()["face_decisions"]
     assert small["one_to_many"]["gallery_size"] == 2 and small["face_login_without_code"] is True
     assert small["one_to_one"]["kind"] == "1:1" and small["one_to_one"]["target"] == "FMR<=0.0001"
@@ -112,7 +111,7 @@ def test_the_rule_follows_the_gallery_size(client, world):
     rng = np.random.default_rng(1)
     vecs = rng.normal(size=(20_000, eng.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    g = st.gallery
+    g = st.faces.gallery
     snap = g._snapshot(eng.model_id)
     g.load_arrays(eng.model_id, np.vstack([snap.matrix, vecs]),
                   [*snap.user_ids.tolist(), *np.repeat(np.arange(10_000) + 1_000_000, 2).tolist()],
@@ -123,8 +122,8 @@ def test_the_rule_follows_the_gallery_size(client, world):
     assert big["expected_fpir"] <= 0.005
     assert big == for_gallery(eng, 10_002, 20_004).as_dict()
     # and a decision is taken at it: Ann's photo still clears the higher bar, with the figures recorded
-    probe = faces.analyze((FACES / "deepface_id05/img61.jpg").read_bytes(), "kiosk", engine=eng, settings=st.settings)
-    d = faces.match_one_to_many([probe], engine=eng, settings=st.settings)
+    probe = faces.analyze(st.faces, (FACES / "deepface_id05/img61.jpg").read_bytes(), "kiosk")
+    d = faces.match_one_to_many(st.faces, [probe])
     assert d.recognized and round(d.point.threshold, 4) == big["threshold"] and d.score >= d.point.threshold
 
 

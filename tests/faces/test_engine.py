@@ -115,23 +115,24 @@ def test_get_engine_loads_once_under_concurrency(face_settings):
             t.join()
         assert not errors
         assert len({id(e) for e in results}) == 1
-        assert loader.get_engine() is results[0]
-        assert loader.load_stats()["loads"] == 1
-        assert loader.loaded_model_ids() == ["sface-2021dec"]
+        assert loader.get_engine(face_settings.model_copy()) is results[0]  # the same configuration: the same engine
+        assert loader.load_stats()["loads"] == 1 and loader.load_stats()["model_id"] == "sface-2021dec"
+        assert loader.peek_engine() is results[0]
         assert loader.load_stats()["load_seconds"] < 1.0
     finally:
         loader.reset_engine()
-    assert loader.peek_engine() is None and loader.loaded_model_ids() == []
+    assert loader.peek_engine() is None and loader.load_stats()["loads"] == 0
 
 
 def test_inference_slot_bounds_concurrency(face_settings):
-    loader.reset_engine()
+    from server.faces.runtime import FaceRuntime
+
+    rt = FaceRuntime(face_settings.model_copy(update={"face_threads": 2}))
     try:
-        settings = face_settings.model_copy(update={"face_threads": 2})
         active, peak, lock = [0], [0], threading.Lock()
 
         def work():
-            with loader.inference_slot(settings):
+            with rt.inference_slot():
                 with lock:
                     active[0] += 1
                     peak[0] = max(peak[0], active[0])
@@ -146,7 +147,7 @@ def test_inference_slot_bounds_concurrency(face_settings):
             t.join()
         assert peak[0] == 2
     finally:
-        loader.reset_engine()
+        rt.close()
 
 
 def test_concurrent_inference_gives_identical_results(sface, image_of):

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from server.errors import ModelMismatch
-from server.faces.gallery import Candidate, Gallery, bump_version, decide, decide_frames, read_version
+from server.faces.gallery import Gallery
+from server.faces.matching import Candidate, decide, decide_frames
+from server.faces.sync import bump_version, read_version
 from server.faces.models import FaceTemplate
 from server.users.models import Role, User
 

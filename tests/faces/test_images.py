@@ -242,8 +242,11 @@ def test_draft_keeps_the_embedding(sface, face_settings):
     full = decode_image(data, MP)
     face = max(sface.detect(full), key=lambda f: f.area)
     reference = sface.embed(full, face)
-    sample = service.analyze(data, "enroll", engine=sface, settings=face_settings)  # decoded with DRAFT_SIDE
+    from server.faces.runtime import FaceRuntime
+
+    rt = FaceRuntime(face_settings, engine=sface)
+    sample = service.analyze(rt, data, "enroll")  # decoded with DRAFT_SIDE
     assert sample.quality["box"][2] < face.w * 0.6  # it really ran on the half-size decode
     assert float(sample.embedding @ reference) > 0.97
-    other = service.analyze(photo("deepface_id01/img5.jpg"), "login", engine=sface, settings=face_settings)
+    other = service.analyze(rt, photo("deepface_id01/img5.jpg"), "login")
     assert float(sample.embedding @ other.embedding) > sface.threshold + 0.2  # still clearly the same person

@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server.faces import loader, model_change
-from server.faces.gallery import reset_gallery
+from server.faces import model_change
 from server.faces.models import FaceTemplate
 from tests.auth.helpers import admin_headers, create_user
 from tests.faces.conftest import PEOPLE, photo
@@ -20,20 +19,14 @@ SFACE, DLIB = "sface-2021dec", "dlib-resnet-v1"
 
 @pytest.fixture(autouse=True)
 def _fresh_singletons():
-    """These tests switch FACE_MODEL: the process engine and gallery must follow, and be the default afterwards."""
-    loader.reset_engine()
-    reset_gallery()
+    """These tests switch FACE_MODEL (each app loads the engine of its settings); no re-embedding outlives a test."""
     yield
     model_change.stop_background_reembed()
-    loader.reset_engine()
-    reset_gallery()
 
 
 def _app(settings_factory, db_url, data_dir: Path, **overrides):
     from server.main import create_app
 
-    loader.reset_engine()  # a restart: the new process loads the configured model
-    reset_gallery()
     return create_app(settings_factory(db_url, data_dir=data_dir, **overrides))
 
 
@@ -75,7 +68,7 @@ def test_after_a_model_change_the_admin_is_told_who_must_reenroll_and_can_reembe
     with TestClient(app) as c:
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert any(f"face model {DLIB}: 2 users (2 active)" in w and "must re-enroll" in w for w in warnings), warnings
-        assert app.state.gallery.reenrollment["count"] == 2
+        assert app.state.faces.gallery.reenrollment["count"] == 2
         admin = admin_headers(c)
         r = c.get("/api/v1/faces/reenrollment", headers=admin)
         assert r.status_code == 200, r.text

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from server.errors import AppError, ModelMismatch
 from server.faces import service
-from server.faces.gallery import get_gallery
 from server.faces.models import FaceAttempt, FaceTemplate
 from tests.faces.conftest import PEOPLE, photo, sample
 from tests.faces.test_gallery import add_template, make_users
@@ -24,13 +23,13 @@ def test_analyze_rejections_carry_codes(svc):
         sample("noface/skimage_rocket.jpg", svc)
     assert exc.value.code == "no_face"
     with pytest.raises(AppError) as exc:
-        service.analyze(b"x" * (svc["settings"].upload_max_bytes + 1), "login", **svc)
+        service.analyze(svc, b"x" * (svc.settings.upload_max_bytes + 1), "login")
     assert exc.value.code == "image_too_large" and exc.value.status_code == 413
 
 
 def test_verify_same_and_different(svc):
-    same = service.verify(photo("deepface_id10/img46.jpg"), photo("deepface_id10/img44.jpg"), **svc)
-    diff = service.verify(photo("deepface_id10/img46.jpg"), photo("deepface_id01/img5.jpg"), **svc)
+    same = service.verify(svc, photo("deepface_id10/img46.jpg"), photo("deepface_id10/img44.jpg"))
+    diff = service.verify(svc, photo("deepface_id10/img46.jpg"), photo("deepface_id01/img5.jpg"))
     assert same["same"] is True and same["similarity"] >= same["threshold"]
     assert diff["same"] is False and diff["model_id"] == "sface-2021dec"
 
@@ -41,19 +40,19 @@ def enroll_all(db, svc) -> dict[str, int]:
         ids = make_users(s, len(PEOPLE))
         who = dict(zip(PEOPLE, ids))
         for person, uid in who.items():
-            service.store_templates(s, uid, [sample(PEOPLE[person][0], svc)], settings=svc["settings"])
+            service.store_templates(s, uid, [sample(PEOPLE[person][0], svc)], settings=svc.settings)
     return who
 
 
 def test_enrolled_templates_reach_the_gallery_after_commit(db, svc):
     who = enroll_all(db, svc)
-    assert get_gallery().size("sface-2021dec") == len(PEOPLE)
+    assert svc.gallery.size("sface-2021dec") == len(PEOPLE)
     with db.session() as s:
         assert s.scalar(select(FaceTemplate.model_id).limit(1)) == "sface-2021dec"
         uid = make_users(s, 1)[0]
-        service.store_templates(s, uid, [sample("deepface_id03/img50.jpg", svc)], settings=svc["settings"])
+        service.store_templates(s, uid, [sample("deepface_id03/img50.jpg", svc)], settings=svc.settings)
         s.rollback()  # never committed: the gallery must not see it
-    assert get_gallery().size("sface-2021dec") == len(PEOPLE)
+    assert svc.gallery.size("sface-2021dec") == len(PEOPLE)
     assert who
 
 
@@ -62,12 +61,12 @@ def test_one_to_many_recognizes_enrolled_people_and_not_strangers(db, svc):
     for person, paths in PEOPLE.items():
         probe = sample(paths[1], svc, "kiosk")
         with db.session() as s:
-            d = service.match_one_to_many([probe], session=s, **svc)
+            d = service.match_one_to_many(svc, [probe], session=s)
         assert d.recognized and d.user_id == who[person], (person, d)
     with db.session() as s:  # remove id10 from the gallery: their photo must now be "unknown"
         service.erase_user_templates(s, who["id10"])
     with db.session() as s:
-        d = service.match_one_to_many([sample(PEOPLE["id10"][1], svc, "kiosk")], session=s, **svc)
+        d = service.match_one_to_many(svc, [sample(PEOPLE["id10"][1], svc, "kiosk")], session=s)
     assert not d.recognized and d.reason == "below_threshold"
 
 
@@ -75,21 +74,21 @@ def test_one_to_many_frames_must_agree(db, svc):
     who = enroll_all(db, svc)
     a, b = sample(PEOPLE["id01"][1], svc, "kiosk"), sample(PEOPLE["id03"][1], svc, "kiosk")
     with db.session() as s:
-        assert service.match_one_to_many([a, a], session=s, **svc).user_id == who["id01"]
-        d = service.match_one_to_many([a, b], session=s, **svc)
+        assert service.match_one_to_many(svc, [a, a], session=s).user_id == who["id01"]
+        d = service.match_one_to_many(svc, [a, b], session=s)
     assert not d.recognized and d.reason == "frames_disagree"
 
 
 def test_one_to_one(db, svc):
     who = enroll_all(db, svc)
     with db.session() as s:
-        ok = service.match_one_to_one(s, who["id05"], [sample(PEOPLE["id05"][1], svc, "login")], engine=svc["engine"])
-        bad = service.match_one_to_one(s, who["id05"], [sample(PEOPLE["id01"][1], svc, "login")], engine=svc["engine"])
+        ok = service.match_one_to_one(svc, s, who["id05"], [sample(PEOPLE["id05"][1], svc, "login")])
+        bad = service.match_one_to_one(svc, s, who["id05"], [sample(PEOPLE["id01"][1], svc, "login")])
         uid = make_users(s, 1)[0]
-        none = service.match_one_to_one(s, uid, [sample(PEOPLE["id01"][1], svc, "login")], engine=svc["engine"])
+        none = service.match_one_to_one(svc, s, uid, [sample(PEOPLE["id01"][1], svc, "login")])
         add_template(s, uid, np.ones(128, np.float32) / np.sqrt(128), model_id="dlib-resnet-v1")
         with pytest.raises(ModelMismatch):
-            service.match_one_to_one(s, uid, [sample(PEOPLE["id01"][1], svc, "login")], engine=svc["engine"])
+            service.match_one_to_one(svc, s, uid, [sample(PEOPLE["id01"][1], svc, "login")])
         assert service.users_needing_reenrollment(s, "sface-2021dec") == [uid]
     assert ok.matched and ok.reason == "matched" and ok.score >= ok.threshold
     assert not bad.matched and bad.reason == "below_threshold"
@@ -99,26 +98,27 @@ def test_one_to_one(db, svc):
 def test_find_duplicate_uses_the_one_to_many_point_of_the_gallery(db, svc):
     """The duplicate check searches the whole gallery, so it runs at the 1:N operating point for its size (never below
     the 1:1 point); DUPLICATE_THRESHOLD replaces it."""
-    from server.faces.gallery import get_gallery
     from server.faces.operating import for_gallery
+    from server.faces.runtime import FaceRuntime
 
     who = enroll_all(db, svc)
-    eng = svc["engine"]
+    eng = svc.engine
     again = sample(PEOPLE["id01"][0], svc)  # the same photo again, for someone else
     with db.session() as s:
-        dup = service.find_duplicate([again], exclude_user_id=None, session=s, engine=eng)
-        own = service.find_duplicate([again], exclude_user_id=who["id01"], session=s, engine=eng)
-    g = get_gallery()
+        dup = service.find_duplicate(svc, [again], exclude_user_id=None, session=s)
+        own = service.find_duplicate(svc, [again], exclude_user_id=who["id01"], session=s)
+    g = svc.gallery
     point = for_gallery(eng, g.users(eng.model_id), g.size(eng.model_id))
-    assert service.duplicate_threshold(eng) == point.threshold >= eng.threshold
+    assert service.duplicate_threshold(svc) == point.threshold >= eng.threshold
     assert dup is not None and dup.user_id == who["id01"] and dup.score >= point.threshold
     assert own is None
     from server.faces.engine import load_engine
 
-    strict = load_engine(svc["settings"].model_copy(update={"duplicate_threshold": 1.001}))  # above any cosine
-    assert service.duplicate_threshold(strict) == 1.001
+    strict = load_engine(svc.settings.model_copy(update={"duplicate_threshold": 1.001}))  # above any cosine
+    strict_rt = FaceRuntime(svc.settings, engine=strict, gallery=svc.gallery)
+    assert service.duplicate_threshold(strict_rt) == 1.001
     with db.session() as s:
-        assert service.find_duplicate([again], session=s, engine=strict) is None
+        assert service.find_duplicate(strict_rt, [again], session=s) is None
 
 
 def test_record_attempt(db, svc):
@@ -167,9 +167,7 @@ def test_decoding_is_bounded_by_the_inference_slots(svc, monkeypatch):
     import threading
     import time
 
-    from server.faces import loader
-
-    slots = loader.load_stats()["inference_slots"] or svc["settings"].inference_slots
+    slots = svc.slots
     real_decode, lock, state = service.decode_image, threading.Lock(), {"now": 0, "max": 0, "calls": 0}
 
     def decode(*args, **kw):

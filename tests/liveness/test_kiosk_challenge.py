@@ -60,7 +60,7 @@ def world(client, clock):
     w = make_world(client)
     w.paul = w.employee("PAUL")
     st = client.app.state
-    samples = faces.embed_for_enrollment([p.read_bytes() for p in ENROLL], engine=st.engine, settings=st.settings)
+    samples = faces.embed_for_enrollment(st.faces, [p.read_bytes() for p in ENROLL])
     with st.db.session() as s:
         faces.store_templates(s, w.paul["id"], samples, settings=st.settings)
     return w

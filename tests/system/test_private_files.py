@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.faces import ANN, enroll, fresh_gallery, photos  # noqa: F401  (fresh_gallery: autouse fixture)
+from tests.auth.faces import ANN, enroll, photos  # noqa: F401
 from tests.auth.helpers import admin_headers, create_user
 
 ROOT = Path(__file__).resolve().parents[2]

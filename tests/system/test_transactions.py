@@ -22,7 +22,7 @@ from server.devices.models import Device
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.shifts.models import Shift, ShiftAssignment
 from server.users.models import User
-from tests.auth.faces import ANN, enroll, fresh_gallery, photos  # noqa: F401
+from tests.auth.faces import ANN, enroll, photos  # noqa: F401
 from tests.auth.helpers import admin_headers, create_user
 
 FAILURES = {
@@ -101,7 +101,7 @@ def test_enrollment(client, app, admin, failing_commit):
                         headers=admin)
     _refused(r, failing_commit)
     assert _count(app, FaceTemplate) == 0
-    assert app.state.gallery.size() == 0  # the gallery learns templates on commit only
+    assert app.state.faces.gallery.size() == 0  # the gallery learns templates on commit only
     assert client.get(f"/api/v1/users/{ann['id']}/faces", headers=admin).json() == []
 
 

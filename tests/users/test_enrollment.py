@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.faces.models import FaceAttempt, FaceTemplate
-from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, fresh_gallery, no_face, photos, two_faces  # noqa: F401
+from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, no_face, photos, two_faces  # noqa: F401
 from tests.auth.helpers import admin_headers, create_user, error_code, user_headers
 
 
@@ -30,7 +30,7 @@ def test_enroll_stores_templates_and_consent(client, app, admin, settings):
     out = enroll(client, admin, ann["id"], photos(ANN, 0, 1))
     assert out["user_id"] == ann["id"]
     assert len(out["templates"]) == 2
-    assert {t["model_id"] for t in out["templates"]} == {app.state.engine.model_id}
+    assert {t["model_id"] for t in out["templates"]} == {app.state.faces.engine.model_id}
     assert all(t["quality"]["score"] > 0 for t in out["templates"])
     assert out["consent_version"] == settings.consent_text_version
     user = client.get(f"/api/v1/users/{ann['id']}", headers=admin).json()
