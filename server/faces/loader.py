@@ -1,6 +1,6 @@
 """Loading the face engine's weights, once per configuration per process.
 
-``get_engine(settings)`` builds the engine FACE_MODEL names (server/faces/engine.py) the first time a configuration
+``get_engine(settings)`` builds the engine FACE_MODEL names (server/faces/engine/) the first time a configuration
 asks for it; concurrent first calls wait on one lock and all get the same object (double-checked locking). The
 engine is immutable once built and thread-safe, so several apps of one process (tests, benchmarks) share it instead
 of reading the same weights again. Nothing here is reached by request code: the app's FaceRuntime
