@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     min_brightness: float = 45.0  # mean gray level (0-255) of the face crop
     dominant_face_ratio: float = 1.6  # all but enrollment: the chosen face must be this many times as prominent
     keep_enrollment_images: bool = False
-    gallery_poll_seconds: float = 1.0
+    gallery_poll_seconds: float = 0.25  # how often each replica's gallery sync checks the version (off requests)
+    gallery_log_keep_seconds: float = 3600.0  # gallery change-log rows kept; a replica further behind reloads in full
     upload_max_bytes: int = 8 * 1024 * 1024
     image_max_pixels: int = 40_000_000
     consent_text_version: str = "2026-01"

@@ -1,9 +1,16 @@
-"""The in-memory index: per model_id a float32 matrix of the templates of ACTIVE users; 1:N is one product.
+"""The in-memory index: per model_id the templates of ACTIVE users as ONE contiguous float32 matrix plus int64 user
+and template ids (about dim x 4 + 16 bytes a template); 1:N is one matrix-vector product.
 
-Snapshots are immutable (copy-on-write): readers take the current snapshot reference without a lock, writers build a
-new one under a lock and swap it in. What keeps the index in step with the database (the version row, the active-user
-hook, after-commit updates) is server/faces/sync.py; the decision taken on a search's candidates is
-server/faces/matching.py; who builds and loads the index at startup is server/faces/runtime.py.
+Each model's rows live in preallocated arrays (a `_Store`) that grow by doubling (pages never written are not
+resident). Readers never lock: they take the store's published view (arrays + row count) in one read. Writers hold
+the gallery's lock and never change a published row: they append past the published count and then publish the new
+count, and they remove a template by marking its row dead (user id -1), which a search skips; when dead rows pass a
+quarter of the store, it is compacted into new arrays and those are published (readers holding the old ones finish
+on them). A full load builds a new store off the lock and swaps it in.
+
+What keeps the index in step with the database (the version row, the change log, after-commit updates, the replica's
+poller) is server/faces/sync.py; the decision taken on a search's candidates is server/faces/matching.py; who builds
+and loads the index at startup is server/faces/runtime.py.
 """
 from __future__ import annotations
 
@@ -11,12 +18,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.errors import ModelMismatch
@@ -27,37 +33,120 @@ from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.gallery")
 
+DEAD = -1  # user id of a removed row
+MIN_CAPACITY = 1024
+LOAD_CHUNK = 10_000  # rows fetched at a time by a full load (streamed: never all rows' bytes at once)
 
-@dataclass(frozen=True)
-class _Snapshot:
-    model_id: str
-    dim: int
-    matrix: np.ndarray  # (n, dim) float32, rows sorted by user_id
-    user_ids: np.ndarray  # (n,) int64
-    template_ids: np.ndarray  # (n,) int64
-    users: np.ndarray  # (u,) unique user ids
-    starts: np.ndarray  # (u,) first row of each user
-    max_per_user: int  # most templates one user has
 
-    @classmethod
-    def build(cls, model_id: str, dim: int, matrix: np.ndarray, user_ids: np.ndarray,
-              template_ids: np.ndarray) -> _Snapshot:
-        order = np.lexsort((template_ids, user_ids))
-        matrix = np.ascontiguousarray(matrix[order], dtype=np.float32).reshape(-1, dim)
-        user_ids, template_ids = user_ids[order].astype(np.int64), template_ids[order].astype(np.int64)
-        users, starts = np.unique(user_ids, return_index=True)
-        for arr in (matrix, user_ids, template_ids, users, starts):
-            arr.setflags(write=False)
-        most = int(np.diff(np.append(starts, len(user_ids))).max()) if len(users) else 0
-        return cls(model_id, dim, matrix, user_ids, template_ids, users, starts, most)
+class _Store:
+    """One model's templates: rows [0, n) of preallocated arrays. Mutated under the Gallery's lock only; readers use
+    `view` = (matrix, user_ids, template_ids, n), replaced in one assignment."""
 
-    @classmethod
-    def empty(cls, model_id: str, dim: int) -> _Snapshot:
-        z = np.zeros(0, np.int64)
-        return cls.build(model_id, dim, np.zeros((0, dim), np.float32), z, z)
+    def __init__(self, model_id: str, dim: int, capacity: int = MIN_CAPACITY):
+        self.model_id, self.dim = model_id, dim
+        capacity = max(MIN_CAPACITY, int(capacity))
+        self._matrix = np.empty((capacity, dim), np.float32)
+        self._uids = np.empty(capacity, np.int64)
+        self._tids = np.empty(capacity, np.int64)
+        self.n = 0
+        self.dead = 0
+        self.counts = np.zeros(0, np.int32)  # live templates per user id (index = user id)
+        self.live_users = 0
+        self.max_per_user = 0  # an upper bound of the most templates one user has (exact after a load/compaction)
+        self.view = (self._matrix, self._uids, self._tids, 0)
 
     def __len__(self) -> int:
-        return int(self.matrix.shape[0])
+        return self.n - self.dead
+
+    @property
+    def capacity(self) -> int:
+        return self._matrix.shape[0]
+
+    def nbytes(self) -> int:
+        """Bytes the rows in use take (matrix + ids) and the per-user counts."""
+        return self.n * (self.dim * 4 + 16) + self.counts.nbytes
+
+    def _publish(self) -> None:
+        self.view = (self._matrix, self._uids, self._tids, self.n)
+
+    def _reserve(self, extra: int) -> None:
+        need = self.n + extra
+        if need <= self.capacity:
+            return
+        cap = max(need, 2 * self.capacity)
+        m, u, t = np.empty((cap, self.dim), np.float32), np.empty(cap, np.int64), np.empty(cap, np.int64)
+        m[:self.n], u[:self.n], t[:self.n] = self._matrix[:self.n], self._uids[:self.n], self._tids[:self.n]
+        self._matrix, self._uids, self._tids = m, u, t  # readers keep the old arrays until they publish
+
+    def _count(self, user_ids: np.ndarray, delta: int) -> None:
+        if not len(user_ids):
+            return
+        top = int(user_ids.max())
+        if top >= len(self.counts):
+            grown = np.zeros(max(top + 1, 2 * len(self.counts)), np.int32)
+            grown[:len(self.counts)] = self.counts
+            self.counts = grown
+        users, per = np.unique(user_ids, return_counts=True)
+        before = self.counts[users]
+        after = before + delta * per
+        self.counts[users] = after
+        self.live_users += int(np.count_nonzero((before == 0) & (after > 0)) - np.count_nonzero((before > 0) & (after == 0)))
+        if delta > 0:
+            self.max_per_user = max(self.max_per_user, int(after.max()))
+
+    def append(self, matrix: np.ndarray, user_ids: np.ndarray, template_ids: np.ndarray) -> None:
+        k = len(user_ids)
+        if not k:
+            return
+        if matrix.shape[1] != self.dim:
+            raise ModelMismatch(f"embedding has {matrix.shape[1]} dimensions, the gallery {self.dim}")
+        self._reserve(k)
+        lo = self.n
+        self._matrix[lo:lo + k] = matrix
+        self._uids[lo:lo + k] = user_ids
+        self._tids[lo:lo + k] = template_ids
+        self.n = lo + k  # rows written before they are published
+        self._count(np.asarray(user_ids, np.int64), +1)
+        self._publish()
+
+    def has_template(self, user_id: int, template_id: int) -> bool:
+        if user_id >= len(self.counts) or self.counts[user_id] == 0:
+            return False
+        n = self.n
+        return bool(np.any((self._tids[:n] == template_id) & (self._uids[:n] == user_id)))
+
+    def remove_users(self, user_ids: Iterable[int]) -> int:
+        users = np.fromiter(user_ids, np.int64)
+        users = users[(users >= 0) & (users < len(self.counts))]
+        if not len(users) or not self.counts[users].any():
+            return 0
+        n = self.n
+        rows = np.flatnonzero(np.isin(self._uids[:n], users))
+        if not len(rows):
+            return 0
+        self._count(self._uids[rows], -1)
+        self._uids[rows] = DEAD  # in place: a search running now may or may not still see these rows
+        self.dead += len(rows)
+        if self.dead > max(MIN_CAPACITY, self.n // 4):
+            self.compact()
+        return len(rows)
+
+    def compact(self) -> None:
+        n = self.n
+        keep = self._uids[:n] != DEAD
+        live = int(keep.sum())
+        cap = max(MIN_CAPACITY, live + live // 4)
+        m, u, t = np.empty((cap, self.dim), np.float32), np.empty(cap, np.int64), np.empty(cap, np.int64)
+        m[:live], u[:live], t[:live] = self._matrix[:n][keep], self._uids[:n][keep], self._tids[:n][keep]
+        self._matrix, self._uids, self._tids, self.n, self.dead = m, u, t, live, 0
+        self.max_per_user = int(self.counts.max()) if len(self.counts) else 0
+        self._publish()
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the live rows: (matrix, user_ids, template_ids)."""
+        matrix, uids, tids, n = self.view
+        keep = uids[:n] != DEAD
+        return matrix[:n][keep].copy(), uids[:n][keep].copy(), tids[:n][keep].copy()
 
 
 # A gallery this big is searched in one slice per core: the product is memory-bound (100k x 128 float32 = 51 MB
@@ -90,28 +179,35 @@ def _as_vector(embedding: np.ndarray, dim: int) -> np.ndarray:
     return v
 
 
-def active_templates(model_id: str, user_id: int | None = None):
+def active_templates(model_id: str, user_ids: Sequence[int] | None = None):
     """SELECT (id, user_id, dim, embedding) of the templates of model_id whose user is active."""
     q = (select(FaceTemplate.id, FaceTemplate.user_id, FaceTemplate.dim, FaceTemplate.embedding)
          .join(User, User.id == FaceTemplate.user_id)
          .where(FaceTemplate.model_id == model_id, User.is_active.is_(True)))
-    return q if user_id is None else q.where(FaceTemplate.user_id == user_id)
+    return q if user_ids is None else q.where(FaceTemplate.user_id.in_(list(user_ids)))
+
+
+def _rows_to_arrays(rows, dim: int, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if any(r.dim != dim for r in rows):
+        raise ModelMismatch(f"templates of {model_id} have several dimensions: {sorted({r.dim for r in rows} | {dim})}")
+    matrix = np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32).reshape(len(rows), dim)
+    return (matrix, np.fromiter((r.user_id for r in rows), np.int64, len(rows)),
+            np.fromiter((r.id for r in rows), np.int64, len(rows)))
 
 
 class Gallery:
-    def __init__(self, poll_seconds: float = 1.0):
-        self.poll_seconds = poll_seconds
-        self._snaps: dict[str, _Snapshot] = {}
+    def __init__(self):
+        self._stores: dict[str, _Store] = {}
         self._lock = threading.Lock()
-        self.version: int | None = None  # DB version the snapshots reflect
-        self._checked_at = 0.0
+        self.version: int | None = None  # DB version the stores reflect
         self.last_search_ms: float | None = None
         self.reenrollment: dict | None = None  # model-change report made at startup (FaceRuntime.load_gallery)
         self._pool: ThreadPoolExecutor | None = None  # the extra slices of a large search
+        self._pool_lock = threading.Lock()
 
     def _search_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            with self._lock:
+            with self._pool_lock:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1),
                                                     thread_name_prefix="gallery-search")
@@ -125,49 +221,36 @@ class Gallery:
 
     # -- loading -------------------------------------------------------------------------
     def load(self, session: Session, model_id: str, dim: int | None = None) -> int:
-        """(Re)load every active user's template of model_id from the database. Returns the template count."""
+        """(Re)load every active user's template of model_id from the database, streamed in chunks into a new store,
+        then swapped in. Returns the template count."""
         version = read_version(session)
-        rows = session.execute(active_templates(model_id)).all()
-        dims = {r.dim for r in rows}
-        if len(dims) > 1:
-            raise ModelMismatch(f"templates of {model_id} have several dimensions: {sorted(dims)}")
-        d = dims.pop() if dims else (dim or self._snaps.get(model_id, _Snapshot.empty(model_id, 0)).dim)
-        if rows:
-            matrix = np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32).reshape(len(rows), d)
-            snap = _Snapshot.build(model_id, d, matrix, np.array([r.user_id for r in rows]),
-                                   np.array([r.id for r in rows]))
-        else:
-            snap = _Snapshot.empty(model_id, d)
+        query = active_templates(model_id)
+        count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        store: _Store | None = None
+        result = session.execute(query.execution_options(yield_per=LOAD_CHUNK))
+        for rows in result.partitions(LOAD_CHUNK):
+            if store is None:
+                store = _Store(model_id, rows[0].dim, count + count // 8)
+            store.append(*_rows_to_arrays(rows, store.dim, model_id))
+        if store is None:
+            old = self._stores.get(model_id)
+            store = _Store(model_id, dim or (old.dim if old else 0))
+        store.max_per_user = int(store.counts.max()) if len(store.counts) else 0
         with self._lock:
-            self._snaps[model_id] = snap
+            self._stores[model_id] = store
             self.version = version
-            self._checked_at = time.monotonic()
-        log.info("gallery %s: %d templates of %d users (version %d)", model_id, len(snap), len(snap.users), version)
-        return len(snap)
+        log.info("gallery %s: %d templates of %d users (version %d)", model_id, len(store), store.live_users, version)
+        return len(store)
 
     def load_arrays(self, model_id: str, matrix: np.ndarray, user_ids: Sequence[int],
                     template_ids: Sequence[int] | None = None) -> None:
         """Install templates directly (benchmarks, tests)."""
         matrix = np.asarray(matrix, np.float32)
         tids = np.arange(len(user_ids)) if template_ids is None else np.asarray(template_ids)
-        snap = _Snapshot.build(model_id, matrix.shape[1], matrix, np.asarray(user_ids), tids)
+        store = _Store(model_id, matrix.shape[1], len(user_ids))
+        store.append(matrix, np.asarray(user_ids, np.int64), np.asarray(tids, np.int64))
         with self._lock:
-            self._snaps[model_id] = snap
-
-    def refresh_if_stale(self, session: Session, force: bool = False) -> bool:
-        """Reload when the DB version moved (checked at most every poll_seconds). True if reloaded."""
-        now = time.monotonic()
-        if not force and now - self._checked_at < self.poll_seconds:
-            return False
-        self._checked_at = now
-        version = read_version(session)
-        if version == self.version and not force:
-            return False
-        for model_id, snap in list(self._snaps.items()):
-            self.load(session, model_id, snap.dim)
-        with self._lock:
-            self.version = version
-        return True
+            self._stores[model_id] = store
 
     def note_bump(self, old: int, new: int) -> None:
         """After our own bump: adopt the new version only if we were up to date before it."""
@@ -175,85 +258,104 @@ class Gallery:
             if self.version == old:
                 self.version = new
 
-    # -- updates (copy-on-write) -----------------------------------------------------------
+    # -- updates ---------------------------------------------------------------------------
     def add(self, model_id: str, user_id: int, template_id: int, embedding: np.ndarray) -> None:
+        vec = np.asarray(embedding, np.float32).reshape(1, -1)
         with self._lock:
-            snap = self._snaps.get(model_id)
-            vec = np.asarray(embedding, np.float32).reshape(1, -1)
-            if snap is None:
-                snap = _Snapshot.empty(model_id, vec.shape[1])
-            vec = _as_vector(vec, snap.dim)[None, :]
-            self._snaps[model_id] = _Snapshot.build(
-                model_id, snap.dim, np.vstack([snap.matrix, vec]),
-                np.append(snap.user_ids, user_id), np.append(snap.template_ids, template_id))
+            store = self._stores.get(model_id)
+            if store is None:
+                store = self._stores[model_id] = _Store(model_id, vec.shape[1])
+            vec = _as_vector(vec, store.dim)[None, :]
+            if not store.has_template(user_id, template_id):  # the poller may have brought it in already
+                store.append(vec, np.array([user_id]), np.array([template_id]))
 
     def replace_user(self, user_id: int, rows_by_model: dict[str, list[tuple[int, np.ndarray]]]) -> None:
         """Set user_id's templates to exactly `rows_by_model` ({model_id: [(template_id, embedding)]}) in every
         loaded model (idempotent: used when a user is reactivated)."""
-        self.remove_user(user_id)
-        for model_id, rows in rows_by_model.items():
-            if model_id in self._snaps:
-                for template_id, embedding in rows:
-                    self.add(model_id, user_id, template_id, embedding)
+        with self._lock:
+            for model_id, store in self._stores.items():
+                store.remove_users([user_id])
+                rows = rows_by_model.get(model_id) or []
+                if rows:
+                    store.append(np.vstack([np.asarray(e, np.float32).reshape(1, -1) for _, e in rows]),
+                                 np.full(len(rows), user_id, np.int64), np.array([t for t, _ in rows], np.int64))
 
     def remove_user(self, user_id: int) -> int:
-        removed = 0
         with self._lock:
-            for model_id, snap in list(self._snaps.items()):
-                keep = snap.user_ids != user_id
-                removed += int((~keep).sum())
-                if not keep.all():
-                    self._snaps[model_id] = _Snapshot.build(model_id, snap.dim, snap.matrix[keep],
-                                                            snap.user_ids[keep], snap.template_ids[keep])
-        return removed
+            return sum(store.remove_users([user_id]) for store in self._stores.values())
+
+    def resync_users(self, model_id: str, user_ids: Iterable[int], rows, version: int | None = None) -> None:
+        """The poller's update: the templates of `user_ids` become exactly `rows` (id, user_id, dim, embedding: their
+        active templates of model_id, as read from the database), and the gallery's version `version`."""
+        users = list(user_ids)
+        with self._lock:
+            store = self._stores.get(model_id)
+            if store is not None:
+                store.remove_users(users)
+                if rows:
+                    store.append(*_rows_to_arrays(rows, store.dim, model_id))
+            if version is not None and (self.version is None or version > self.version):
+                self.version = version
 
     def clear(self) -> None:
         with self._lock:
-            self._snaps.clear()
+            self._stores.clear()
             self.version = None
-            self._checked_at = 0.0
 
     # -- queries ---------------------------------------------------------------------------
     def model_ids(self) -> list[str]:
-        return sorted(self._snaps)
+        return sorted(self._stores)
 
     def size(self, model_id: str | None = None) -> int:
-        snaps = self._snaps
-        return sum(len(s) for m, s in snaps.items() if model_id in (None, m))
+        stores = self._stores
+        return sum(len(s) for m, s in stores.items() if model_id in (None, m))
 
     def users(self, model_id: str) -> int:
-        snap = self._snaps.get(model_id)
-        return 0 if snap is None else len(snap.users)
+        store = self._stores.get(model_id)
+        return 0 if store is None else store.live_users
 
-    def _snapshot(self, model_id: str) -> _Snapshot:
-        snap = self._snaps.get(model_id)
-        if snap is None:
-            loaded = ", ".join(self._snaps) or "none"
+    def nbytes(self, model_id: str | None = None) -> int:
+        return sum(s.nbytes() for m, s in self._stores.items() if model_id in (None, m))
+
+    def arrays(self, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of one model's live rows: (matrix, user_ids, template_ids)."""
+        return self._store(model_id).arrays()
+
+    def _store(self, model_id: str) -> _Store:
+        store = self._stores.get(model_id)
+        if store is None:
+            loaded = ", ".join(self._stores) or "none"
             raise ModelMismatch(f"no gallery for model {model_id} (loaded: {loaded})", model_id=model_id)
-        return snap
+        return store
 
     def search(self, embedding: np.ndarray, model_id: str, top_k: int = 5) -> list[Candidate]:
         """Best score per identity (max over that user's templates), highest first."""
-        snap = self._snapshot(model_id)
-        vec = _as_vector(embedding, snap.dim)
-        if len(snap) == 0:
+        store = self._store(model_id)
+        vec = _as_vector(embedding, store.dim)
+        matrix, uids, tids, n = store.view
+        users, most = store.live_users, max(1, store.max_per_user)
+        if n == 0 or users == 0:
             return []
         t0 = time.perf_counter()
-        scores = _scores(snap.matrix, vec, self._search_pool)  # one matrix-vector product
+        scores = _scores(matrix[:n], vec, self._search_pool)  # one matrix-vector product
+        ids = uids[:n]
+        dead = ids == DEAD
+        if dead.any():
+            scores[dead] = -np.inf
         # A user's score is its best template's. Walking the rows from the best down, each user first shows up with
         # its best template, and k users need at most k x (most templates of one user) rows: only those are sorted.
-        k = min(max(1, top_k), len(snap.users))
-        need = k * snap.max_per_user
-        rows = np.argpartition(scores, -need)[-need:] if need < len(snap) else np.arange(len(snap))
+        k = min(max(1, top_k), users)
+        need = k * most
+        rows = np.argpartition(scores, -need)[-need:] if need < n else np.arange(n)
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         out: list[Candidate] = []
         seen: set[int] = set()
         for row in rows:
-            user = int(snap.user_ids[row])
-            if user in seen:
+            user = int(ids[row])
+            if user == DEAD or user in seen:
                 continue
             seen.add(user)
-            out.append(Candidate(user, float(scores[row]), int(snap.template_ids[row])))
+            out.append(Candidate(user, float(scores[row]), int(tids[row])))
             if len(out) == k:
                 break
         self.last_search_ms = (time.perf_counter() - t0) * 1000

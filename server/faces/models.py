@@ -55,3 +55,17 @@ class GalleryState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class GalleryChange(Base):
+    """The change log of the gallery (server/faces/sync.py): one row per user whose gallery entry a transaction changed,
+    keyed by the gallery version that transaction bumped to. Replicas apply the rows past their version; rows older
+    than GALLERY_LOG_KEEP_SECONDS are pruned (a replica further behind reloads in full)."""
+
+    __tablename__ = "gallery_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(Integer)  # no foreign key: the log outlives a deleted user
+    kind: Mapped[str] = mapped_column(String(16))  # added | erased | activated | deactivated
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

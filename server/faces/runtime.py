@@ -36,7 +36,8 @@ class FaceRuntime:
     def __init__(self, settings: Settings, engine: FaceEngine | None = None, gallery: Gallery | None = None):
         self.settings = settings
         self.engine = engine
-        self.gallery = gallery if gallery is not None else Gallery(poll_seconds=settings.gallery_poll_seconds)
+        self.gallery = gallery if gallery is not None else Gallery()
+        self.sync: sync.GallerySync | None = None  # the replica's poller, started by load_gallery
         self.slots = max(1, int(settings.inference_slots or 1))
         self._semaphore = threading.BoundedSemaphore(self.slots)
         self._pool: ThreadPoolExecutor | None = None
@@ -48,12 +49,13 @@ class FaceRuntime:
         self.engine = loader.get_engine(self.settings)
         return self.engine
 
-    def load_gallery(self, db) -> Gallery:
+    def load_gallery(self, db, *, poll: bool = True) -> Gallery:
         """Step gallery (after the engine): bind the gallery to db's sessions (server/faces/sync.py), load the active
         users' templates of the engine's model, then, after a FACE_MODEL change, log a WARNING naming how many users
         have templates of other models only (they must re-enroll) and, with KEEP_ENROLLMENT_IMAGES=true, start
         re-embedding their kept photos in a background thread that commits user by user (the gallery learns each
-        user's new templates as they commit). /ready does not wait for that."""
+        user's new templates as they commit). /ready does not wait for that. Then (poll=True) the gallery sync thread
+        starts: every GALLERY_POLL_SECONDS it applies what other workers and replicas changed (sync.GallerySync)."""
         engine = self.require_engine()
         sync.install(db, self.gallery)
         with db.session() as session:
@@ -64,9 +66,16 @@ class FaceRuntime:
         self.gallery.reenrollment = {k: v for k, v in report.items() if k != "users"}
         if report["with_kept_images"] and self.settings.keep_enrollment_images:
             model_change.start_background_reembed(db, self)
+        if poll:
+            self.sync = sync.GallerySync(db, self.gallery, engine.model_id, engine.dim,
+                                         poll_seconds=self.settings.gallery_poll_seconds,
+                                         keep_seconds=self.settings.gallery_log_keep_seconds)
+            self.sync.start()
         return self.gallery
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

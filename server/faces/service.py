@@ -162,11 +162,11 @@ def match_one_to_one(rt: FaceRuntime, session: Session, user_id: int, samples: S
 
 
 def _searchable(rt: FaceRuntime, session: Session | None):
+    """The gallery as it is: a request never waits for a sync (server/faces/sync.py's GallerySync thread keeps it up
+    to date). Only a gallery never loaded for the engine's model (no startup step ran: scripts) is loaded here."""
     engine, gallery = rt.require_engine(), rt.gallery
-    if session is not None:
-        gallery.refresh_if_stale(session)
-        if engine.model_id not in gallery.model_ids():
-            gallery.load(session, engine.model_id, engine.dim)
+    if session is not None and engine.model_id not in gallery.model_ids():
+        gallery.load(session, engine.model_id, engine.dim)
     return gallery
 
 

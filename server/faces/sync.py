@@ -1,7 +1,13 @@
 """Keeping the in-memory gallery (server/faces/gallery.py) in step with the database.
 
 - the version row: ``gallery_state.version``, bumped in the same transaction as every change of what the gallery
-  holds (templates stored or erased, ``users.is_active`` changed); other workers and replicas notice it moved;
+  holds (templates stored or erased, ``users.is_active`` changed);
+- the change log: ``gallery_changes``, one row per user whose entry that transaction changed, keyed by the version it
+  bumped to (``log_change``). Every replica's ``GallerySync`` thread polls the version every GALLERY_POLL_SECONDS,
+  reads the log rows past the version its gallery holds and re-reads just those users' active templates
+  (``Gallery.resync_users``). When a version in between has no row (the log was pruned past it, or a script bumped
+  the version without logging), it reloads in full, built in the background and swapped in. Requests never sync:
+  they search whatever the gallery holds. Log rows older than GALLERY_LOG_KEEP_SECONDS are pruned by the poller;
 - after-commit updates: a change made by this process reaches its own gallery when the transaction commits, and is
   forgotten when it rolls back;
 - the active-user hook: a before-flush hook that notices ``User.is_active`` changes by itself, whatever code path
@@ -17,13 +23,17 @@ Database (None when none was installed: the database changes, no in-memory index
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import delete, event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.faces.models import FaceTemplate, GalleryState
+from server.clock import now
+from server.faces.models import FaceTemplate, GalleryChange, GalleryState
 from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.sync")
@@ -51,6 +61,13 @@ def bump_version(session: Session, *, flush: bool = True) -> tuple[int, int]:
         return 0, 1
     new = read_version(session)
     return new - 1, new
+
+
+def log_change(session: Session, version: int, user_ids, kind: str) -> None:
+    """The change-log rows of a transaction that bumped the gallery to `version` (kind: added | erased | activated |
+    deactivated). Added to the session: written with its next flush (allowed inside before_flush too)."""
+    at = now()
+    session.add_all([GalleryChange(version=version, user_id=int(u), kind=kind, at=at) for u in user_ids])
 
 
 def ensure_state_row(session: Session) -> None:
@@ -127,6 +144,7 @@ def templates_added(session: Session, rows, *, active: bool) -> None:
     """In the transaction that inserted `rows` (FaceTemplate, flushed): bump the version; on commit the session's
     gallery learns them (only for an active user: the gallery holds active users only)."""
     old, new = bump_version(session)
+    log_change(session, new, sorted({r.user_id for r in rows}), "added")
     gallery = gallery_of(session)
     if gallery is None:
         return
@@ -144,6 +162,7 @@ def templates_added(session: Session, rows, *, active: bool) -> None:
 def user_removed(session: Session, user_id: int) -> None:
     """In the transaction that deleted a user's templates: bump the version; on commit the gallery forgets them."""
     old, new = bump_version(session)
+    log_change(session, new, [user_id], "erased")
     gallery = gallery_of(session)
     if gallery is None:
         return
@@ -187,6 +206,8 @@ def _on_before_flush(session: Session, flush_context, instances) -> None:
                 by_model.setdefault(r.model_id, []).append((r.id, np.frombuffer(r.embedding, np.float32)))
             reactivated[user_id] = by_model
     old, new = bump_version(session, flush=False)
+    for user_id, active in changes.items():
+        log_change(session, new, [user_id], "activated" if active else "deactivated")
     gallery = gallery_of(session)
     if gallery is None:
         return
@@ -202,3 +223,109 @@ def _on_before_flush(session: Session, flush_context, instances) -> None:
                                           for u, a in changes.items()))
 
     after_commit(session, apply)
+
+
+# ----------------------------------------------------------------------------- the replica's poller
+
+RESYNC_CHUNK = 1000  # users re-read per query
+
+
+class GallerySync:
+    """Brings `gallery` (of model `model_id`) up to the database's version, off the request path.
+
+    `poll_once()` does one step and says what it did: "current", "applied" (log rows past our version applied) or
+    "reloaded" (a full load: our version is not covered by the log). `start()` runs it every `poll_seconds` in a
+    daemon thread until `stop()`; the same thread prunes log rows older than `keep_seconds` once a minute.
+    """
+
+    PRUNE_EVERY = 60.0
+
+    def __init__(self, db, gallery, model_id: str, dim: int, *, poll_seconds: float = 0.25,
+                 keep_seconds: float = 3600.0):
+        self.db, self.gallery, self.model_id, self.dim = db, gallery, model_id, dim
+        self.poll_seconds, self.keep_seconds = poll_seconds, keep_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pruned_at = 0.0
+        self.stats = {"polls": 0, "applied": 0, "users_resynced": 0, "reloads": 0, "errors": 0,
+                      "last_apply_ms": None, "last_reload_ms": None, "last_error": None}
+
+    # -- one step ----------------------------------------------------------------------------
+    def poll_once(self) -> str:
+        self.stats["polls"] += 1
+        with self.db.session() as session:
+            current = read_version(session)
+            mine = self.gallery.version
+            loaded = self.model_id in self.gallery.model_ids()
+            if mine is not None and current == mine and loaded:
+                return "current"
+            t0 = time.perf_counter()
+            changes = [] if mine is None or current < mine else session.execute(
+                select(GalleryChange.version, GalleryChange.user_id)
+                .where(GalleryChange.version > mine, GalleryChange.version <= current)).all()
+            covered = (mine is not None and current >= mine
+                       and {c.version for c in changes} == set(range(mine + 1, current + 1)))
+            if not covered or not loaded:
+                self.gallery.load(session, self.model_id, self.dim)  # built aside, then swapped in (gallery.py)
+                self.stats["reloads"] += 1
+                self.stats["last_reload_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+                log.info("gallery sync: full reload to version %s (held %s)", self.gallery.version, mine)
+                return "reloaded"
+            users = sorted({c.user_id for c in changes})
+            for i in range(0, len(users), RESYNC_CHUNK):
+                part = users[i:i + RESYNC_CHUNK]
+                rows = session.execute(_active_rows(self.model_id, part)).all()
+                last = i + RESYNC_CHUNK >= len(users)
+                self.gallery.resync_users(self.model_id, part, rows, current if last else None)
+            self.stats["applied"] += 1
+            self.stats["users_resynced"] += len(users)
+            self.stats["last_apply_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+            return "applied"
+
+    def prune(self) -> int:
+        """Delete log rows older than keep_seconds (a replica that far behind reloads in full)."""
+        with self.db.session() as session:
+            cutoff = now() - timedelta(seconds=self.keep_seconds)
+            return int(session.execute(delete(GalleryChange).where(GalleryChange.at < cutoff)).rowcount or 0)
+
+    # -- the thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="gallery-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.poll_once()
+                if time.monotonic() - self._pruned_at > self.PRUNE_EVERY:
+                    self._pruned_at = time.monotonic()
+                    self.prune()
+            except Exception as exc:  # noqa: BLE001 - the database may be down for a while: keep polling
+                self.stats["errors"] += 1
+                self.stats["last_error"] = f"{exc.__class__.__name__}: {exc}"[:200]
+                log.warning("gallery sync failed (retrying in %.2fs): %s", self.poll_seconds, self.stats["last_error"])
+
+    def describe(self) -> dict:
+        return {"running": self.running, "version": self.gallery.version, "poll_seconds": self.poll_seconds,
+                **self.stats}
+
+
+def _active_rows(model_id: str, user_ids):
+    """(id, user_id, dim, embedding) of the active templates of model_id of these users."""
+    return (select(FaceTemplate.id, FaceTemplate.user_id, FaceTemplate.dim, FaceTemplate.embedding)
+            .join(User, User.id == FaceTemplate.user_id)
+            .where(FaceTemplate.model_id == model_id, User.is_active.is_(True),
+                   FaceTemplate.user_id.in_(list(user_ids))))

@@ -24,7 +24,8 @@ def gallery_stats(rt: FaceRuntime | None) -> dict | None:
     if _loaded(rt) is None:
         return None
     gallery = rt.gallery
-    return {"templates": gallery.size(),
+    return {"templates": gallery.size(), "bytes": gallery.nbytes(), "version": gallery.version,
+            "sync": rt.sync.describe() if rt.sync is not None else None,
             "models": {m: {"templates": gallery.size(m), "users": gallery.users(m)} for m in gallery.model_ids()}}
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.faces import service
 from server.faces.gallery import Gallery
-from server.faces.sync import read_version
+from server.faces.sync import GallerySync, read_version
 from server.users.models import User
 from tests.auth.helpers import admin_headers, create_user
 from tests.faces.conftest import PEOPLE, photo, sample
@@ -59,12 +59,14 @@ def test_deactivated_users_are_not_loaded_and_other_workers_follow(db, svc):
         a, b = make_users(s, 2)
         service.store_templates(s, a, [sample(PEOPLE["id01"][0], svc)], settings=svc.settings)
         service.store_templates(s, b, [sample(PEOPLE["id10"][0], svc)], settings=svc.settings)
-    other_worker = Gallery(poll_seconds=0)
+    other_worker = Gallery()
     with db.session() as s:
         assert other_worker.load(s, SFACE) == 2
     _set_active(db, b, False)
+    poller = GallerySync(db, other_worker, SFACE, 128)
+    assert poller.poll_once() == "applied"  # the version moved: the change log says who
+    assert poller.poll_once() == "current"
     with db.session() as s:
-        assert other_worker.refresh_if_stale(s) is True  # the version moved
         assert Gallery().load(s, SFACE) == 1  # a fresh start loads active users only
     assert other_worker.users(SFACE) == 1
     assert other_worker.search(sample(PEOPLE["id10"][1], svc).embedding, SFACE)[0].user_id == a

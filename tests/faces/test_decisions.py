@@ -112,10 +112,10 @@ def test_the_rule_follows_the_gallery_size(client, world):
     vecs = rng.normal(size=(20_000, eng.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     g = st.faces.gallery
-    snap = g._snapshot(eng.model_id)
-    g.load_arrays(eng.model_id, np.vstack([snap.matrix, vecs]),
-                  [*snap.user_ids.tolist(), *np.repeat(np.arange(10_000) + 1_000_000, 2).tolist()],
-                  [*snap.template_ids.tolist(), *(np.arange(20_000) + 5_000_000).tolist()])
+    matrix, user_ids, template_ids = g.arrays(eng.model_id)
+    g.load_arrays(eng.model_id, np.vstack([matrix, vecs]),
+                  [*user_ids.tolist(), *np.repeat(np.arange(10_000) + 1_000_000, 2).tolist()],
+                  [*template_ids.tolist(), *(np.arange(20_000) + 5_000_000).tolist()])
     big = client.get("/status").json()["face_decisions"]["one_to_many"]
     assert big["gallery_size"] == 10_002 and big["comparisons"] == 20_004
     assert big["threshold"] > small["one_to_many"]["threshold"] + 0.05
