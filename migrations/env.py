@@ -5,7 +5,6 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import pool
 
 import server.models  # noqa: F401  (registers every table)
 from server.config import get_settings

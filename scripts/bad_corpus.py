@@ -14,7 +14,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from PIL import Image, ImageDraw
 
@@ -126,7 +126,8 @@ NON_IMAGES = {
     "html": (b"<!doctype html><html><body><img src=x onerror=alert(1)>hello</body></html>", "text/html"),
     "js": (b"while(true){}", "application/javascript"),
     "json": (b'{"image": "data:image/jpeg;base64,/9j/4AAQ"}', "application/json"),
-    "base64_text": (b"/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJCA", "text/plain"),
+    "base64_text": (b"/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJCA",
+                    "text/plain"),
     "data_url": (b"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk", "text/plain"),
     "url_text": (b"http://127.0.0.1:1/face.jpg", "text/plain"),
     "path_text": (b"/etc/passwd", "text/plain"),
@@ -174,7 +175,8 @@ def build(full: bool = True, seed: int = 7) -> list[Case]:
             cuts = sorted({max(1, int(len(blob) * f / 24)) for f in range(1, 24)} | {2, 8, 20, 100})
             for c in cuts[: k(len(cuts))]:
                 add(_file(f"truncated_{fmt}{b}_at_{c}", f"truncated_{fmt}", f"t.{fmt}", f"image/{fmt}", blob[:c]))
-    magics = {"jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89PNG\r\n\x1a\n", "gif": b"GIF89a", "webp": b"RIFF\x00\x10\x00\x00WEBPVP8 "}
+    magics = {"jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89PNG\r\n\x1a\n", "gif": b"GIF89a",
+              "webp": b"RIFF\x00\x10\x00\x00WEBPVP8 "}
     for fmt, magic in magics.items():
         for i in range(k(15)):
             add(_file(f"magic_{fmt}_{i}", "broken_header", f"m.{fmt}", f"image/{fmt}",
@@ -189,7 +191,8 @@ def build(full: bool = True, seed: int = 7) -> list[Case]:
             ("jpeg_sof_65500x65500", lambda: huge_jpeg_header(65500, 65500)),
             ("jpeg_sof_30000x1", lambda: huge_jpeg_header(30000, 1)),
             ("jpeg_sof_0x0", lambda: huge_jpeg_header(0, 0)),
-            ("gif_screen_65535", lambda: b"GIF89a\xff\xff\xff\xff\x00\x00\x00" + _encode(_picture(8, 8, 1), "GIF")[13:])]
+            ("gif_screen_65535",
+             lambda: b"GIF89a\xff\xff\xff\xff\x00\x00\x00" + _encode(_picture(8, 8, 1), "GIF")[13:])]
     for name, make in huge[: k(len(huge)) if full else 3]:
         add(_file(name, "huge_dimensions", name + ".img", "image/png", make))
     big = [("body_30MB_random", "image/jpeg", lambda: random.Random(30).randbytes(30 * MB)),
@@ -214,8 +217,10 @@ def build(full: bool = True, seed: int = 7) -> list[Case]:
         add(_file(f"format_{fmt.lower()}", "unsupported_format", f"x.{fmt.lower()}", "image/jpeg", _encode(img, fmt)))
     for v in range(k(10)):
         add(_file(f"exif_bomb_{v}", "exif_bomb", "e.jpg", "image/jpeg", (lambda v=v: exif_bomb(v))))
-    tiny = [("png_1x1", _encode(Image.new("RGB", (1, 1)), "PNG")), ("jpeg_1x1", _encode(Image.new("RGB", (1, 1)), "JPEG")),
-            ("png_2x2_rgba", _encode(Image.new("RGBA", (2, 2)), "PNG")), ("jpeg_8x8", _encode(_picture(8, 8, 2), "JPEG")),
+    tiny = [("png_1x1", _encode(Image.new("RGB", (1, 1)), "PNG")),
+            ("jpeg_1x1", _encode(Image.new("RGB", (1, 1)), "JPEG")),
+            ("png_2x2_rgba", _encode(Image.new("RGBA", (2, 2)), "PNG")),
+            ("jpeg_8x8", _encode(_picture(8, 8, 2), "JPEG")),
             ("png_16bit_gray", _encode(Image.new("I;16", (64, 64), 40000), "PNG")),
             ("jpeg_cmyk_noise", _encode(_picture(96, 96, 4).convert("CMYK"), "JPEG")),
             ("png_palette_transparent", _encode(_picture(64, 64, 5).convert("P"), "PNG", transparency=0)),
@@ -223,7 +228,8 @@ def build(full: bool = True, seed: int = 7) -> list[Case]:
     for name, data in tiny[: k(len(tiny))]:
         add(_file(f"tiny_{name}", "no_face_image", name, "image/png", data))
     add(Case("raw_json_body", "malformed_request", raw=b'{"image": "AAAA"}', raw_type="application/json"))
-    add(Case("raw_urlencoded", "malformed_request", raw=b"image=AAAA&request_id=x", raw_type="application/x-www-form-urlencoded"))
+    add(Case("raw_urlencoded", "malformed_request", raw=b"image=AAAA&request_id=x",
+             raw_type="application/x-www-form-urlencoded"))
     add(Case("raw_text", "malformed_request", raw=b"hello", raw_type="text/plain"))
     add(Case("raw_jpeg_body", "malformed_request", raw=bases["jpeg"][0], raw_type="image/jpeg"))
     add(Case("raw_no_content_type", "malformed_request", raw=b"\x00\x01", raw_type=""))

@@ -19,7 +19,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import date, datetime, time as dtime, timezone
+from datetime import date, datetime, time as dtime, UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    now = datetime(2026, 12, 10, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 10, 12, tzinfo=UTC)
     clock.set_clock(lambda: now)
     db = Database(url)
     upgrade(db)

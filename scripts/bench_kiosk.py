@@ -562,8 +562,9 @@ def compare_seed_way(bench: Bench, url: str, key: str, people: list[Person], siz
             for label, r in (("", theirs), (" (return_type='dict')", theirs_dict)):
                 log(quiet, f"  DeepFace.find{label} over {r['datastore_entries']} datastore entries: median "
                            f"{r['latency_ms']['median']} ms, p95 {r['latency_ms']['p95']} ms, outcomes {r['outcomes']}")
-            ratio = (lambda r, k: round(r["latency_ms"][k] / ours["latency_ms"][k], 2)
-                     if ours["latency_ms"][k] else None)
+            def ratio(r, k):
+                return round(r["latency_ms"][k] / ours["latency_ms"][k], 2) if ours["latency_ms"][k] else None
+
             rows.append({"gallery_people": expect["people"], "gallery_templates": expect["templates"],
                          "synthetic_people": expect["people"] - len(people), "ours": ours, "deepface": theirs,
                          "ratio_median": ratio(theirs, "median"), "ratio_p95": ratio(theirs, "p95"),

@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,7 +71,7 @@ class Kiosk(threading.Thread):
                 if self.stop_new.is_set():
                     return
                 self.pending.append({"request_id": str(uuid.uuid4()), "probe": self.probes[n % len(self.probes)],
-                                     "captured_at": datetime.now(timezone.utc).isoformat(), "tries": 0})
+                                     "captured_at": datetime.now(UTC).isoformat(), "tries": 0})
                 n += 1
             item = self.pending[0]
             if self.drain_until and time.monotonic() > self.drain_until:
@@ -118,7 +118,8 @@ def main(argv=None) -> int:
 
     base = make_url(a.pg_url)
     name = f"faceclock_outage_{int(time.time())}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # the pool outlives the outage
+    # the pool outlives the outage
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
@@ -261,7 +262,7 @@ def analyse(log: list, events: dict, url: str, kiosks) -> dict:
 
 
 def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def summary_line(r: dict) -> str:

@@ -22,10 +22,12 @@ sys.dont_write_bytecode = True  # a diagnosis writes nothing, not even __pycache
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Memory the process needs with each model loaded (measured RSS, rounded up; see README "Figures").
-MODEL_MEMORY_MB = {"sface": 250, "dlib": 300, "facenet": 500, "VGG-Face": 1200, "Facenet": 600, "Facenet512": 600, "ArcFace": 600}
+MODEL_MEMORY_MB = {"sface": 250, "dlib": 300, "facenet": 500, "VGG-Face": 1200, "Facenet": 600, "Facenet512": 600,
+                   "ArcFace": 600}
 BASE_PACKAGES = ("fastapi", "uvicorn", "sqlalchemy", "alembic", "psycopg", "apscheduler", "jwt", "pwdlib", "psutil",
                  "numpy", "PIL", "pydantic_settings", "multipart")
-MODEL_PACKAGES = {"sface": ("cv2",), "dlib": ("dlib", "cv2"), "facenet": ("cv2",), "card": ("cv2", "onnxruntime", "deepface")}
+MODEL_PACKAGES = {"sface": ("cv2",), "dlib": ("dlib", "cv2"), "facenet": ("cv2",),
+                  "card": ("cv2", "onnxruntime", "deepface")}
 
 
 def _result(name, ok, detail, fix=""):

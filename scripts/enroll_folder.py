@@ -156,7 +156,8 @@ class Enroller:
         user = session.scalar(select(User).where(User.employee_code == person.employee_code))
         try:
             if user is None:
-                data = UserCreate(employee_code=person.employee_code, full_name=person.full_name or person.employee_code,
+                data = UserCreate(employee_code=person.employee_code,
+                                  full_name=person.full_name or person.employee_code,
                                   **person.extra)
                 user = service.create_user(session, self.settings, actor=actor, data=data)
                 self.people["created"] += 1
@@ -358,8 +359,8 @@ def main(argv=None) -> int:
             print("failures by person:")
             for folder, items in out["failures_by_person"].items():
                 for f in items:
-                    who = f" (duplicate of {f.get('employee_code') or 'user'} #{f['user_id']}, score {f.get('score')})" \
-                        if f["code"] == "duplicate_face" and "user_id" in f else ""
+                    who = (f" (duplicate of {f.get('employee_code') or 'user'} #{f['user_id']},"
+                           f" score {f.get('score')})" if f["code"] == "duplicate_face" and "user_id" in f else "")
                     print(f"  {folder}/{f.get('photo', '')}: {f['code']}{who} {f.get('reason') or ''}".rstrip())
     return 0
 

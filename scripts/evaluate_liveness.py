@@ -203,7 +203,8 @@ def collect(root: Path, limit: int | None, min_turn_deg: float, seed: int = 0,
         present("repeat", copies[:1], "2 frames")
         present("repeat", copies, "4 frames")
         warps = {}
-        for turn, tilt in [(a * s, 0) for a in ANGLES for s in (1, -1)] + [(0, a * s) for a in ANGLES for s in (1, -1)] \
+        for turn, tilt in [(a * s, 0) for a in ANGLES for s in (1, -1)] \
+                + [(0, a * s) for a in ANGLES for s in (1, -1)] \
                 + [(30 * s, 30 * t) for s in (1, -1) for t in (1, -1)]:
             warps[turn, tilt] = synth(jpeg(print_warp(first.image, turn, tilt)))
             present("print", [warps[turn, tilt]], f"turn {turn} tilt {tilt}")
@@ -234,11 +235,13 @@ def _pairs(photos: list, out: dict, min_turn_deg: float) -> None:
             out["bona_fide"].append(item)
             out["wrong_way"].append({**item, "action": "turn_right" if action == "turn_left" else "turn_left"})
     for a in frontal:
-        own = np.array([p[1].embedding for p in by_id[a[0]] if p is not a], np.float32).reshape(-1, a[1].embedding.shape[0])
+        own = np.array([p[1].embedding for p in by_id[a[0]] if p is not a],
+                       np.float32).reshape(-1, a[1].embedding.shape[0])
         for b in photos:
             if b is None or b[0] == a[0] or abs(b[2] - a[2]) < min_turn_deg:
                 continue
-            ident = max([float(b[1].embedding @ a[1].embedding)] + ([float(np.max(own @ b[1].embedding))] if own.size else []))
+            ident = max([float(b[1].embedding @ a[1].embedding)]
+                        + ([float(np.max(own @ b[1].embedding))] if own.size else []))
             out["identity"].append({"identity": a[0], "half": half(a[0]), "impostor": b[0],
                                     "action": "turn_left" if b[2] > a[2] else "turn_right",
                                     "later": [(rule.yaw(b[1].marks) - rule.yaw(a[1].marks), None, ident)],
@@ -366,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         types = {t.strip() for t in args.types.split(",") if t.strip()}
         data = collect(args.faces, args.limit, args.min_turn_deg, synthetic=bool(types & {"repeat", "print"}))
         data["presentations"] = {k: v for k, v in data["presentations"].items() if k in types}
-        _fill_identity_planar(data["presentations"].get("identity", []), floor=0.10 if args.calibrate else min(0.30, rule.MIN_IDENTITY))
+        _fill_identity_planar(data["presentations"].get("identity", []),
+                              floor=0.10 if args.calibrate else min(0.30, rule.MIN_IDENTITY))
         if args.cache:
             with open(args.cache, "wb") as fh:
                 pickle.dump(data, fh)

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asked = [W.canonical_model(m) for m in args.model]
         configured = W.canonical_model(_configured_model())
-        offline = [*W.DEFAULT_OFFLINE, *{m for m in (*asked, configured) if m in W.OFFLINE_MODELS} - {*W.DEFAULT_OFFLINE}]
+        offline = [*W.DEFAULT_OFFLINE,
+                   *{m for m in (*asked, configured) if m in W.OFFLINE_MODELS} - {*W.DEFAULT_OFFLINE}]
         written = provision_offline(weights_dir, log=say, models=tuple(offline))
         for f in written:
             say(f"  wrote {f} (sha256 {W.sha256_file(weights_dir / f)[:16]}…)", changed=True)

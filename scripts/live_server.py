@@ -81,7 +81,7 @@ class LiveServer:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 180.0, require_ready: bool = True) -> "LiveServer":
+    def start(self, timeout: float = 180.0, require_ready: bool = True) -> LiveServer:
         cmd = [*self.prefix, self.python, "-m", "uvicorn", "--factory", "server.main:app_factory",
                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "3"]
         log = open(self.log_path, "ab")
@@ -128,7 +128,7 @@ class LiveServer:
 
         return psutil.Process(self.pid).memory_info().rss / 2**20
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

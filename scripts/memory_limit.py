@@ -153,7 +153,8 @@ def main(argv=None) -> int:
             def mb(self) -> float:
                 return server.rss_mb()
 
-        result["soak"] = soak(server.url, key, probes, a.checks, a.concurrency, a.frames, CgroupRss(), min(100, a.checks // 2),
+        result["soak"] = soak(server.url, key, probes, a.checks, a.concurrency, a.frames, CgroupRss(),
+                              min(100, a.checks // 2),
                               not a.json)
         result["gallery"] = api.status().get("gallery")
     except Exception as exc:  # the server died (OOM) or refused: reported below with the cgroup's counters

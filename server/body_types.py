@@ -2,10 +2,10 @@
 
 Without this, JSON sent to a form or multipart route is parsed as an empty form: the client is told "username: Field
 required" or "request_id must be a UUID" about fields it did send. `require_body_type` is an app-level dependency
-(create_app): for a route whose body is a form (`application/x-www-form-urlencoded`) or multipart (`multipart/form-data`,
-with files), a request whose body is neither (JSON, text, a bare image, a body without a Content-Type) is refused
-before the route's own checks. Either form kind passes: a form that lacks the files gets the route's own answer. What a route takes is read from the app's
-OpenAPI document, i.e. exactly what clients are told.
+(create_app): for a route whose body is a form (`application/x-www-form-urlencoded`) or multipart
+(`multipart/form-data`, with files), a request whose body is neither (JSON, text, a bare image, a body without a
+Content-Type) is refused before the route's own checks. Either form kind passes: a form that lacks the files gets the
+route's own answer. What a route takes is read from the app's OpenAPI document, i.e. exactly what clients are told.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The one place that reads the wall clock. Tests replace it with `set_clock`."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, UTC
+from collections.abc import Callable
 
-_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
+_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
 def now() -> datetime:
@@ -15,11 +15,11 @@ def now() -> datetime:
 def set_clock(fn: Callable[[], datetime] | None) -> None:
     """Install a clock (tests); None restores the real one."""
     global _now
-    _now = fn or (lambda: datetime.now(timezone.utc))
+    _now = fn or (lambda: datetime.now(UTC))
 
 
 def as_utc(dt: datetime) -> datetime:
     """Aware UTC datetime; naive values (SQLite returns them) are taken as UTC."""
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)

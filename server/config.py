@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 8 * 1024 * 1024
     image_max_pixels: int = 40_000_000
     consent_text_version: str = "2026-01"
-    consent_text_dir: Path | None = None  # <version>.<lang>.txt files; default: the texts shipped in server/users/consent
+    # <version>.<lang>.txt files; default: the texts shipped in server/users/consent
+    consent_text_dir: Path | None = None
 
     # --- auth --------------------------------------------------------------
     jwt_secret: str | None = None  # required in production; generated under DATA_DIR otherwise

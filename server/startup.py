@@ -225,7 +225,7 @@ def _first_line(exc: BaseException) -> str:
     return s[0] if s else exc.__class__.__name__
 
 
-def banner(settings: Settings, seeded: dict | None, steps: "StartupState") -> str:
+def banner(settings: Settings, seeded: dict | None, steps: StartupState) -> str:
     """The last lines of a start: where to go, who the admin is and, on the start that created the admin with a
     generated password, that password (the only place it is ever shown)."""
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"

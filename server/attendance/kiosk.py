@@ -187,7 +187,8 @@ def punch_json(session: Session, punch: Punch, user: User, settings: Settings) -
             "work_date": punch.work_date.isoformat(), "status": punch.status, "liveness": punch.liveness}
 
 
-def recognized_body(session: Session, punch: Punch, user: User, settings: Settings, *, duplicate: bool, request_id: str) -> dict:
+def recognized_body(session: Session, punch: Punch, user: User, settings: Settings, *, duplicate: bool,
+                    request_id: str) -> dict:
     return {"decision": "recognized", "request_id": request_id, "duplicate": duplicate,
             "user": {"id": user.id, "full_name": user.full_name},
             "punch": punch_json(session, punch, user, settings)}

@@ -14,14 +14,14 @@ GET    /api/v1/attendance/punches/{id}/audit  manager / admin: the punch's audit
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Form, Query
 from fastapi.responses import JSONResponse
 
 from server.config import Settings
-from server.attendance import kiosk, marks, service
+from server.attendance import corrections, kiosk, marks, queries, service
 from server.attendance.schemas import (
     DayChange, KioskCheckOut, ManualPunchIn, MarkIn, MarkOut, PunchAuditOut, PunchChange, PunchCorrectionIn, PunchOut,
     PunchPage, VoidIn, WorkDayOut, WorkDayPage,
@@ -38,7 +38,10 @@ from server.liveness.errors import CHALLENGE_ERRORS
 from server.liveness.service import MAX_FRAMES as LIVENESS_FRAMES
 from server.bounds import ApiDate, PathId, UserFilter
 from server.users.employment import OutsideEmployment
-from server.users.models import User
+from server.users.service import get_user
+
+if TYPE_CHECKING:  # annotations only: a router reads other domains through their services
+    from server.users.models import User
 
 router = APIRouter(tags=["attendance"])
 
@@ -126,9 +129,9 @@ def _day_out(wd, user: User, zones: dict, settings: Settings, punches=None, mark
 
 
 def _days_page(session, settings: Settings, rows, total, limit, offset, with_punches: bool) -> WorkDayPage:
-    zones = service.shift_zones(session)
+    zones = queries.shift_zones(session)
     keys = [(wd.user_id, wd.work_date) for wd, _ in rows]
-    punches = service.punches_of_days(session, keys) if with_punches else {}
+    punches = queries.punches_of_days(session, keys) if with_punches else {}
     day_marks = marks.marks_of(session, [(wd.user_id, wd.work_date) for wd, _ in rows if wd.mark])
     items = [_day_out(wd, u, zones, settings, punches.get(k, []) if with_punches else None, day_marks.get(k))
              for k, (wd, u) in zip(keys, rows)]
@@ -136,8 +139,8 @@ def _days_page(session, settings: Settings, rows, total, limit, offset, with_pun
 
 
 def _change(session, settings: Settings, punch, wd) -> PunchChange:
-    user = session.get(User, punch.user_id)
-    zones = service.shift_zones(session)
+    user = get_user(session, punch.user_id)
+    zones = queries.shift_zones(session)
     zone = _zone(punch.shift_id, user, zones, settings)
     return PunchChange(punch=_punch_out(punch, zone), work_day=_day_of(session, settings, user, wd, zones))
 
@@ -146,7 +149,7 @@ def _day_of(session, settings: Settings, user: User, wd, zones=None) -> WorkDayO
     """A recomputed day as answered by a change: with its punches and its mark."""
     if wd is None:
         return None
-    zones = zones if zones is not None else service.shift_zones(session)
+    zones = zones if zones is not None else queries.shift_zones(session)
     return _day_out(wd, user, zones, settings, service.day_punches(session, user.id, wd.work_date),
                     marks.get_mark(session, user.id, wd.work_date))
 
@@ -159,10 +162,10 @@ def work_days(actor: ManagerDep, session: SessionDep, settings: SettingsDep, use
               from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
               include_punches: bool = False, limit: int = Query(500, ge=1, le=5000),
               offset: int = Query(0, ge=0, le=10**9)):
-    start, end = service.default_range(settings, from_, to)
+    start, end = queries.default_range(settings, from_, to)
     if user_id is not None:
-        service.ensure_supervised(session, actor, user_id)
-    rows, total = service.list_work_days(session, actor=actor, user_id=user_id, start=start, end=end, limit=limit,
+        queries.ensure_supervised(session, actor, user_id)
+    rows, total = queries.list_work_days(session, actor=actor, user_id=user_id, start=start, end=end, limit=limit,
                                          offset=offset)
     return _days_page(session, settings, rows, total, limit, offset, include_punches)
 
@@ -172,8 +175,8 @@ def work_days(actor: ManagerDep, session: SessionDep, settings: SettingsDep, use
 def my_days(user: EmployeeDep, session: SessionDep, settings: SettingsDep,
             from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
             limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=10**9)):
-    start, end = service.default_range(settings, from_, to)
-    rows, total = service.list_work_days(session, actor=None, user_id=user.id, start=start, end=end, limit=limit,
+    start, end = queries.default_range(settings, from_, to)
+    rows, total = queries.list_work_days(session, actor=None, user_id=user.id, start=start, end=end, limit=limit,
                                          offset=offset)
     return _days_page(session, settings, rows, total, limit, offset, True)
 
@@ -186,13 +189,13 @@ def punches(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_
             from_: ApiDate | None = Query(None, alias="from"), to: ApiDate | None = None,
             include_voided: bool = True, limit: int = Query(500, ge=1, le=5000),
             offset: int = Query(0, ge=0, le=10**9)):
-    start, end = service.default_range(settings, from_, to)
+    start, end = queries.default_range(settings, from_, to)
     if user_id is not None:
-        service.ensure_supervised(session, actor, user_id)
-    rows, total = service.list_punches(session, actor=actor, user_id=user_id, start=start, end=end,
+        queries.ensure_supervised(session, actor, user_id)
+    rows, total = queries.list_punches(session, actor=actor, user_id=user_id, start=start, end=end,
                                        include_voided=include_voided, limit=limit, offset=offset)
-    zones = service.shift_zones(session)
-    users = {u.id: u for u in {session.get(User, p.user_id) for p in rows}}
+    zones = queries.shift_zones(session)
+    users = {u.id: u for u in {get_user(session, p.user_id) for p in rows}}
     items = [_punch_out(p, _zone(p.shift_id, users[p.user_id], zones, settings)) for p in rows]
     return PunchPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -201,7 +204,7 @@ def punches(actor: ManagerDep, session: SessionDep, settings: SettingsDep, user_
              responses=responses(_PUNCH),
              summary="Add a manual punch (reason required); the work day is recomputed")
 def add_manual_punch(body: ManualPunchIn, actor: ManagerDep, session: SessionDep, settings: SettingsDep):
-    new = service.manual_punch(session, settings, actor=actor, user_id=body.user_id, at=body.at, kind=body.kind,
+    new = corrections.manual_punch(session, settings, actor=actor, user_id=body.user_id, at=body.at, kind=body.kind,
                                reason=body.reason)
     return _change(session, settings, new.punch, new.work_day)
 
@@ -210,7 +213,7 @@ def add_manual_punch(body: ManualPunchIn, actor: ManagerDep, session: SessionDep
               summary="Correct a punch's time or kind (reason required); audited, work day recomputed")
 def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: ManagerDep, session: SessionDep,
                   settings: SettingsDep):
-    punch, wd = service.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
+    punch, wd = corrections.correct_punch(session, settings, actor=actor, punch_id=punch_id, at=body.at, kind=body.kind,
                                       reason=body.reason)
     return _change(session, settings, punch, wd)
 
@@ -219,7 +222,7 @@ def correct_punch(punch_id: PathId, body: PunchCorrectionIn, actor: ManagerDep, 
                summary="Void a punch (reason required): never deleted, audited, work day recomputed")
 def void_punch(punch_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
                reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
-    punch, wd = service.void_punch(session, settings, actor=actor, punch_id=punch_id,
+    punch, wd = corrections.void_punch(session, settings, actor=actor, punch_id=punch_id,
                                    reason=body.reason if body is not None else reason)
     return _change(session, settings, punch, wd)
 
@@ -238,7 +241,7 @@ def mark_day(user_id: PathId, work_date: ApiDate, body: MarkIn, actor: ManagerDe
              settings: SettingsDep):
     wd = marks.set_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date, status=body.status,
                         reason=body.reason)
-    return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
+    return DayChange(work_day=_day_of(session, settings, get_user(session, user_id), wd))
 
 
 @router.delete("/api/v1/attendance/days/{user_id}/{work_date}", response_model=DayChange,
@@ -248,7 +251,7 @@ def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: 
                reason: str | None = Query(None, max_length=1000), body: VoidIn | None = Body(None)):
     wd = marks.remove_mark(session, settings, actor=actor, user_id=user_id, work_date=work_date,
                            reason=body.reason if body is not None else reason)
-    return DayChange(work_day=_day_of(session, settings, session.get(User, user_id), wd))
+    return DayChange(work_day=_day_of(session, settings, get_user(session, user_id), wd))
 
 
 @router.get("/api/v1/attendance/punches/{punch_id}/audit", response_model=list[PunchAuditOut],
@@ -256,4 +259,4 @@ def unmark_day(user_id: PathId, work_date: ApiDate, actor: ManagerDep, session: 
             summary="A punch's audit trail (created by hand, corrected, voided: who, when, why, before/after)")
 def punch_audit(punch_id: PathId, actor: ManagerDep, session: SessionDep):
     return [PunchAuditOut(**AuditEntryOut.model_validate(e).model_dump(), actor_name=name)
-            for e, name in service.punch_history(session, actor=actor, punch_id=punch_id)]
+            for e, name in corrections.punch_history(session, actor=actor, punch_id=punch_id)]

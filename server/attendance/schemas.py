@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
@@ -44,7 +44,7 @@ class KioskUnknown(BaseModel):
     request_id: str
 
 
-KioskCheckOut = Annotated[Union[KioskRecognized, KioskUnknown], Field(discriminator="decision")]
+KioskCheckOut = Annotated[KioskRecognized | KioskUnknown, Field(discriminator="decision")]
 kiosk_answer = TypeAdapter(KioskCheckOut)
 
 

@@ -1,4 +1,5 @@
-"""Punches and work days: recording, recomputing, listing and correcting. No FastAPI here.
+"""Punches and work days: recording and recomputing. No FastAPI here. Corrections by a manager are in
+corrections.py, the API's reading of days and punches in queries.py.
 
 A punch's work day and status come from `workday.py` (pure arithmetic) with the shift assigned to the user on that
 work day. Every write to a user's punches first takes that user's row lock (`lock_user`), so on PostgreSQL two kiosks,
@@ -22,23 +23,16 @@ from server.attendance.workday import (
     scheduled_window,
     work_date_for,
 )
-from server.audit.models import AuditEntry
-from server.audit.service import record as audit
 from server.clock import as_utc
 from server.clock import now as clock_now
 from server.config import Settings
-from server.errors import Conflict, ValidationFailed
-from server.kit.pages import paginate
-from server.kit.rows import flush_or_conflict, get_or_404
+from server.errors import Conflict
+from server.kit.rows import flush_or_conflict
 from server.shifts.models import Shift
 from server.shifts.rules import ShiftRule, in_dates, local_date
 from server.shifts.service import assignment_on, assignments_between, lock_user, rule_on
 from server.users.employment import employed_on, employment_dates  # noqa: F401  (re-exported)
 from server.users.models import User
-from server.users.policy import ensure_can_manage, visible_users_filter
-from server.users.service import get_managed_user, get_user
-
-MAX_RANGE_DAYS = 366
 
 
 class PunchVoided(Conflict):
@@ -82,7 +76,8 @@ def resolve_work_date(session: Session, user: User, at: datetime, settings: Sett
     return current_work_dates(session, [user], at, settings)[user.id]
 
 
-def current_work_dates(session: Session, users, at: datetime, settings: Settings) -> dict[int, tuple[date, ShiftRule | None]]:
+def current_work_dates(session: Session, users, at: datetime,
+                       settings: Settings) -> dict[int, tuple[date, ShiftRule | None]]:
     """For each user, the work day a punch at `at` would belong to and its shift rule (resolve_work_date for many
     users: one query for all their assignments)."""
     if not users:
@@ -333,169 +328,3 @@ def rework_user_days(session: Session, settings: Settings, user: User, start: da
                    now, cal)
     session.flush()
     return sorted(dates)
-
-
-# ------------------------------------------------------------------ corrections (manager / admin)
-
-def punch_snapshot(p: Punch) -> dict:
-    return {"user_id": p.user_id, "kind": p.kind, "at": as_utc(p.at).isoformat(), "work_date": p.work_date.isoformat(),
-            "status": p.status, "source": p.source, "kind_fixed": bool(p.kind_fixed),
-            "voided_at": p.voided_at.isoformat() if p.voided_at else None}
-
-
-def _reason(reason: str | None) -> str:
-    if not reason or not reason.strip():
-        raise ValidationFailed("A reason is required", field="reason")
-    return reason.strip()
-
-
-def _managed(session: Session, actor: User, user_id: int) -> User:
-    return get_managed_user(session, actor, user_id)
-
-
-def get_punch(session: Session, punch_id: int) -> Punch:
-    return get_or_404(session, Punch, punch_id)
-
-
-def manual_punch(session: Session, settings: Settings, *, actor: User, user_id: int, at: datetime, kind: str | None,
-                 reason: str | None) -> NewPunch:
-    reason = _reason(reason)
-    user = _managed(session, actor, user_id)
-    check_not_future(at, settings)
-    new = add_punch(session, settings, user=user, at=at, kind=kind, source="manual", created_by=actor.id,
-                    reason=reason)
-    audit(session, actor_user_id=actor.id, action="punch.create", entity="punch", entity_id=new.punch.id,
-          after=punch_snapshot(new.punch), reason=reason)
-    return new
-
-
-def check_not_future(at: datetime, settings: Settings) -> None:
-    if as_utc(at) > clock_now() + timedelta(seconds=settings.clock_skew_seconds):
-        raise ValidationFailed("A punch cannot be in the future", field="at")
-
-
-def correct_punch(session: Session, settings: Settings, *, actor: User, punch_id: int, at: datetime | None, kind: str | None,
-                  reason: str | None) -> tuple[Punch, WorkDay | None]:
-    reason = _reason(reason)
-    punch = get_punch(session, punch_id)
-    user = _managed(session, actor, punch.user_id)
-    if punch.voided_at is not None:
-        raise PunchVoided()
-    if at is None and kind is None:
-        raise ValidationFailed("Nothing to correct: give at and/or kind")
-    lock_user(session, user.id)
-    before = punch_snapshot(punch)
-    old_date = punch.work_date
-    if at is not None:
-        check_not_future(at, settings)
-        punch.at = as_utc(at)
-        punch.work_date, _ = resolve_work_date(session, user, punch.at, settings)
-    if kind is not None:
-        punch.kind = kind
-        punch.kind_fixed = True  # a corrected kind is kept by later recomputes
-    session.flush()
-    if punch.work_date != old_date:
-        recompute_day(session, user, old_date, settings)
-    wd = recompute_day(session, user, punch.work_date, settings)
-    audit(session, actor_user_id=actor.id, action="punch.correct", entity="punch", entity_id=punch.id,
-          before=before, after=punch_snapshot(punch), reason=reason)
-    return punch, wd
-
-
-def void_punch(session: Session, settings: Settings, *, actor: User, punch_id: int, reason: str | None
-               ) -> tuple[Punch, WorkDay | None]:
-    reason = _reason(reason)
-    punch = get_punch(session, punch_id)
-    user = _managed(session, actor, punch.user_id)
-    if punch.voided_at is not None:
-        raise PunchVoided()
-    lock_user(session, user.id)
-    before = punch_snapshot(punch)
-    punch.voided_at = clock_now()
-    punch.void_reason = reason
-    session.flush()
-    wd = recompute_day(session, user, punch.work_date, settings)
-    audit(session, actor_user_id=actor.id, action="punch.void", entity="punch", entity_id=punch.id,
-          before=before, after=punch_snapshot(punch), reason=reason)
-    return punch, wd
-
-
-def punch_history(session: Session, *, actor: User, punch_id: int) -> list[tuple]:
-    """The audit trail of one punch, oldest first, as (entry, actor's name): its manual creation, every correction
-    and its voiding, each with the reason and the before/after. Managers see the punches of their site's users."""
-    punch = get_punch(session, punch_id)
-    _managed(session, actor, punch.user_id)
-    q = (select(AuditEntry, User.full_name).outerjoin(User, User.id == AuditEntry.actor_user_id)
-         .where(AuditEntry.entity == "punch", AuditEntry.entity_id == str(punch.id))
-         .order_by(AuditEntry.at, AuditEntry.id))
-    return list(session.execute(q).all())
-
-
-# ------------------------------------------------------------------ listing
-
-def check_range(start: date, end: date) -> None:
-    if end < start:
-        raise ValidationFailed("'to' is before 'from'")
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise ValidationFailed(f"At most {MAX_RANGE_DAYS} days at a time")
-
-
-def default_range(settings: Settings, start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or local_date(clock_now(), settings.default_timezone)
-    start = start or end - timedelta(days=30)
-    check_range(start, end)
-    return start, end
-
-
-def list_work_days(session: Session, *, actor: User | None, user_id: int | None, start: date, end: date,
-                   limit: int = 500, offset: int = 0) -> tuple[list[tuple[WorkDay, User]], int]:
-    """Work days in [start, end]; `actor` None means "own days of user_id" (already authorised by the caller)."""
-    q = select(WorkDay, User).join(User, User.id == WorkDay.user_id).where(WorkDay.work_date >= start,
-                                                                           WorkDay.work_date <= end)
-    if user_id is not None:
-        q = q.where(WorkDay.user_id == user_id)
-    if actor is not None:
-        clause = visible_users_filter(actor)
-        if clause is not None:
-            q = q.where(clause)
-    return paginate(session, q, (WorkDay.work_date, User.employee_code), limit=limit, offset=offset)
-
-
-def punches_of_days(session: Session, keys: list[tuple[int, date]], include_voided: bool = False
-                    ) -> dict[tuple[int, date], list[Punch]]:
-    if not keys:
-        return {}
-    users = {k[0] for k in keys}
-    dates = [k[1] for k in keys]
-    q = select(Punch).where(Punch.user_id.in_(users), Punch.work_date >= min(dates), Punch.work_date <= max(dates))
-    if not include_voided:
-        q = q.where(Punch.voided_at.is_(None))
-    out: dict[tuple[int, date], list[Punch]] = {}
-    for p in session.scalars(q.order_by(Punch.at, Punch.id)):
-        out.setdefault((p.user_id, p.work_date), []).append(p)
-    return out
-
-
-def list_punches(session: Session, *, actor: User, user_id: int | None, start: date, end: date,
-                 include_voided: bool = True, limit: int = 500, offset: int = 0) -> tuple[list[Punch], int]:
-    q = select(Punch).join(User, User.id == Punch.user_id).where(Punch.work_date >= start, Punch.work_date <= end)
-    if user_id is not None:
-        q = q.where(Punch.user_id == user_id)
-    clause = visible_users_filter(actor)
-    if clause is not None:
-        q = q.where(clause)
-    if not include_voided:
-        q = q.where(Punch.voided_at.is_(None))
-    return paginate(session, q, (Punch.at, Punch.id), limit=limit, offset=offset)
-
-
-def shift_zones(session: Session) -> dict[int, tuple[str, str]]:
-    """shift id → (name, timezone)."""
-    return {sid: (name, tz) for sid, name, tz in session.execute(select(Shift.id, Shift.name, Shift.timezone))}
-
-
-def ensure_supervised(session: Session, actor: User, user_id: int) -> User:
-    """The user if `actor` supervises it (404 unknown, 403 otherwise)."""
-    user = get_user(session, user_id)
-    ensure_can_manage(actor, user)
-    return user

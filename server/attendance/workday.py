@@ -17,8 +17,8 @@ Everything here takes UTC instants and a `ShiftRule` (the plain values of a shif
 Rules, stated once (docs/attendance.md repeats them):
 * Minutes are whole minutes, rounded down.
 * Late: the first in is after start + grace_in; late minutes count from the shift start (not from the end of grace).
-* Early leave: the last out is before end - grace_out; minutes count up to the shift end. Overtime: the last out is after
-  end + grace_out; minutes count from the shift end. Within the grace, neither.
+* Early leave: the last out is before end - grace_out; minutes count up to the shift end. Overtime: the last out is
+  after end + grace_out; minutes count from the shift end. Within the grace, neither.
 * Worked: sum of in→out pairs. The break allowance is deducted minus breaks already punched (out→in gaps), never
   below zero worked.
 * A day is closed once `now` is past its end + grace_out (or, with no schedule that day, past the local midnight that
@@ -40,13 +40,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from server.shifts.rules import DAY, ShiftRule, local_date
 
-UTC = timezone.utc
 
 PUNCH_STATUSES = ("on_time", "late", "early_leave", "overtime", "off_shift")
 DAY_STATUSES = ("present", "late", "absent", "incomplete", "off_day", "holiday", "on_leave", "half_day", "remote")

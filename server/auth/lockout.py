@@ -1,7 +1,8 @@
 """Failed-login counters in the database (so they hold across workers and restarts).
 
 A subject (an employee_code, exact; or an email, case-insensitive: see `normalize_subject`) is locked after
-`lockout_max_per_user` failures of one kind within `lockout_window_minutes`; a client (IP address, or "device:<id>" for a kiosk) after `lockout_max_per_client`.
+`lockout_max_per_user` failures of one kind within `lockout_window_minutes`; a client (IP address, or "device:<id>" for
+a kiosk) after `lockout_max_per_client`.
 `check(...)` raises TooManyAttempts (429) with Retry-After = seconds until the oldest counted failure leaves the window.
 
 Kinds: "password", "face" (login), "kiosk" (kiosk punches, for the attendance domain).

@@ -71,7 +71,8 @@ def lockout_subject(user: User | None, username: str | None) -> str | None:
     return user.employee_code if user is not None else username
 
 
-def password_login(session: Session, settings: Settings, *, username: str, password: str, client: str) -> tuple[User, TokenPair]:
+def password_login(session: Session, settings: Settings, *, username: str, password: str,
+                   client: str) -> tuple[User, TokenPair]:
     """Checks the lockout, then the password (argon2 against a dummy hash when there is no such user, so timing
     does not tell whether the user exists). Failure → InvalidCredentials, counted; 429 when locked."""
     user = find_login_user(session, username)
@@ -174,11 +175,11 @@ class FaceLoginResult:
 
 def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames: list[bytes], employee_code: str | None,
                client: str, challenge_id: str | None = None) -> FaceLoginResult:
-    """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the
-    gallery at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422
-    employee_code_required; every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
-    inactive user, or a user enrolled with another model only → UnknownFace (401, counted for lockout); a bad photo
-    → the quality error (422, not counted); locked → 429; no model weights → 503.
+    """1:1 against the templates of `employee_code` when given (the 1:1 operating point), else 1:N against the gallery
+    at the 1:N operating point for its size (FACE_LOGIN_WITHOUT_CODE=false refuses that: 422 employee_code_required;
+    every frame must agree). Every attempt writes a decision record with its real outcome. No match, an unknown or
+    inactive user, or a user enrolled with another model only → UnknownFace (401, counted for lockout); a bad photo →
+    the quality error (422, not counted); locked → 429; no model weights → 503.
 
     With a `challenge_id` (required when LIVENESS_LOGIN=challenge) the challenge is spent first, only the first of the
     2-5 frames is matched, and the others must show that person turning as asked (server/liveness/flows.py); else
@@ -239,7 +240,8 @@ def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames:
     return FaceLoginResult(user, issue_token_pair(session, settings, user), float(score), engine.model_id)
 
 
-def _login_challenge(session: Session, settings: Settings, challenge_id: str | None, client: str, frames: int) -> str | None:
+def _login_challenge(session: Session, settings: Settings, challenge_id: str | None, client: str,
+                     frames: int) -> str | None:
     """The action this login must answer, or None when no challenge applies. The challenge is spent in a short
     transaction of its own, committed before the frames are analysed (so two logins racing with one challenge
     cannot both pass, and nothing is locked during the analysis)."""
@@ -287,7 +289,8 @@ def _outcome(matched: bool, user: User | None) -> str:
     return "recognized" if user is not None and user.is_active else "refused:inactive_user"
 
 
-def _face_one_to_one(session: Session, rt: FaceRuntime, samples, code: str, attempt) -> tuple[User | None, float | None]:
+def _face_one_to_one(session: Session, rt: FaceRuntime, samples, code: str,
+                     attempt) -> tuple[User | None, float | None]:
     """The user of `code` if every frame matches its templates and it is active; records the attempt either way."""
     engine = rt.require_engine()
     target = session.scalar(select(User).where(User.employee_code == code))

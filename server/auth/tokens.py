@@ -1,10 +1,11 @@
 """JWT access and refresh tokens (PyJWT, HS256).
 
-Claims: iss, aud, exp, iat, jti, sub (user id as a string), role, typ ("access" | "refresh") and fam: the login
-(token family) the token belongs to. Refresh tokens use it for reuse detection; access tokens for revocation
-(`server.auth.deps.current_user` refuses an access token whose family is revoked: logout, reuse detection,
-deactivation and password changes end that login's access tokens at their next request, not at their expiry). Only HS256 is accepted: `alg: none`, other algorithms, a wrong
-signature, issuer or audience, a missing claim, the wrong `typ` and an expired token all raise `InvalidToken`.
+Claims: iss, aud, exp, iat, jti, sub (user id as a string), role, typ ("access" | "refresh") and fam: the login (token
+family) the token belongs to. Refresh tokens use it for reuse detection; access tokens for revocation
+(`server.auth.deps.current_user` refuses an access token whose family is revoked: logout, reuse detection, deactivation
+and password changes end that login's access tokens at their next request, not at their expiry). Only HS256 is accepted:
+`alg: none`, other algorithms, a wrong signature, issuer or audience, a missing claim, the wrong `typ` and an expired
+token all raise `InvalidToken`.
 
 Expiry is checked against `server.clock.now()` (not PyJWT's own clock) so that tests can move time.
 
@@ -113,7 +114,8 @@ class IssuedToken:
     family_id: str | None = None
 
 
-def _encode(settings: Settings, *, user_id: int, role: str, typ: str, lifetime: timedelta, extra: dict | None = None) -> IssuedToken:
+def _encode(settings: Settings, *, user_id: int, role: str, typ: str, lifetime: timedelta,
+            extra: dict | None = None) -> IssuedToken:
     issued = now().replace(microsecond=0)
     expires = issued + lifetime
     jti = uuid.uuid4().hex

@@ -49,7 +49,7 @@ class DeviceOut(BaseModel):
                                                                      "server's LIVENESS")
 
     @classmethod
-    def of(cls, device, settings) -> "DeviceOut":
+    def of(cls, device, settings) -> DeviceOut:
         from server.liveness.service import device_mode
 
         out = cls.model_validate(device)

@@ -24,7 +24,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.audit.service import record as audit
 from server.errors import AppError
+from server.faces import service
 from server.faces.models import FaceTemplate
 from server.kit.locks import advisory_lock, lock_dir, lock_key
 from server.users.models import User
@@ -89,9 +91,6 @@ def _kept_photos(session: Session, user_id: int) -> list[tuple[int, str]]:
 
 def _reembed_user(session: Session, user_id: int, rt: Any, actor_user_id: int | None = None) -> tuple[int, list[dict]]:
     """New templates of the engine's model from the user's kept photos (all that pass the enrollment gate)."""
-    from server.audit.service import record as audit
-    from server.faces import service
-
     samples, paths, failed = [], [], []
     for template_id, path in _kept_photos(session, user_id):
         try:

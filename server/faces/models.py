@@ -42,7 +42,8 @@ class FaceAttempt(Base):
     # 1:N decisions: the gallery's size N (people) and the FPIR expected at the threshold in force
     gallery_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expected_fpir: Mapped[float | None] = mapped_column(Float, nullable=True)
-    decision: Mapped[str] = mapped_column(String(32))  # recognized | unknown | rejected:<code> | liveness:<reason> | ...
+    # recognized | unknown | rejected:<code> | liveness:<reason> | ...
+    decision: Mapped[str] = mapped_column(String(32))
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     liveness: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the challenge's measures (rule.Verdict)
 

@@ -23,7 +23,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -289,13 +290,6 @@ def erase_user_templates(session: Session, user_id: int) -> int:
     return int(count)
 
 
-def users_needing_reenrollment(session: Session, model_id: str) -> list[int]:
-    """Users with templates of other models only (after a FACE_MODEL change); see server/faces/model_change.py."""
-    from server.faces.model_change import users_needing_reenrollment as lacking
-
-    return lacking(session, model_id)
-
-
 # ----------------------------------------------------------------------------- audit
 
 def record_attempt(session: Session, purpose: str, *, model_id: str, decision: str,
@@ -304,7 +298,8 @@ def record_attempt(session: Session, purpose: str, *, model_id: str, decision: s
                    latency_ms: float | None = None, device_id: int | None = None,
                    client: str | None = None, point: Any | None = None) -> FaceAttempt:
     """Write one face_attempts row (decision: recognized | unknown | rejected:<code> | enrolled ...). `point`: the
-    OperatingPoint (or its as_dict()) of a 1:N decision: its threshold, gallery size N and expected FPIR are recorded."""
+    OperatingPoint (or its as_dict()) of a 1:N decision: its threshold, gallery size N and expected FPIR are
+    recorded."""
     p = point.as_dict() if hasattr(point, "as_dict") else (point or {})
     row = FaceAttempt(purpose=purpose, model_id=model_id, decision=decision[:32], best_user_id=best_user_id,
                       best_score=best_score, runner_up_score=runner_up_score,

@@ -16,9 +16,9 @@
 
 Nothing is installed at import. ``install(db)`` listens on one Database's sessionmaker (server.startup.open_database
 does it for every Database the server or its commands open, so any is_active change there bumps the version);
-``install(db, gallery)`` (the app's lifespan, or a script that holds a gallery) also binds a gallery to that
-Database's sessions, so two apps in one process (tests, benchmarks) each keep their own. ``gallery_of(session)`` is the gallery of a session's
-Database (None when none was installed: the database changes, no in-memory index to update).
+``install(db, gallery)`` (the app's lifespan, or a script that holds a gallery) also binds a gallery to that Database's
+sessions, so two apps in one process (tests, benchmarks) each keep their own. ``gallery_of(session)`` is the gallery of
+a session's Database (None when none was installed: the database changes, no in-memory index to update).
 """
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def rework(session: Session, settings: Settings, site: str | None, dates: list[d
     return len(users)
 
 
-def add_holiday(session: Session, settings: Settings, *, actor: User, day: date, name: str, site: str | None) -> Holiday:
+def add_holiday(session: Session, settings: Settings, *, actor: User, day: date, name: str,
+                site: str | None) -> Holiday:
     h = service.create_holiday(session, actor=actor, day=day, name=name, site=site)
     rework(session, settings, h.site, [h.date])
     return h

@@ -11,7 +11,8 @@ from datetime import date
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from server.attendance.service import check_range, local_date
+from server.attendance.queries import check_range
+from server.shifts.rules import local_date
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId
 from server.clock import now as clock_now

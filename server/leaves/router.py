@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Query
 
-from server.attendance.service import default_range, ensure_supervised
+from server.attendance.queries import default_range, ensure_supervised
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId, UserFilter
 from server.deps import SessionDep, SettingsDep

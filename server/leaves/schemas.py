@@ -56,7 +56,7 @@ class LeaveOut(BaseModel):
     cancel_reason: str | None
 
     @classmethod
-    def of(cls, lv) -> "LeaveOut":
+    def of(cls, lv) -> LeaveOut:
         return cls(id=lv.id, user_id=lv.user_id, from_=lv.from_date, to=lv.to_date, kind=lv.kind, half=lv.half,
                    reason=lv.reason, status="cancelled" if lv.cancelled_at else "approved", created_by=lv.created_by,
                    created_at=lv.created_at, cancelled_at=lv.cancelled_at, cancelled_by=lv.cancelled_by,

@@ -13,7 +13,7 @@ frame is checked 1:1 against that same person and the geometry is judged by serv
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy.orm import Session

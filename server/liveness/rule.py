@@ -10,8 +10,8 @@ each against the first frame (the one looking at the camera, already identified 
   is rolled in the image plane. It grows when the nose moves toward the image's right edge, i.e. when the person
   turns to their own left (unmirrored camera frame). ``turn_left`` asks it to grow, ``turn_right`` to shrink.
 * ``planar`` = the correlation (ECC, −1..1) of frame k's face with frame 1's face after the best homography between
-  them (server/faces/engine/planar.py `planar_correlation`). A homography is exactly what a flat picture undergoes when it is
-  moved, scaled, turned or tilted: copies of one picture score near 1, a real turn (nose parallax, the far cheek
+  them (server/faces/engine/planar.py `planar_correlation`). A homography is exactly what a flat picture undergoes when
+  it is moved, scaled, turned or tilted: copies of one picture score near 1, a real turn (nose parallax, the far cheek
   hidden) and anything else score lower.
 * ``identity`` = frame k's best cosine against the identified person (their templates and frame 1).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from server.attendance.service import default_range, ensure_supervised
+from server.attendance.queries import default_range, ensure_supervised
 from server.auth.deps import SIGNED_IN, ManagerDep
 from server.deps import SessionDep, SettingsDep
 from server.errors import Forbidden, NotFound, ValidationFailed, responses

@@ -27,7 +27,8 @@ from sqlalchemy import select
 
 from server.attendance import calendar
 from server.attendance.models import WorkDay
-from server.attendance.service import current_work_dates, fallback_zone, punches_of_days
+from server.attendance.queries import punches_of_days
+from server.attendance.service import current_work_dates, fallback_zone
 from server.attendance.workday import close_at, scheduled_window
 from server.clock import as_utc
 from server.clock import now as clock_now
@@ -100,7 +101,8 @@ def today(session, settings: Settings, *, actor: User, site: str | None = None, 
         late = late_minutes > 0 or (state == "missing" and win is not None and now > win.start + win.grace_in)
         people.append({
             "user_id": user.id, "employee_code": user.employee_code, "full_name": user.full_name,
-            "site": user.site, "work_date": d, "timezone": zone, "shift_name": names.get(rule.shift_id) if rule else None,
+            "site": user.site, "work_date": d, "timezone": zone,
+            "shift_name": names.get(rule.shift_id) if rule else None,
             "shift_start": win.start if win else None, "shift_end": win.end if win else None,
             "state": state, "late": late, "status": status, "late_minutes": late_minutes,
             "worked_minutes": wd.worked_minutes if wd is not None else 0,

@@ -1,5 +1,5 @@
 """Approving an employee request applies its change through the very code of the manager's direct action, as the
-approver: a manual punch (attendance.service.manual_punch), a punch correction (correct_punch), a leave
+approver: a manual punch (attendance.corrections.manual_punch), a punch correction (correct_punch), a leave
 (leaves.flows.create_leave) or a whole-day mark (attendance.marks.set_mark). Each writes its own audit entry and
 recomputes its work days; if it refuses (a leave overlap, a punch in the future …) the approval fails with that
 error and nothing is stored (the request stays pending)."""
@@ -10,8 +10,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from server.config import Settings
+from server.attendance import corrections as attendance
 from server.attendance import marks
-from server.attendance import service as attendance
 from server.leaves import flows as leaves
 from server.requests import service
 from server.requests.models import EmployeeRequest
@@ -44,7 +44,8 @@ def _apply(session: Session, settings: Settings, actor: User, req: EmployeeReque
     return {"work_date": day.isoformat(), "status": c["status"]}
 
 
-def approve(session: Session, settings: Settings, *, actor: User, request_id: int, reason: str | None) -> EmployeeRequest:
+def approve(session: Session, settings: Settings, *, actor: User, request_id: int,
+            reason: str | None) -> EmployeeRequest:
     req = service.get_request(session, request_id)
     service.ensure_decider(session, actor, req)
     result = _apply(session, settings, actor, req)

@@ -8,6 +8,8 @@ POST /api/v1/requests/{id}/cancel     the requester, while pending
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Body, Query
 
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
@@ -20,7 +22,10 @@ from server.leaves.service import LeaveOverlap
 from server.users.employment import OutsideEmployment
 from server.requests import flows, service
 from server.requests.schemas import DecisionIn, RequestIn, RequestOut, RequestPage, RequestStatus, RequestType
-from server.users.models import User
+from server.users.service import get_user
+
+if TYPE_CHECKING:  # annotations only: a router reads other domains through their services
+    from server.users.models import User
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
@@ -61,14 +66,14 @@ def list_requests(actor: EmployeeDep, session: SessionDep, status: RequestStatus
 def approve(request_id: PathId, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
             body: DecisionIn | None = Body(None)):
     req = flows.approve(session, settings, actor=actor, request_id=request_id, reason=body.reason if body else None)
-    return _out(req, session.get(User, req.user_id))
+    return _out(req, get_user(session, req.user_id))
 
 
 @router.post("/{request_id}/reject", response_model=RequestOut, responses=responses(_DECIDE),
              summary="Reject with a reason: nothing changes")
 def reject(request_id: PathId, body: DecisionIn, actor: ManagerDep, session: SessionDep):
     req = flows.reject(session, actor=actor, request_id=request_id, reason=body.reason)
-    return _out(req, session.get(User, req.user_id))
+    return _out(req, get_user(session, req.user_id))
 
 
 @router.post("/{request_id}/cancel", response_model=RequestOut,

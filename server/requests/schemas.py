@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -80,7 +80,7 @@ class MarkRequest(_Base):
     status: MarkStatus
 
 
-RequestIn = Annotated[Union[MissedPunchRequest, CorrectionRequest, LeaveRequest, MarkRequest],
+RequestIn = Annotated[MissedPunchRequest | CorrectionRequest | LeaveRequest | MarkRequest,
                       Field(discriminator="type")]
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.attendance.models import Punch
-from server.attendance.service import PunchVoided, check_not_future, fallback_zone
+from server.attendance.corrections import check_not_future
+from server.attendance.service import PunchVoided, fallback_zone
 from server.audit.service import record as audit
 from server.clock import now as clock_now
 from server.config import Settings

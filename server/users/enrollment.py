@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,8 +92,8 @@ def _analyze_all(rt: FaceRuntime, images: Sequence[bytes]) -> list:
     return samples
 
 
-def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User, user: User, images: Sequence[bytes], consent: bool,
-           allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None,
+def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User, user: User, images: Sequence[bytes],
+           consent: bool, allow_duplicate: bool = False, client: str | None = None, device_id: int | None = None,
            consent_text_version: str | None = None, consent_lang: str | None = None) -> list[FaceTemplate]:
     """All or nothing: consent, 1-5 photos that all pass the quality gate, no duplicate of another user (unless an
     admin allows it). A refusal leaves its decision record (keep_on_failure: it stays although the request fails).
@@ -150,7 +150,8 @@ def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User
     return rows
 
 
-def erase_biometrics(session: Session, settings: Settings, *, actor: User, user: User, reason: str | None = None) -> int:
+def erase_biometrics(session: Session, settings: Settings, *, actor: User, user: User,
+                     reason: str | None = None) -> int:
     """Deletes every template of `user` (all models) and its stored photos; the in-memory gallery forgets the user
     when the transaction commits (commit right after calling this). Audited as faces.erase."""
     count = faces.erase_user_templates(session, user.id)

@@ -114,7 +114,8 @@ EnrollPhotos = Annotated[list[bytes], Depends(Photos("enroll", many="images"))]
 @router.post("/{user_id}/faces", status_code=201, response_model=EnrollmentOut, responses=_ENROLL_ERRORS,
              summary="Enroll 1-5 face photos (all or nothing; consent=true required)")
 def enroll_faces(user_id: UserId, request: Request, actor: ManagerDep, session: SessionDep, settings: SettingsDep,
-                 images: EnrollPhotos, rt: FaceRuntimeDep, consent: bool = Form(False), allow_duplicate: bool = Form(False),
+                 images: EnrollPhotos, rt: FaceRuntimeDep, consent: bool = Form(False),
+                 allow_duplicate: bool = Form(False),
                  consent_text_version: str | None = Form(None, max_length=32,
                                                          description="Version of the consent text shown"),
                  consent_lang: str | None = Form(None, pattern=r"^[a-z]{2}$",

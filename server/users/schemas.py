@@ -97,7 +97,7 @@ class UserOut(BaseModel):
     biometrics_erased_at: datetime | None
 
     @classmethod
-    def of(cls, user) -> "UserOut":
+    def of(cls, user) -> UserOut:
         out = cls.model_validate(user)
         out.has_password = bool(user.password_hash)
         return out

@@ -237,7 +237,8 @@ def update_user(session: Session, settings: Settings, *, actor: User, user: User
     return user
 
 
-def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User, reason: str | None = None) -> User:
+def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User,
+                    reason: str | None = None) -> User:
     """Deactivates `user` (employed_to becomes today when empty) and revokes its tokens. Biometric erasure is done
     by the caller (faces service), in the same transaction. Attendance history stays."""
     if actor.id == user.id:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from server import clock
 from server.attendance import kiosk
 from server.errors import AppError, FaceBlurry, FaceNotFound, MultipleFaces
 from tests.auth.helpers import admin_headers, create_user
 
-UTC = timezone.utc
 QUALITY = {b"face_blurry": FaceBlurry, b"no_face": FaceNotFound, b"multiple_faces": MultipleFaces}
 
 

@@ -36,7 +36,8 @@ def test_manual_punch_correct_and_void(world, clock):
     assert world.client.post("/api/v1/attendance/punches", json=no_reason, headers=world.admin).status_code == 422
     blank = dict(no_reason, reason="   ")
     assert world.client.post("/api/v1/attendance/punches", json=blank, headers=world.admin).status_code == 422
-    r = world.client.post("/api/v1/attendance/punches", json=dict(no_reason, reason="forgot badge"), headers=world.admin)
+    r = world.client.post("/api/v1/attendance/punches", json=dict(no_reason, reason="forgot badge"),
+                          headers=world.admin)
     assert r.status_code == 201, r.text
     manual = r.json()["punch"]
     assert manual["source"] == "manual" and manual["status"] == "late" and manual["reason"] == "forgot badge"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -59,7 +58,8 @@ def test_close_day_marks_absent_and_incomplete_idempotently(world, clock):
     # no shift: an off day, but a check-in never followed by a check-out is still reported
     assert _close(world, clock)["by_status"] == {"incomplete": 1}
     with world.client.app.state.db.session() as s:
-        assert s.scalar(select(func.count()).select_from(WorkDay).where(WorkDay.work_date == datetime(2026, 11, 25).date())) == 4
+        day = datetime(2026, 11, 25).date()
+        assert s.scalar(select(func.count()).select_from(WorkDay).where(WorkDay.work_date == day)) == 4
 
 
 def test_late_offline_upload_reopens_a_closed_day(world, clock):

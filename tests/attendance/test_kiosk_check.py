@@ -118,7 +118,8 @@ def test_captured_at_window(world, clock, settings):
 
 def test_request_validation(world, clock):
     r = world.client.post("/api/v1/kiosk/check", data={"request_id": "not-a-uuid"},
-                          files={"image": ("f.jpg", b"user:1", "image/jpeg")}, headers={"X-Device-Key": world.device_key})
+                          files={"image": ("f.jpg", b"user:1", "image/jpeg")},
+                          headers={"X-Device-Key": world.device_key})
     assert r.status_code == 422
     r = world.client.post("/api/v1/kiosk/check", data={"request_id": str(uuid.uuid4())},
                           headers={"X-Device-Key": world.device_key})

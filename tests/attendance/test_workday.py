@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 
 import pytest
 
@@ -10,7 +10,6 @@ from server.attendance.workday import (
     ShiftRule, close_at, compute_day, next_kind, punch_status, scheduled_window, window, work_date_for,
 )
 
-UTC = timezone.utc
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY = ShiftRule("Europe/Madrid", time(9), time(17), ALL_DAYS, 5, 5, 60, shift_id=1, name="Day")
 NIGHT = ShiftRule("Europe/Madrid", time(22), time(6), ALL_DAYS, 5, 5, 30, shift_id=2, name="Night")

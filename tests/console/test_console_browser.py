@@ -26,13 +26,15 @@ pytestmark = pytest.mark.browser
 
 ADMIN = ("admin@example.com", "admin-password-123")
 WORDS = {
-    "en": {"nav": ["Today", "People", "Work days", "Shifts", "Devices", "Calendar", "Reports"], "no_face": "No face found",
+    "en": {"nav": ["Today", "People", "Work days", "Shifts", "Devices", "Calendar", "Reports"],
+           "no_face": "No face found",
            "passed": "passed the check", "failed": "Nothing was stored", "accepted": "accepted",
            "done2": "Enrolled: 2 photos accepted.", "duplicate": "already enrolled for", "in": "In",
            "corrected": "corrected", "signin": "Sign in to faceclock", "keyOnce": "shown only now",
            "challenge": "head-turn challenge", "off": "off", "byDefault": "(server's setting)"},
     "es": {"nav": ["Hoy", "Personas", "Jornadas", "Turnos", "Dispositivos", "Calendario", "Informes"],
-           "no_face": "No se encontró ninguna cara", "passed": "pasó la comprobación", "failed": "No se ha guardado nada",
+           "no_face": "No se encontró ninguna cara", "passed": "pasó la comprobación",
+           "failed": "No se ha guardado nada",
            "accepted": "aceptada", "done2": "Registrada: 2 fotos aceptadas.", "duplicate": "ya está registrada para",
            "in": "Dentro", "corrected": "corregido", "signin": "Iniciar sesión en faceclock",
            "keyOnce": "solo se muestra ahora", "challenge": "desafío de giro de cabeza", "off": "desactivada",

@@ -3,7 +3,7 @@ an .ics), leave (add: the person shows on leave on Today), an employee's request
 attendance) approved by a manager (the punch appears in the work day), and a day marked from Work days."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -12,7 +12,6 @@ from tests.console.helpers import (BEN, all_css, by_css, click, go, page_is, set
 from tests.kiosk.browser import body_attr, wait
 
 pytestmark = pytest.mark.browser
-UTC = timezone.utc
 ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//faceclock test//EN\r\n{events}END:VCALENDAR\r\n"""
 EVENT = "BEGIN:VEVENT\r\nUID:{uid}@test\r\nDTSTART;VALUE=DATE:{day}\r\nSUMMARY:{name}\r\nEND:VEVENT\r\n"
 WORDS = {"en": {"leave": "On leave (vacation)", "approved": "approved", "remote": "marked working remotely",

@@ -2,12 +2,13 @@
 
 The data is made through the API: a shift in progress now, six people on two sites employed for five weeks, punches
 by hand on the past working days (some late, some with overtime) and today's (three in on time, one late, one who
-left, one not in yet), every day of the week (the test does not depend on the weekday it runs). The pages must show exactly that: Today's counters per site, and a weekly chart with bars.
+left, one not in yet), every day of the week (the test does not depend on the weekday it runs). The pages must show
+exactly that: Today's counters per site, and a weekly chart with bars.
 Screenshots: test-artifacts/console/readme-*.png (copies of a few are committed under docs/screenshots/).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -15,9 +16,9 @@ from tests.console.helpers import BEN, all_css, by_css, go, page_is, shot, sign_
 from tests.kiosk.browser import body_attr, wait
 
 pytestmark = pytest.mark.browser
-UTC = timezone.utc
 PEOPLE = [("N1", "Lucía Fernández", "north", 0), ("N2", "Tom Becker", "north", 25), ("N3", "Aiko Tanaka", "north", 0),
-          ("N4", "Omar Haddad", "north", None), ("S1", "Grace Okafor", "south", 0), ("S2", "Pablo Ruiz", "south", "left")]
+          ("N4", "Omar Haddad", "north", None), ("S1", "Grace Okafor", "south", 0),
+          ("S2", "Pablo Ruiz", "south", "left")]
 
 
 def _punch(api, user_id: int, at: datetime, kind: str) -> None:

@@ -76,7 +76,8 @@ def test_a_stranger_is_refused_at_every_one_to_many_path(client, world):
     # the same rule and figures everywhere, recorded with each decision
     point = ident.json()["operating_point"]
     assert point["kind"] == "1:N" and point["gallery_size"] == 2 and point["comparisons"] == 4
-    assert point["threshold"] == pytest.approx(client.app.state.faces.engine.threshold, abs=1e-4)  # 2 people: the 1:1 floor
+    # 2 people: the 1:1 floor
+    assert point["threshold"] == pytest.approx(client.app.state.faces.engine.threshold, abs=1e-4)
     assert 0 < point["expected_fpir"] <= 0.005 and point["target"] == "FPIR<=0.005" and point["calibrated"]
     for purpose in ("kiosk", "identify", "login"):
         (row,) = _attempts(client, purpose)
@@ -92,7 +93,8 @@ def test_a_stranger_is_refused_at_every_one_to_many_path(client, world):
 def test_enrolled_people_are_still_recognized_at_every_path(client, world):
     probe = (FACES / "deepface_id05/img61.jpg").read_bytes()
     kiosk = world.client.post("/api/v1/kiosk/check", data={"request_id": str(uuid.uuid4())},
-                              files={"image": ("a.jpg", probe, "image/jpeg")}, headers={"X-Device-Key": world.device_key})
+                              files={"image": ("a.jpg", probe, "image/jpeg")},
+                              headers={"X-Device-Key": world.device_key})
     assert kiosk.json()["decision"] == "recognized" and kiosk.json()["user"]["id"] == world.ann["id"]
     assert face_login(client, probe).json()["user"]["id"] == world.ann["id"]
     assert face_login(client, probe, employee_code="ANN").status_code == 200

@@ -169,7 +169,8 @@ def test_concurrent_inference_gives_identical_results(sface, image_of):
 
 def test_importing_the_engine_module_loads_no_native_library():
     code = ("import sys, server.faces.engine, server.faces.loader, server.faces.service;"
-            "heavy = [m for m in ('cv2', 'dlib', 'onnxruntime', 'deepface', 'tensorflow', 'torch') if m in sys.modules];"
+            "heavy = [m for m in ('cv2', 'dlib', 'onnxruntime', 'deepface', 'tensorflow', 'torch')"
+            " if m in sys.modules];"
             "print(heavy); raise SystemExit(1 if heavy else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

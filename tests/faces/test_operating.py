@@ -1,4 +1,5 @@
-"""Operating points set by error rates: the FMR curve, the 1:1 point and the 1:N rule that follows the gallery's size."""
+"""Operating points set by error rates: the FMR curve, the 1:1 point and the 1:N rule that follows the gallery's
+size."""
 from __future__ import annotations
 
 import math

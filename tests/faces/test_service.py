@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from server.errors import AppError, ModelMismatch
-from server.faces import service
+from server.faces import model_change, service
 from server.faces.models import FaceAttempt, FaceTemplate
 from tests.faces.conftest import PEOPLE, photo, sample
 from tests.faces.test_gallery import add_template, make_users
@@ -89,7 +89,7 @@ def test_one_to_one(db, svc):
         add_template(s, uid, np.ones(128, np.float32) / np.sqrt(128), model_id="dlib-resnet-v1")
         with pytest.raises(ModelMismatch):
             service.match_one_to_one(svc, s, uid, [sample(PEOPLE["id01"][1], svc, "login")])
-        assert service.users_needing_reenrollment(s, "sface-2021dec") == [uid]
+        assert model_change.users_needing_reenrollment(s, "sface-2021dec") == [uid]
     assert ok.matched and ok.reason == "matched" and ok.score >= ok.threshold
     assert not bad.matched and bad.reason == "below_threshold"
     assert not none.matched and none.reason == "no_templates"

@@ -12,7 +12,8 @@ def photo_to_y4m(photo: Path, out: Path, width: int = 640, height: int = 480, fr
     img = ImageOps.pad(img, (width, height), color=(40, 40, 40))
     y, cb, cr = img.convert("YCbCr").split()
     half = (width // 2, height // 2)
-    frame = b"FRAME\n" + y.tobytes() + cb.resize(half, Image.BILINEAR).tobytes() + cr.resize(half, Image.BILINEAR).tobytes()
+    frame = (b"FRAME\n" + y.tobytes() + cb.resize(half, Image.BILINEAR).tobytes()
+             + cr.resize(half, Image.BILINEAR).tobytes())
     with open(out, "wb") as fh:
         fh.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode())
         for _ in range(frames):

@@ -13,13 +13,14 @@ Screenshots go to test-artifacts/kiosk/.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
+from tests.kiosk.browser import body_attr, enter_key, js, setup, stored_punches, text_of, wait
+
 pytestmark = pytest.mark.browser
 
-from tests.kiosk.browser import body_attr, enter_key, js, setup, stored_punches, text_of, wait
 
 def test_kiosk_recognizes_the_enrolled_person(live, api, browser_factory, artifacts):
     user, key, camera = setup(api, "Grace Hopper")
@@ -59,7 +60,7 @@ def _take(driver, queued: int | None = None) -> None:
 
 
 def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @pytest.mark.parametrize("live_env", DEBOUNCE_1S)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -10,6 +10,6 @@ from tests.attendance.helpers import Clock
 
 @pytest.fixture
 def clock():
-    c = Clock(datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc))
+    c = Clock(datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
     yield c
     clock_module.set_clock(None)

@@ -60,7 +60,8 @@ def test_login_attacks_are_refused_recorded_and_counted(client, paul, attack, re
     assert r.status_code == 422, r.text
     assert error_code(r) == "liveness_failed" and r.json()["error"]["reason"] == reason
     with client.app.state.db.session() as s:
-        row = s.scalars(select(FaceAttempt).where(FaceAttempt.purpose == "login").order_by(FaceAttempt.id.desc())).first()
+        row = s.scalars(select(FaceAttempt).where(FaceAttempt.purpose == "login")
+                        .order_by(FaceAttempt.id.desc())).first()
         assert row.decision == f"liveness:{reason}" and row.liveness["reason"] == reason
         assert row.best_user_id == paul["id"]
     from server.auth.models import LoginFailure

@@ -88,7 +88,8 @@ def count(world, model) -> int:
 
 def last_attempt(world) -> FaceAttempt:
     with world.client.app.state.db.session() as s:
-        row = s.scalars(select(FaceAttempt).where(FaceAttempt.purpose == "kiosk").order_by(FaceAttempt.id.desc())).first()
+        row = s.scalars(select(FaceAttempt).where(FaceAttempt.purpose == "kiosk")
+                        .order_by(FaceAttempt.id.desc())).first()
         s.expunge(row)
         return row
 

@@ -25,7 +25,8 @@ def _setup(world, clock):
                           site="south")
     clock.set(datetime(2026, 11, 27, 12, tzinfo=UTC))
     _punch(world, ana, "2026-11-25T08:58:00+01:00")
-    _punch(world, ana, "2026-11-25T18:00:00+01:00")  # 60 minutes of overtime (counted from the shift end, past the grace)
+    # 60 minutes of overtime (counted from the shift end, past the grace)
+    _punch(world, ana, "2026-11-25T18:00:00+01:00")
     _punch(world, ana, "2026-11-26T09:30:00+01:00")  # late
     _punch(world, ana, "2026-11-26T17:00:00+01:00")
     _punch(world, evil, "2026-11-25T09:00:00+01:00")  # no check-out

@@ -81,4 +81,5 @@ exec {REAL_PYTHON} "$@"
     assert "constraints.txt does not fit pyproject.toml; installing without it" in p.stderr
     assert "python scripts/constraints.py update" in p.stderr
     installs = [c for c in log.read_text().splitlines() if c.startswith("-m pip install") and "--upgrade" not in c]
-    assert installs[-2:] == ["-m pip install --quiet -c constraints.txt -e .[test]", "-m pip install --quiet -e .[test]"]
+    assert installs[-2:] == ["-m pip install --quiet -c constraints.txt -e .[test]",
+                             "-m pip install --quiet -e .[test]"]

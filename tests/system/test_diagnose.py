@@ -73,7 +73,8 @@ def test_data_dir_not_writable(tmp_path, db_url):
 
 def test_malformed_database_url_is_reported_not_a_crash(tmp_path):
     for url, words in (("foo", "DATABASE_URL 'foo' is not a database URL"),
-                       ("mysql://u:secret@h/x", "DATABASE_URL mysql://u:***@h/x: the 'mysql' database is not supported")):
+                       ("mysql://u:secret@h/x",
+                        "DATABASE_URL mysql://u:***@h/x: the 'mysql' database is not supported")):
         p = _run({"DATABASE_URL": url, "DATA_DIR": str(tmp_path)}, "--json")
         assert p.returncode == 1, p.stderr
         assert "Traceback" not in p.stderr

@@ -1,0 +1,127 @@
+"""The rules of docs/architecture.md that a machine can check, run by `./run.sh test` (so by CI's .ci/run):
+ruff and the import-linter contracts (both configured in pyproject.toml), no import cycle between the modules of
+server/, only the face engine imports the ML runtimes, no module of server/ over MAX_LINES lines."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MAX_LINES = 400
+ML_RUNTIMES = ("cv2", "dlib", "deepface", "onnxruntime", "tensorflow")
+ENGINE = "server.faces.engine"
+# Exceptions (none today); each entry must still be true: one that no longer holds fails, so the lists only shrink.
+KNOWN_CYCLES: list[set[str]] = []
+KNOWN_LONG: set[str] = set()
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_finds_nothing():
+    p = _run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert p.returncode == 0, "ruff check (fix: .venv/bin/ruff check --fix):\n" + p.stdout + p.stderr
+
+
+def test_ruff_reports_a_finding(tmp_path):
+    """The harness itself: a module with an unused import and an undefined name fails with the configuration."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n\n\ndef f():\n    return undefined_name\n")
+    p = _run(str(BIN / "ruff"), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(bad))
+    assert p.returncode == 1 and "F401" in p.stdout and "F821" in p.stdout, p.stdout + p.stderr
+
+
+def test_import_contracts_are_kept():
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    p = _run(str(BIN / "lint-imports"), "--no-cache")
+    report = p.stdout[p.stdout.find("Contracts"):]  # after the banner
+    assert p.returncode == 0, "lint-imports (contracts in pyproject.toml):\n" + report + p.stderr
+    assert f"Contracts: {len(contracts)} kept, 0 broken." in p.stdout, p.stdout
+
+
+def _graph(external: bool = False) -> grimp.ImportGraph:
+    return grimp.build_graph("server", include_external_packages=external, exclude_type_checking_imports=True,
+                             cache_dir=None)
+
+
+def cycles(edges: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one node (Tarjan, iterative): every import cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(component)
+    return found
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert cycles({"a": {"b"}, "b": set(), "c": {"b"}}) == []
+    assert sorted(map(sorted, cycles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"c", "a"}}))) == [["a", "b"],
+                                                                                                  ["c", "d"]]
+
+
+def test_server_modules_import_no_cycle():
+    graph = _graph()
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    found = cycles(edges)
+    unexpected = [sorted(c) for c in found if c not in KNOWN_CYCLES]
+    assert unexpected == [], ("import cycles between modules of server/ (move the shared part to a module both import, "
+                              "or the cross-domain work to a flows.py):\n" + "\n".join(map(str, unexpected)))
+    stale = [sorted(c) for c in KNOWN_CYCLES if c not in found]
+    assert stale == [], f"gone, remove from KNOWN_CYCLES: {stale}"
+
+
+def test_only_the_engine_imports_the_ml_runtimes():
+    graph = _graph(external=True)
+    outside = {name: sorted(m for m in graph.find_modules_that_directly_import(name)
+                            if m != ENGINE and not m.startswith(ENGINE + "."))
+               for name in ML_RUNTIMES if name in graph.modules}
+    assert {k: v for k, v in outside.items() if v} == {}
+    assert "cv2" in outside and "dlib" in outside  # the graph does see the engine's (in-function) imports
+
+
+def test_no_module_is_over_the_size_limit():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in (ROOT / "server").rglob("*.py")}
+    long = {path: n for path, n in sizes.items() if n > MAX_LINES and path not in KNOWN_LONG}
+    assert long == {}, f"modules over {MAX_LINES} lines (split by concern): {long}"
+    stale = sorted(path for path in KNOWN_LONG if sizes.get(path, 0) <= MAX_LINES)
+    assert stale == [], f"back under {MAX_LINES} lines, remove from KNOWN_LONG: {stale}"
