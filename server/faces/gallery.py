@@ -90,7 +90,8 @@ class _Store:
         before = self.counts[users]
         after = before + delta * per
         self.counts[users] = after
-        self.live_users += int(np.count_nonzero((before == 0) & (after > 0)) - np.count_nonzero((before > 0) & (after == 0)))
+        self.live_users += int(np.count_nonzero((before == 0) & (after > 0))
+                               - np.count_nonzero((before > 0) & (after == 0)))
         if delta > 0:
             self.max_per_user = max(self.max_per_user, int(after.max()))
 
