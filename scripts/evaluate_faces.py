@@ -20,6 +20,8 @@ acquire, and the DET curve. Prints JSON with --json.
                     search over 2 templates per person against 1).
 --techniques        also: face + mirror average, cohort normalisation, one / two / centroid templates, a kiosk's
                     second frame (agree vs mean), each with its effect and time cost.
+--storage float16   every embedding rounded to float16 and back before it is scored (a gallery stored as float16;
+                    the probes are rounded too, so this bounds the effect from above). Default float32 (as stored).
 
 Every image goes through the API's intake (decode_image), the engine's detector, the quality gate's face choice
 (the most prominent face) and the engine's embedding; embeddings are made once and shared by every evaluation.
@@ -56,14 +58,14 @@ def load(model: str | None = None) -> tuple[Settings, object, float]:
 
 
 def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None = None, loaded=None,
-             emb: Embeddings | None = None) -> dict:
+             emb: Embeddings | None = None, storage: str = "float32") -> dict:
     """The pairs list at the shipped 1:1 point (or `threshold`). `loaded`: what load() returned."""
     settings, engine, load_s = loaded or load(model)
     base = pairs_csv.parent
     with open(pairs_csv, newline="") as fh:
         rows = [(base / r["a"], base / r["b"], int(r["same"])) for r in csv.DictReader(fh)]
     paths = sorted({p for a, b, _ in rows for p in (a, b)})
-    emb = embed_paths(engine, settings, paths, into=emb)
+    emb = as_stored(embed_paths(engine, settings, paths, into=emb), storage)
     vec = emb.vectors
     a_idx = [vec[a] for a, _, _ in rows]
     b_idx = [vec[b] for _, b, _ in rows]
@@ -88,6 +90,16 @@ def evaluate(pairs_csv: Path, model: str | None = None, threshold: float | None 
     }
 
 
+def as_stored(emb: Embeddings, storage: str) -> Embeddings:
+    """The embeddings as a gallery of `storage` would hold them (float16: rounded to half precision and back)."""
+    if storage == "float16":
+        for vectors in (emb.vectors, emb.mirror_vectors):
+            for k, v in vectors.items():
+                if v is not None:
+                    vectors[k] = v.astype(np.float16).astype(np.float32)
+    return emb
+
+
 def run_labels(args, settings, engine, emb: Embeddings) -> dict:
     """--open-set / --identify / --fta / --plot on labelled photos."""
     from face_eval.openset import evaluate_open_set
@@ -96,8 +108,10 @@ def run_labels(args, settings, engine, emb: Embeddings) -> dict:
     labels = args.open_set or (args.identify if isinstance(args.identify, Path) else None)
     photos = read_labels(labels) if labels else []
     if photos:
-        emb = embed_paths(engine, settings, [p.path for p in photos], mirror=args.techniques, into=emb)
+        emb = as_stored(embed_paths(engine, settings, [p.path for p in photos], mirror=args.techniques, into=emb),
+                        args.storage)
         out["embedding_ms"] = emb.timing()
+        out["storage"] = args.storage
     if args.open_set:
         figures, arrays = evaluate_open_set(photos, emb, engine.threshold, techniques=args.techniques,
                                             calibrate=args.calibrate)
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--thresholds", default="", help="--identify: also report these thresholds (comma list)")
     ap.add_argument("--model", help="FACE_MODEL to evaluate (default: the configured one)")
     ap.add_argument("--threshold", type=float, help="--pairs: operating threshold (default: the engine's 1:1)")
+    ap.add_argument("--storage", choices=("float32", "float16"), default="float32",
+                    help="score the embeddings as a gallery of this type stores them")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     needs_labels = args.identify is True or args.fta is True or args.plot
@@ -171,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     emb = Embeddings(engine.model_id)
     result: dict = {}
     if args.pairs:
-        result = evaluate(args.pairs, args.model, args.threshold, loaded=loaded, emb=emb)
+        result = evaluate(args.pairs, args.model, args.threshold, loaded=loaded, emb=emb, storage=args.storage)
     else:
         result = {"model_id": engine.model_id, "threshold": round(engine.threshold, 4), "load_s": round(load_s, 3)}
     result.update(run_labels(args, settings, engine, emb))

@@ -35,7 +35,7 @@ log = logging.getLogger("faceclock.faces.gallery")
 
 DEAD = -1  # user id of a removed row
 MIN_CAPACITY = 1024
-LOAD_CHUNK = 10_000  # rows fetched at a time by a full load (streamed: never all rows' bytes at once)
+LOAD_CHUNK = 10_000  # rows read at a time by a full load (never all rows' bytes at once)
 
 
 class _Store:
@@ -228,11 +228,19 @@ class Gallery:
         query = active_templates(model_id)
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         store: _Store | None = None
-        result = session.execute(query.execution_options(yield_per=LOAD_CHUNK))
-        for rows in result.partitions(LOAD_CHUNK):
+        last = -1
+        # Keyset pages by template id: each page's bytes are held once, briefly. (A server-side cursor, yield_per on
+        # psycopg, was 15x slower: 2.1 s against 0.14 s for 10,000 templates here.)
+        while True:
+            rows = session.execute(query.where(FaceTemplate.id > last).order_by(FaceTemplate.id)
+                                   .limit(LOAD_CHUNK)).all()
+            if not rows:
+                break
             if store is None:
                 store = _Store(model_id, rows[0].dim, count + count // 8)
             store.append(*_rows_to_arrays(rows, store.dim, model_id))
+            last = rows[-1].id
+            del rows
         if store is None:
             old = self._stores.get(model_id)
             store = _Store(model_id, dim or (old.dim if old else 0))
