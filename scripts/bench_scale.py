@@ -113,6 +113,7 @@ class Replica:
                 "gallery_step_seconds": steps.get("gallery", {}).get("seconds"),
                 "rss_mb_before_gallery": steps.get("face_engine", {}).get("rss_mb_after"),
                 "rss_mb_after_gallery": steps.get("gallery", {}).get("rss_mb_after"),
+                "startup_steps_seconds": {k: v.get("seconds") for k, v in steps.items()},
                 "gallery_templates": (st.get("gallery") or {}).get("templates"),
                 "gallery_bytes": (st.get("gallery") or {}).get("bytes")}
 

@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -189,11 +189,35 @@ def active_templates(model_id: str, user_ids: Sequence[int] | None = None):
 
 
 def _rows_to_arrays(rows, dim: int, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if any(r.dim != dim for r in rows):
-        raise ModelMismatch(f"templates of {model_id} have several dimensions: {sorted({r.dim for r in rows} | {dim})}")
-    matrix = np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32).reshape(len(rows), dim)
-    return (matrix, np.fromiter((r.user_id for r in rows), np.int64, len(rows)),
-            np.fromiter((r.id for r in rows), np.int64, len(rows)))
+    """Rows (id, user_id, dim, embedding) -> (matrix, user ids, template ids)."""
+    if any(r[2] != dim for r in rows):
+        raise ModelMismatch(f"templates of {model_id} have several dimensions: {sorted({r[2] for r in rows} | {dim})}")
+    matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+    return (matrix, np.fromiter((r[1] for r in rows), np.int64, len(rows)),
+            np.fromiter((r[0] for r in rows), np.int64, len(rows)))
+
+
+_PG_ACTIVE = ("SELECT t.id, t.user_id, t.dim, t.embedding FROM face_templates t JOIN users u ON u.id = t.user_id "
+              "WHERE t.model_id = %s AND u.is_active")
+
+
+def _pages(session: Session, model_id: str) -> Iterator[list]:
+    """The active templates of model_id as pages of (id, user_id, dim, embedding) rows, LOAD_CHUNK at a time: never
+    all rows' bytes at once. PostgreSQL: a server-side cursor in binary format on the session's connection (the same
+    query as active_templates(); SQLAlchemy's rows and bytea's text format cost 0.9-1.8 s for 100,000 templates here,
+    this 0.3-0.45 s). Others: keyset pages by template id."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        with conn.connection.dbapi_connection.cursor(name="faceclock_gallery_load", binary=True) as cur:
+            cur.execute(_PG_ACTIVE, (model_id,))
+            while rows := cur.fetchmany(LOAD_CHUNK):
+                yield rows
+        return
+    query, last = active_templates(model_id), -1
+    while rows := session.execute(query.where(FaceTemplate.id > last).order_by(FaceTemplate.id)
+                                  .limit(LOAD_CHUNK)).all():
+        yield rows
+        last = rows[-1][0]
 
 
 class Gallery:
@@ -228,19 +252,10 @@ class Gallery:
         query = active_templates(model_id)
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         store: _Store | None = None
-        last = -1
-        # Keyset pages by template id: each page's bytes are held once, briefly. (A server-side cursor, yield_per on
-        # psycopg, was 15x slower: 2.1 s against 0.14 s for 10,000 templates here.)
-        while True:
-            rows = session.execute(query.where(FaceTemplate.id > last).order_by(FaceTemplate.id)
-                                   .limit(LOAD_CHUNK)).all()
-            if not rows:
-                break
+        for rows in _pages(session, model_id):
             if store is None:
-                store = _Store(model_id, rows[0].dim, count + count // 8)
+                store = _Store(model_id, rows[0][2], count + count // 8)
             store.append(*_rows_to_arrays(rows, store.dim, model_id))
-            last = rows[-1].id
-            del rows
         if store is None:
             old = self._stores.get(model_id)
             store = _Store(model_id, dim or (old.dim if old else 0))
