@@ -188,6 +188,18 @@ def active_templates(model_id: str, user_ids: Sequence[int] | None = None):
     return q if user_ids is None else q.where(FaceTemplate.user_id.in_(list(user_ids)))
 
 
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim) after a full load: the pages of rows read
+    (~550-byte bytes objects, 10,000 at a time) are free but scattered in the heap, and would stay in the RSS (~19 MB
+    at 100,000 templates here). Elsewhere: nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _rows_to_arrays(rows, dim: int, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows (id, user_id, dim, embedding) -> (matrix, user ids, template ids)."""
     if any(r[2] != dim for r in rows):
@@ -261,8 +273,10 @@ class Gallery:
             store = _Store(model_id, dim or (old.dim if old else 0))
         store.max_per_user = int(store.counts.max()) if len(store.counts) else 0
         with self._lock:
-            self._stores[model_id] = store
+            old, self._stores[model_id] = self._stores.get(model_id), store
             self.version = version
+        del old
+        _release_freed_memory()
         log.info("gallery %s: %d templates of %d users (version %d)", model_id, len(store), store.live_users, version)
         return len(store)
 

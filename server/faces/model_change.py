@@ -53,6 +53,10 @@ def users_needing_reenrollment(session: Session, model_id: str) -> list[int]:
 
 def reenrollment_report(session: Session, model_id: str) -> dict:
     """Users who have templates only of other models: who they are, which models, whether kept photos exist."""
+    if session.scalar(select(FaceTemplate.id).where(FaceTemplate.model_id != model_id).limit(1)) is None:
+        # no template of another model at all (the usual start): nobody to report, without the NOT IN over every
+        # template (0.2 s at 100,000 of them, in the startup's gallery step)
+        return {"model_id": model_id, "users": [], "count": 0, "active": 0, "with_kept_images": 0}
     q = (select(User.id, User.employee_code, User.full_name, User.is_active, FaceTemplate.model_id,
                 func.count(FaceTemplate.id).label("templates"),
                 func.count(FaceTemplate.image_path).label("kept"))
