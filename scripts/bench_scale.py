@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -187,7 +186,8 @@ def kiosk_run(url: str, key: str, probe: bytes, n: int) -> tuple[list[float], di
                           data={"request_id": str(uuid.uuid4())}, files={"image": ("k.jpg", probe, "image/jpeg")})
             body = r.json()
             lat.append((time.perf_counter() - t0) * 1000)
-            what = body.get("decision") if r.status_code == 200 else f"{r.status_code}:{body.get('error', {}).get('code')}"
+            code = (body.get("error") or {}).get("code")
+            what = body.get("decision") if r.status_code == 200 else f"{r.status_code}:{code}"
             outcomes[what] = outcomes.get(what, 0) + 1
     return lat, outcomes
 
@@ -326,7 +326,8 @@ def main(argv=None) -> int:
                                               "stream_errors": stream_errors[:5]}
         out["kiosk_p95_ratio_during_vs_quiet"] = (round(_pct(busy_lat, .95) / _pct(quiet_lat, .95), 2)
                                                   if quiet_lat and busy_lat else None)
-        log(quiet, f"kiosk quiet {out['kiosk_quiet_ms']}\nkiosk during enrollments {out['kiosk_during_enrollments_ms']}")
+        log(quiet, f"kiosk quiet {out['kiosk_quiet_ms']}")
+        log(quiet, f"kiosk during enrollments {out['kiosk_during_enrollments_ms']}")
         out["replica_status_after"] = {r.name: {"rss_mb": (st := r.status())["rss_mb"],
                                                 "gallery": {k: v for k, v in (st.get("gallery") or {}).items()
                                                             if k != "models"}}
