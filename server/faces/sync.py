@@ -233,10 +233,14 @@ RESYNC_CHUNK = 1000  # users re-read per query
 class GallerySync:
     """Brings `gallery` (of model `model_id`) up to the database's version, off the request path.
 
-    `poll_once()` does one step and says what it did: "current", "applied" (log rows past our version applied) or
-    "reloaded" (a full load: our version is not covered by the log). `start()` runs it every `poll_seconds` in a
-    daemon thread until `stop()`; the same thread prunes log rows older than `keep_seconds` once a minute.
+    `poll_once()` does one step and says what it did: "current", "applied" (log rows past our version applied),
+    "reloaded" (a full load: our version is not covered by the log) or "raced" (this process changed its gallery on
+    its own commit while the step read the database: what it read may predate that change, so it is dropped and the
+    step done again at once). `start()` runs it every `poll_seconds` in a daemon thread until `stop()`; the same
+    thread prunes log rows older than `keep_seconds` once a minute.
     """
+
+    RETRIES = 5  # "raced" steps redone at once before waiting for the next poll
 
     PRUNE_EVERY = 60.0
 
@@ -247,12 +251,13 @@ class GallerySync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned_at = 0.0
-        self.stats = {"polls": 0, "applied": 0, "users_resynced": 0, "reloads": 0, "errors": 0,
+        self.stats = {"polls": 0, "applied": 0, "users_resynced": 0, "reloads": 0, "raced": 0, "errors": 0,
                       "last_apply_ms": None, "last_reload_ms": None, "last_error": None}
 
     # -- one step ----------------------------------------------------------------------------
     def poll_once(self) -> str:
         self.stats["polls"] += 1
+        epoch = self.gallery.epoch  # before anything is read
         with self.db.session() as session:
             current = read_version(session)
             mine = self.gallery.version
@@ -266,7 +271,9 @@ class GallerySync:
             covered = (mine is not None and current >= mine
                        and {c.version for c in changes} == set(range(mine + 1, current + 1)))
             if not covered or not loaded:
-                self.gallery.load(session, self.model_id, self.dim)  # built aside, then swapped in (gallery.py)
+                if self.gallery.load(session, self.model_id, self.dim, epoch=epoch) < 0:  # built aside, swapped in
+                    self.stats["raced"] += 1
+                    return "raced"
                 self.stats["reloads"] += 1
                 self.stats["last_reload_ms"] = round((time.perf_counter() - t0) * 1000, 1)
                 log.info("gallery sync: full reload to version %s (held %s)", self.gallery.version, mine)
@@ -276,7 +283,9 @@ class GallerySync:
                 part = users[i:i + RESYNC_CHUNK]
                 rows = session.execute(_active_rows(self.model_id, part)).all()
                 last = i + RESYNC_CHUNK >= len(users)
-                self.gallery.resync_users(self.model_id, part, rows, current if last else None)
+                if not self.gallery.resync_users(self.model_id, part, rows, current if last else None, epoch=epoch):
+                    self.stats["raced"] += 1
+                    return "raced"
             self.stats["applied"] += 1
             self.stats["users_resynced"] += len(users)
             self.stats["last_apply_ms"] = round((time.perf_counter() - t0) * 1000, 2)
@@ -309,7 +318,9 @@ class GallerySync:
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
-                self.poll_once()
+                for _ in range(self.RETRIES):
+                    if self.poll_once() != "raced":
+                        break
                 if time.monotonic() - self._pruned_at > self.PRUNE_EVERY:
                     self._pruned_at = time.monotonic()
                     self.prune()

@@ -212,3 +212,20 @@ def test_template_rows_roundtrip_float32(db, people):
         row = s.scalars(select(FaceTemplate).where(FaceTemplate.user_id == people[1])).first()
         vec = np.frombuffer(row.embedding, np.float32)
     assert vec.shape == (row.dim,) and np.allclose(vec, unit(0, 1))
+
+
+def test_an_update_read_before_a_change_of_this_process_is_not_applied(db, people):
+    """The poller read a user's rows, then this process deactivated the user on its own commit: the poller's rows
+    predate that and must not bring the user back (it reads again instead)."""
+    g = Gallery()
+    with db.session() as s:
+        g.load(s, "m1")
+        stale = s.execute(select(FaceTemplate.id, FaceTemplate.user_id, FaceTemplate.dim, FaceTemplate.embedding)
+                          .where(FaceTemplate.user_id == people[0], FaceTemplate.model_id == "m1")).all()
+    epoch = g.epoch  # the poller starts reading
+    g.remove_user(people[0])  # this process's own commit lands meanwhile
+    assert g.resync_users("m1", [people[0]], stale, 5, epoch=epoch) is False
+    assert g.users("m1") == 2 and g.version == 1  # not brought back, version not advanced
+    with db.session() as s:
+        assert g.load(s, "m1", epoch=epoch) == -1 and g.users("m1") == 2  # a full reload read before it: dropped too
+    assert g.resync_users("m1", [people[0]], stale, 5, epoch=g.epoch) is True and g.users("m1") == 3
