@@ -1,12 +1,7 @@
-"""The in-memory index: per model_id the templates of ACTIVE users as ONE contiguous float32 matrix plus int64 user
-and template ids (about dim x 4 + 16 bytes a template); 1:N is one matrix-vector product.
-
-Each model's rows live in preallocated arrays (a `_Store`) that grow by doubling (pages never written are not
-resident). Readers never lock: they take the store's published view (arrays + row count) in one read. Writers hold
-the gallery's lock and never change a published row: they append past the published count and then publish the new
-count, and they remove a template by marking its row dead (user id -1), which a search skips; when dead rows pass a
-quarter of the store, it is compacted into new arrays and those are published (readers holding the old ones finish
-on them). A full load builds a new store off the lock and swaps it in.
+"""The in-memory index: per model_id the templates of ACTIVE users in a compact Store (server/faces/store.py: one
+contiguous float32 matrix plus int64 ids, appended in place, dead rows marked, compacted); 1:N is one matrix-vector
+product. Readers never lock; writers hold the gallery's lock; a full load builds a new store off the lock and swaps
+it in.
 
 What keeps the index in step with the database (the version row, the change log, after-commit updates, the replica's
 poller) is server/faces/sync.py; the decision taken on a search's candidates is server/faces/matching.py; who builds
@@ -28,126 +23,13 @@ from sqlalchemy.orm import Session
 from server.errors import ModelMismatch
 from server.faces.matching import Candidate
 from server.faces.models import FaceTemplate
+from server.faces.store import DEAD, Store
 from server.faces.sync import read_version
 from server.users.models import User
 
 log = logging.getLogger("faceclock.faces.gallery")
 
-DEAD = -1  # user id of a removed row
-MIN_CAPACITY = 1024
 LOAD_CHUNK = 10_000  # rows read at a time by a full load (never all rows' bytes at once)
-
-
-class _Store:
-    """One model's templates: rows [0, n) of preallocated arrays. Mutated under the Gallery's lock only; readers use
-    `view` = (matrix, user_ids, template_ids, n), replaced in one assignment."""
-
-    def __init__(self, model_id: str, dim: int, capacity: int = MIN_CAPACITY):
-        self.model_id, self.dim = model_id, dim
-        capacity = max(MIN_CAPACITY, int(capacity))
-        self._matrix = np.empty((capacity, dim), np.float32)
-        self._uids = np.empty(capacity, np.int64)
-        self._tids = np.empty(capacity, np.int64)
-        self.n = 0
-        self.dead = 0
-        self.counts = np.zeros(0, np.int32)  # live templates per user id (index = user id)
-        self.live_users = 0
-        self.max_per_user = 0  # an upper bound of the most templates one user has (exact after a load/compaction)
-        self.view = (self._matrix, self._uids, self._tids, 0)
-
-    def __len__(self) -> int:
-        return self.n - self.dead
-
-    @property
-    def capacity(self) -> int:
-        return self._matrix.shape[0]
-
-    def nbytes(self) -> int:
-        """Bytes the rows in use take (matrix + ids) and the per-user counts."""
-        return self.n * (self.dim * 4 + 16) + self.counts.nbytes
-
-    def _publish(self) -> None:
-        self.view = (self._matrix, self._uids, self._tids, self.n)
-
-    def _reserve(self, extra: int) -> None:
-        need = self.n + extra
-        if need <= self.capacity:
-            return
-        cap = max(need, 2 * self.capacity)
-        m, u, t = np.empty((cap, self.dim), np.float32), np.empty(cap, np.int64), np.empty(cap, np.int64)
-        m[:self.n], u[:self.n], t[:self.n] = self._matrix[:self.n], self._uids[:self.n], self._tids[:self.n]
-        self._matrix, self._uids, self._tids = m, u, t  # readers keep the old arrays until they publish
-
-    def _count(self, user_ids: np.ndarray, delta: int) -> None:
-        if not len(user_ids):
-            return
-        top = int(user_ids.max())
-        if top >= len(self.counts):
-            grown = np.zeros(max(top + 1, 2 * len(self.counts)), np.int32)
-            grown[:len(self.counts)] = self.counts
-            self.counts = grown
-        users, per = np.unique(user_ids, return_counts=True)
-        before = self.counts[users]
-        after = before + delta * per
-        self.counts[users] = after
-        self.live_users += int(np.count_nonzero((before == 0) & (after > 0))
-                               - np.count_nonzero((before > 0) & (after == 0)))
-        if delta > 0:
-            self.max_per_user = max(self.max_per_user, int(after.max()))
-
-    def append(self, matrix: np.ndarray, user_ids: np.ndarray, template_ids: np.ndarray) -> None:
-        k = len(user_ids)
-        if not k:
-            return
-        if matrix.shape[1] != self.dim:
-            raise ModelMismatch(f"embedding has {matrix.shape[1]} dimensions, the gallery {self.dim}")
-        self._reserve(k)
-        lo = self.n
-        self._matrix[lo:lo + k] = matrix
-        self._uids[lo:lo + k] = user_ids
-        self._tids[lo:lo + k] = template_ids
-        self.n = lo + k  # rows written before they are published
-        self._count(np.asarray(user_ids, np.int64), +1)
-        self._publish()
-
-    def has_template(self, user_id: int, template_id: int) -> bool:
-        if user_id >= len(self.counts) or self.counts[user_id] == 0:
-            return False
-        n = self.n
-        return bool(np.any((self._tids[:n] == template_id) & (self._uids[:n] == user_id)))
-
-    def remove_users(self, user_ids: Iterable[int]) -> int:
-        users = np.fromiter(user_ids, np.int64)
-        users = users[(users >= 0) & (users < len(self.counts))]
-        if not len(users) or not self.counts[users].any():
-            return 0
-        n = self.n
-        rows = np.flatnonzero(np.isin(self._uids[:n], users))
-        if not len(rows):
-            return 0
-        self._count(self._uids[rows], -1)
-        self._uids[rows] = DEAD  # in place: a search running now may or may not still see these rows
-        self.dead += len(rows)
-        if self.dead > max(MIN_CAPACITY, self.n // 4):
-            self.compact()
-        return len(rows)
-
-    def compact(self) -> None:
-        n = self.n
-        keep = self._uids[:n] != DEAD
-        live = int(keep.sum())
-        cap = max(MIN_CAPACITY, live + live // 4)
-        m, u, t = np.empty((cap, self.dim), np.float32), np.empty(cap, np.int64), np.empty(cap, np.int64)
-        m[:live], u[:live], t[:live] = self._matrix[:n][keep], self._uids[:n][keep], self._tids[:n][keep]
-        self._matrix, self._uids, self._tids, self.n, self.dead = m, u, t, live, 0
-        self.max_per_user = int(self.counts.max()) if len(self.counts) else 0
-        self._publish()
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Copies of the live rows: (matrix, user_ids, template_ids)."""
-        matrix, uids, tids, n = self.view
-        keep = uids[:n] != DEAD
-        return matrix[:n][keep].copy(), uids[:n][keep].copy(), tids[:n][keep].copy()
 
 
 # A gallery this big is searched in one slice per core: the product is memory-bound (100k x 128 float32 = 51 MB
@@ -235,7 +117,7 @@ def _pages(session: Session, model_id: str) -> Iterator[list]:
 
 class Gallery:
     def __init__(self):
-        self._stores: dict[str, _Store] = {}
+        self._stores: dict[str, Store] = {}
         self._lock = threading.Lock()
         self.version: int | None = None  # DB version the stores reflect
         # Bumped by every change this process applies on its own commits (add, replace_user, remove_user): the
@@ -270,10 +152,10 @@ class Gallery:
         # The templates are read without joining users (a join planned on stale statistics, e.g. right after a bulk
         # import, took 2 s instead of 0.04 s for 10,000 templates here); the inactive users, few, are dropped here.
         inactive = np.fromiter(session.scalars(select(User.id).where(User.is_active.is_(False))), np.int64)
-        store: _Store | None = None
+        store: Store | None = None
         for rows in _pages(session, model_id):
             if store is None:
-                store = _Store(model_id, rows[0][2], count + count // 8)
+                store = Store(model_id, rows[0][2], count + count // 8)
             matrix, uids, tids = _rows_to_arrays(rows, store.dim, model_id)
             if len(inactive):
                 keep = ~np.isin(uids, inactive)
@@ -281,7 +163,7 @@ class Gallery:
             store.append(matrix, uids, tids)
         if store is None:
             old = self._stores.get(model_id)
-            store = _Store(model_id, dim or (old.dim if old else 0))
+            store = Store(model_id, dim or (old.dim if old else 0))
         store.max_per_user = int(store.counts.max()) if len(store.counts) else 0
         with self._lock:
             if epoch is not None and epoch != self.epoch:
@@ -298,7 +180,7 @@ class Gallery:
         """Install templates directly (benchmarks, tests)."""
         matrix = np.asarray(matrix, np.float32)
         tids = np.arange(len(user_ids)) if template_ids is None else np.asarray(template_ids)
-        store = _Store(model_id, matrix.shape[1], len(user_ids))
+        store = Store(model_id, matrix.shape[1], len(user_ids))
         store.append(matrix, np.asarray(user_ids, np.int64), np.asarray(tids, np.int64))
         with self._lock:
             self._stores[model_id] = store
@@ -315,7 +197,7 @@ class Gallery:
         with self._lock:
             store = self._stores.get(model_id)
             if store is None:
-                store = self._stores[model_id] = _Store(model_id, vec.shape[1])
+                store = self._stores[model_id] = Store(model_id, vec.shape[1])
             vec = _as_vector(vec, store.dim)[None, :]
             self.epoch += 1
             if not store.has_template(user_id, template_id):  # the poller may have brought it in already
@@ -380,7 +262,7 @@ class Gallery:
         """Copies of one model's live rows: (matrix, user_ids, template_ids)."""
         return self._store(model_id).arrays()
 
-    def _store(self, model_id: str) -> _Store:
+    def _store(self, model_id: str) -> Store:
         store = self._stores.get(model_id)
         if store is None:
             loaded = ", ".join(self._stores) or "none"
