@@ -1,7 +1,7 @@
 """The liveness level of scripts/bench_kiosk.py (--liveness): one kiosk answering head-turn challenges.
 
 For every real person of the bench whose probe photos include a frontal one and one turned by at least MIN_TURN
-(YuNet's yaw measure, server/liveness/rule.yaw), each round is, from one kiosk, one after the other:
+(the server's yaw measure, rule.yaw on the finer landmarks), each round is, from one kiosk, one after the other:
   1. POST /api/v1/kiosk/challenge (timed apart: `challenge_ms`);
   2. POST /api/v1/kiosk/check with that challenge_id and --liveness-frames frames: the frontal probe, then the turned
      probe (mirrored when the challenge asks the other way) and shifted copies of it, as the kiosk page sends them;
@@ -17,7 +17,7 @@ import statistics
 import time
 import uuid
 
-MIN_TURN = 0.15
+MIN_TURN = 0.15  # rule.yaw units; about twice the shipped rule.MIN_TURN, so that most rounds are accepted
 
 
 def _mirror(data: bytes) -> bytes:
@@ -30,21 +30,20 @@ def _mirror(data: bytes) -> bytes:
 
 def turn_sets(engine, settings, people) -> list[dict]:
     """Per person: the frontal probe and the most turned one (and which way it turns), from their probe photos."""
-    from server.faces.images import decode_image
-    from server.faces.quality import check_quality
-    from server.liveness import rule
+    from server.faces.runtime import FaceRuntime
+    from server.liveness import flows, rule
 
+    rt = FaceRuntime(settings, engine=engine)
     out = []
     for p in people:
         yaws = []
         for path in p.probes:
             data = path.read_bytes()
-            try:
-                image = decode_image(data, settings.image_max_pixels, min_side=settings.min_face_size)
-                face, _ = check_quality(image, engine.detect(image), "kiosk", settings)
+            try:  # the server's own measure: the finer landmarks of the liveness path
+                (frame,) = flows.analyze_frames(rt, [data], "kiosk")
             except Exception:  # noqa: BLE001  (a refused photo is simply not used)
                 continue
-            yaws.append((rule.yaw(face.landmarks), data))
+            yaws.append((rule.yaw(frame.marks), data))
         if len(yaws) < 2:
             continue
         front = min(yaws, key=lambda y: abs(y[0]))

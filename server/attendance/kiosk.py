@@ -286,12 +286,15 @@ def face_identifier(db, rt: FaceRuntime, device) -> Identify:
         engine = rt.require_engine()  # 503 when the weights are missing (not stored: the retry gets a real answer)
         started = time.perf_counter()
         try:
-            samples = faces.analyze_all(rt, frames, "kiosk")
+            if action is not None:  # a challenge: the decoded frames and their finer landmarks are kept
+                analyzed = _liveness_flows().analyze_frames(rt, frames, "kiosk")
+            else:
+                samples = faces.analyze_all(rt, frames, "kiosk")
         except AppError as exc:
             record(decision=f"rejected:{exc.code}", latency_ms=(time.perf_counter() - started) * 1000)
             raise
         if action is not None:
-            return _identify_live(db, rt, device, frames, samples, action, started)
+            return _identify_live(db, rt, device, analyzed, action, started)
         with db.session() as s:
             decision = faces.match_one_to_many(rt, samples, session=s)
             faces.record_decision(s, "kiosk", decision, engine.model_id, started, device_id=device.id)
@@ -302,16 +305,22 @@ def face_identifier(db, rt: FaceRuntime, device) -> Identify:
     return identify
 
 
-def _identify_live(db, rt: FaceRuntime, device, frames: list[bytes], samples: list, action: str,
-                   started: float) -> Recognition:
-    """A challenge's frames: the first identified 1:N, the others judged (server/liveness/flows.py); the decision
-    record holds the measures. Not live → LivenessFailed (422, stored, no punch)."""
+def _liveness_flows():
+    from server.liveness import flows
+
+    return flows
+
+
+def _identify_live(db, rt: FaceRuntime, device, frames: list, action: str, started: float) -> Recognition:
+    """A challenge's frames (liveness.flows.Frame): the first identified 1:N, the others judged
+    (server/liveness/flows.py); the decision record holds the measures. Not live → LivenessFailed (422, stored,
+    no punch)."""
     from server.liveness import flows
     from server.liveness.errors import LivenessFailed
 
     with db.session() as s:
-        decision = flows.identify_first(rt, samples, s)
-        verdict = flows.judge(rt, frames, samples, decision.user_id, action, s) if decision.recognized else None
+        decision = flows.identify_first(rt, [f.sample for f in frames], s)
+        verdict = flows.judge(rt, frames, decision.user_id, action, s) if decision.recognized else None
         attempt = faces.record_decision(s, "kiosk", decision, rt.model_id, started, device_id=device.id)
         if verdict is not None:
             attempt.liveness = verdict.measures()

@@ -222,7 +222,13 @@ def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames:
         attempt("rejected:model_weights_missing")
         raise ModelWeightsMissing()
     try:
-        samples = faces.analyze_all(rt, frames, "login")
+        if action is None:
+            samples, analyzed = faces.analyze_all(rt, frames, "login"), None
+        else:  # a challenge: the decoded frames and their finer landmarks are kept for the liveness measures
+            from server.liveness import flows
+
+            analyzed = flows.analyze_frames(rt, frames, "login")
+            samples = [f.sample for f in analyzed]
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
         raise
@@ -232,7 +238,7 @@ def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames:
     else:
         user, score = _face_one_to_many(session, rt, matched, attempt)
     if user is not None and action is not None:
-        _judge_login(session, rt, frames, samples, user, action, code, client, attempt, last)
+        _judge_login(session, rt, analyzed, user, action, code, client, attempt, last)
     if user is None:
         lockout.record_failure(session, kind="face", subject=code, client=client)
         raise UnknownFace()
@@ -264,7 +270,7 @@ def _login_challenge(session: Session, settings: Settings, challenge_id: str | N
     return action
 
 
-def _judge_login(session: Session, rt: FaceRuntime, frames, samples, user: User, action: str, code, client,
+def _judge_login(session: Session, rt: FaceRuntime, frames, user: User, action: str, code, client,
                  attempt, last: dict) -> None:
     """The later frames must show `user` turning as asked. Live: the recognition's decision record gets the
     measures. Not live: that record becomes `liveness:<reason>` with the measures (kept when the request fails),
@@ -272,7 +278,7 @@ def _judge_login(session: Session, rt: FaceRuntime, frames, samples, user: User,
     from server.liveness import flows
     from server.liveness.errors import LivenessFailed
 
-    verdict = flows.judge(rt, frames, samples, user.id, action, session)
+    verdict = flows.judge(rt, frames, user.id, action, session)
     if verdict.live:
         last["row"].liveness = verdict.measures()
         return

@@ -70,6 +70,12 @@ class OneToOne:
 
 def analyze(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> FaceSample:
     """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors (503 without an engine)."""
+    return analyze_image(rt, image_bytes, purpose)[0]
+
+
+def analyze_image(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> tuple[FaceSample, np.ndarray]:
+    """analyze(), and the decoded image (BGR) its landmarks are in: for callers that measure more on the same
+    pixels (the liveness check) without decoding the photo again."""
     s = rt.settings
     if len(image_bytes) > s.upload_max_bytes:
         raise ImageTooLarge(limit_bytes=s.upload_max_bytes)
@@ -81,7 +87,7 @@ def analyze(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> FaceSample:
         faces = eng.detect(image)
         face, quality = check_quality(image, faces, purpose, s)
         embedding = eng.embed(image, face)
-    return FaceSample(embedding, face, quality, eng.model_id)
+    return FaceSample(embedding, face, quality, eng.model_id), image
 
 
 def analyze_each(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list[FaceSample | AppError]:
@@ -96,8 +102,14 @@ def analyze_each(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list
         except AppError as exc:
             return exc
 
-    rest = [rt.photos_pool().submit(one, data) for data in images[1:]]
-    first = [one(images[0])] if images else []
+    return side_by_side(rt, one, images)
+
+
+def side_by_side(rt: FaceRuntime, fn, items: Sequence) -> list:
+    """[fn(item) for item in items], the first in this thread and the others on the runtime's photo pool (one
+    request's photos: they share the inference slots). An exception propagates from the first that raised, in order."""
+    rest = [rt.photos_pool().submit(fn, item) for item in items[1:]]
+    first = [fn(items[0])] if items else []
     return first + [f.result() for f in rest]
 
 

@@ -110,3 +110,58 @@ def test_a_turn_in_the_asked_direction_is_accepted(live, api, browser_factory, a
     driver.save_screenshot(str(artifacts / "liveness-3-turn-accepted.png"))
     punches = stored_punches(live)
     assert [(p.user_id, p.liveness) for p in punches] == [(user["id"], "challenge")]
+
+
+@pytest.mark.parametrize("live_env", CHALLENGE)
+def test_offline_the_page_draws_the_action_and_the_replay_is_verified_and_marked(live, api, browser_factory,
+                                                                                  artifacts, live_env):
+    """The server is gone: the page draws the action itself, shows it, queues the frames with offline_action; back
+    online, the replay is checked like a challenge and the punch is marked liveness "offline" (never a silent skip).
+    Then a still photo offline: queued the same way, refused on replay, shown in the "not recorded" list."""
+    user, key = _setup(api)
+    driver = browser_factory(FRONTAL, init_script=turning_camera())
+    driver.get(live.url + "/kiosk?auto=0")
+    enter_key(driver, key)
+    wait(driver, lambda d: body_attr(d, "liveness") == "challenge", 20, "the device's liveness mode")
+    wait(driver, lambda d: d.execute_script("return document.getElementById('video').readyState") >= 2, 20,
+         "the camera")
+
+    live.stop()  # the server is gone: no challenge can be fetched
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "check-button").click()
+    asked = wait(driver, lambda d: body_attr(d, "challenge"), 20, "the locally drawn arrow")
+    assert asked in ("turn_left", "turn_right")
+    assert text_of(driver, "challenge-arrow") == {"turn_left": "\u2190", "turn_right": "\u2192"}[asked]
+    wait(driver, lambda d: body_attr(d, "queued") == "1", 30, "the attempt queued")
+    waiting = driver.execute_script("return window.faceclockKiosk.waiting()")
+    assert [w.get("offline_action") for w in waiting] == [asked], waiting
+    assert not any(w.get("challenge_id") for w in waiting)
+    driver.save_screenshot(str(artifacts / "liveness-4-offline-queued.png"))
+
+    live.start()
+    wait(driver, lambda d: body_attr(d, "queued") == "0", 60, "the queue to drain")
+    punches = stored_punches(live)
+    assert [(p.user_id, p.liveness) for p in punches] == [(user["id"], "offline")]
+    assert body_attr(driver, "failed") == "0"
+
+
+@pytest.mark.parametrize("live_env", CHALLENGE)
+def test_offline_a_still_photo_is_queued_then_refused_on_replay(live, api, browser_factory, artifacts, live_env):
+    user, key = _setup(api)
+    driver = browser_factory(FRONTAL)  # a still photo
+    driver.get(live.url + "/kiosk?auto=0")
+    enter_key(driver, key)
+    wait(driver, lambda d: body_attr(d, "liveness") == "challenge", 20, "the device's liveness mode")
+    wait(driver, lambda d: d.execute_script("return document.getElementById('video').readyState") >= 2, 20,
+         "the camera")
+    live.stop()
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "check-button").click()
+    wait(driver, lambda d: body_attr(d, "queued") == "1", 30, "the attempt queued")
+    live.start()
+    wait(driver, lambda d: body_attr(d, "failed") == "1", 60, "the replay refused and set aside")
+    driver.save_screenshot(str(artifacts / "liveness-5-offline-photo-not-recorded.png"))
+    assert body_attr(driver, "queued") == "0"
+    assert stored_punches(live) == []

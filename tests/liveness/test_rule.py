@@ -24,7 +24,8 @@ def test_yaw_grows_when_the_nose_moves_toward_the_image_right():
     assert rule.yaw(FRONTAL) == pytest.approx(0.0)
     turned = FRONTAL.copy()
     turned[2, 0] += 8  # the person turned to their own left: nose toward the image's right edge
-    assert rule.yaw(turned) == pytest.approx(0.2)
+    # nose 8 px right of the centre of the eyes and mouth corners; face width = mean(inter-eye 40, mouth 30) = 35
+    assert rule.yaw(turned) == pytest.approx(8 / 35)
     assert rule.direction("turn_left") == 1 and rule.direction("turn_right") == -1
 
 
@@ -36,6 +37,16 @@ def test_yaw_does_not_change_when_the_picture_is_rolled_or_scaled():
     assert rule.yaw(turned * 2.5) == pytest.approx(rule.yaw(turned), abs=1e-6)
     with pytest.raises(ValueError):
         rule.yaw(np.zeros((5, 2)))
+    with pytest.raises(ValueError):  # the eye line and the mouth line opposite: no horizontal axis, not a face
+        rule.yaw(np.array([[80, 50], [40, 50], [60, 70], [40, 90], [80, 90]], np.float32))
+
+
+def test_yaw_uses_the_mouth_corners_too():
+    # the eyes alone say 0 (nose under their midpoint); the mouth corners say the face turned: the nose is off the
+    # centre of the four points
+    marks = FRONTAL.copy()
+    marks[3:, 0] -= 6  # mouth corners 6 px toward the image's left
+    assert rule.yaw(marks) == pytest.approx(3 / 35)
 
 
 TH = Thresholds(min_turn=0.1, max_planar=0.97, min_identity=0.3)
@@ -51,6 +62,12 @@ TH = Thresholds(min_turn=0.1, max_planar=0.97, min_identity=0.3)
     ([LaterFrame(0.3, 0.5, 0.6), LaterFrame(0.3, 0.5, 0.1)], "turn_left", "identity_changed"),
     ([LaterFrame(0.3, 0.99, 0.1)], "turn_left", "identity_changed"),  # identity is checked before anything else
     ([], "turn_left", "no_turn"),
+    # turning both ways answers either action: refused whatever was asked
+    ([LaterFrame(0.2, 0.6, 0.6), LaterFrame(-0.2, 0.6, 0.6)], "turn_left", "wrong_direction"),
+    ([LaterFrame(0.2, 0.6, 0.6), LaterFrame(-0.2, 0.6, 0.6)], "turn_right", "wrong_direction"),
+    # a frame whose planar test was not needed (None) neither turns nor counts as moving
+    ([LaterFrame(0.02, None, 0.9), LaterFrame(0.3, 0.6, 0.6)], "turn_left", "live"),
+    ([LaterFrame(0.02, None, 0.9)], "turn_left", "same_frames"),
 ])
 def test_reasons(frames, action, reason):
     verdict = rule.decide(frames, action, TH)

@@ -122,11 +122,20 @@
       .then(signedIn);
   }
 
-  function faceSignIn(frames, employeeCode) {
+  function faceSignIn(frames, employeeCode, challengeId) {
     var fd = new FormData();
     frames.forEach(function (b, i) { fd.append("images", b, "frame" + i + ".jpg"); });
     if (employeeCode) fd.append("employee_code", employeeCode);
+    if (challengeId) fd.append("challenge_id", challengeId);
     return raw("POST", "/api/v1/auth/face-login", { form: fd }).then(signedIn);
+  }
+
+  // A head-turn challenge for face login (LIVENESS_LOGIN=challenge): {challenge_id, action, expires_in}
+  function faceChallenge() {
+    return raw("POST", "/api/v1/auth/face-login/challenge", {}).then(function (r) {
+      if (r.status !== 201) throw new ApiError(r.status, r.body);
+      return r.body;
+    });
   }
 
   function signOut() {
@@ -175,7 +184,7 @@
     all: all,
     download: download,
     signIn: signIn,
-    faceSignIn: faceSignIn,
+    faceSignIn: faceSignIn, faceChallenge: faceChallenge,
     signOut: signOut,
     user: function () { return session && session.user; },
     setUser: function (u) { if (session) save(Object.assign({}, session, { user: u })); },

@@ -84,6 +84,39 @@
     if (parseHash().name) route(); else FC.go(HOME[me.role] || "mine");  // the hash change routes
   }
 
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  // Face login with a head-turn challenge, as the kiosk page does (kiosk-liveness.js): one frame looking at the
+  // camera, then the arrow and the words, then 3 frames over ~1.5 s, sent with the challenge_id.
+  var ARROWS = { turn_left: "\u2190", turn_right: "\u2192" };  // the person's own left is the screen's left
+  function challengeSignIn(code) {
+    return api.faceChallenge().then(function (c) {
+      var frames = [];
+      return faceCam.frame().then(function (b) {
+        frames.push(b);
+        $("face-challenge-arrow").textContent = ARROWS[c.action];
+        $("face-challenge-words").textContent = T("kiosk.liveness." + c.action);
+        $("face-challenge").hidden = false;
+        document.body.dataset.challenge = c.action;
+        var chain = sleep(350);
+        for (var i = 0; i < 3; i++) {
+          chain = chain.then(function () { return faceCam.frame(); }).then(function (b) { frames.push(b); })
+            .then(function () { return frames.length < 4 ? sleep(575) : null; });
+        }
+        return chain;
+      }).finally(function () {
+        $("face-challenge").hidden = true;
+        delete document.body.dataset.challenge;
+      }).then(function () { return api.faceSignIn(frames, code, c.challenge_id); });
+    });
+  }
+  function faceErrorText(e) {
+    if (e instanceof api.ApiError && e.code === "liveness_failed") {
+      return T("kiosk.liveness.failed." + ((e.details && e.details.reason) || "no_turn"));
+    }
+    return ui.errorText(e);
+  }
+
   function bindSignIn() {
     $("signin-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -106,9 +139,14 @@
       var btn = $("face-go");
       btn.disabled = true;
       $("signin-error").textContent = T("console.signin.checking");
-      Promise.all([faceCam.frame(), new Promise(function (r) { setTimeout(r, 150); }).then(faceCam.frame)])
-        .then(function (frames) { return api.faceSignIn(frames, $("face-code").value.trim()); })
-        .then(signedIn, function (e) { $("signin-error").textContent = ui.errorText(e); })
+      var code = $("face-code").value.trim();
+      Promise.all([faceCam.frame(), sleep(150).then(faceCam.frame)])
+        .then(function (frames) { return api.faceSignIn(frames, code); })
+        .catch(function (e) {  // LIVENESS_LOGIN=challenge: answer a head-turn challenge (docs/liveness.md)
+          if (e instanceof api.ApiError && e.code === "liveness_required") return challengeSignIn(code);
+          throw e;
+        })
+        .then(signedIn, function (e) { $("signin-error").textContent = faceErrorText(e); })
         .finally(function () { btn.disabled = false; });
     });
   }

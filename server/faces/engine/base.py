@@ -51,6 +51,13 @@ class OperatingPoints:
         self.duplicate_threshold = duplicate_threshold
         self.margin = MARGINS.get(self.model_id, CARD_MARGIN) if margin is None else margin
 
+    def landmarks_near(self, image: np.ndarray, face: DetectedFace) -> np.ndarray | None:
+        """Finer landmarks of a detected face for the liveness yaw measure: YuNet again on a square around the face
+        (YuNet.landmarks_near) for the engines that detect with YuNet, else the detection's own landmarks."""
+        detector = getattr(self, "_detector", None)
+        finer = getattr(detector, "landmarks_near", None)
+        return finer(image, face) if finer is not None else face.landmarks
+
 
 @dataclass(frozen=True)
 class DetectedFace:

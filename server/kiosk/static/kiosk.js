@@ -523,7 +523,8 @@
   function summary(items) {
     return items.map(function (i) {
       return { request_id: i.request_id, captured_at: i.captured_at, serverErrors: i.serverErrors || 0,
-               reason: i.reason, detail: i.detail };
+               reason: i.reason, detail: i.detail, offline_action: i.offline_action || null,
+               challenge_id: i.challenge_id || null };
     });
   }
   window.faceclockKiosk = {
