@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,10 +20,12 @@ from sqlalchemy.engine import make_url
 from server.config import Settings
 from server.database import Database
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
+from tests.fixtures import ADMIN_PASSWORD, ROOT
+
+# The shared fixtures of every folder (tests/fixtures/__init__.py); helpers are imported from those modules.
+pytest_plugins = ["tests.fixtures.world", "tests.fixtures.live"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-ADMIN_PASSWORD = "admin-password-123"
 _counter = itertools.count()
 
 
@@ -103,41 +104,6 @@ def empty_db_url(request, tmp_path) -> str:
         return
     with empty_pg_database(make_url(PG_URL)) as url:
         yield url
-
-
-def _can_create_in(path: Path) -> bool:
-    try:
-        (path / ".probe").touch()
-    except OSError:
-        return False
-    (path / ".probe").unlink()
-    return True
-
-
-@contextmanager
-def read_only_directory(path: Path):
-    """Makes the existing directory `path` read-only for this process, root included, until exit.
-
-    Not root: permission bits. Root ignores those, so: the immutable attribute (chattr +i, ext4/xfs/btrfs), else a
-    read-only bind mount of the directory onto itself. Either keeps what is in it readable.
-    """
-    undo: list[list[str]] = []
-    if os.geteuid() != 0:
-        path.chmod(0o555)
-    elif subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0:
-        undo.append(["chattr", "-i", str(path)])
-    elif subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True).returncode == 0:
-        undo.append(["umount", str(path)])
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], capture_output=True)
-    try:
-        if _can_create_in(path):
-            pytest.skip("this machine offers no way to make a directory read-only for this user")
-        yield path
-    finally:
-        for cmd in undo:
-            subprocess.run(cmd, capture_output=True)
-        if os.geteuid() != 0:
-            path.chmod(0o755)
 
 
 @pytest.fixture(params=_backends())

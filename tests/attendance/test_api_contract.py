@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from server.attendance import jobs
 from server.attendance.models import KioskRequest, Punch
 from server.attendance.schemas import kiosk_answer
-from tests.attendance.helpers import error_code
+from tests.fixtures.world import error_code
 
 HUGE = 10**20  # beyond 64 bits
 BIG = 2**31  # one past PostgreSQL's integer

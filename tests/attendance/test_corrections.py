@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from server.attendance.models import Punch
 from server.audit.models import AuditEntry
-from tests.attendance.helpers import error_code, madrid_shift
-from tests.auth.helpers import bearer, login, PASSWORD, user_headers
+from tests.fixtures.world import error_code, madrid_shift
+from tests.fixtures.api import bearer, login, PASSWORD, user_headers
 
 
 def _audit(client, punch_id):

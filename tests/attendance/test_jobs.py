@@ -11,7 +11,7 @@ from server.attendance.models import KioskRequest, WorkDay
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.scheduler import registered_jobs
 from server.users.models import User
-from tests.attendance.helpers import UTC, madrid_shift
+from tests.fixtures.world import UTC, madrid_shift
 
 
 def _days(world, user):

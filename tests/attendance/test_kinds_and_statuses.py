@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, madrid_shift
+from tests.fixtures.world import UTC, madrid_shift
 
 
 def _punches(world, user, day="2026-11-25"):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.attendance.models import KioskRequest, Punch, WorkDay
-from tests.attendance.helpers import error_code, install_fake_faces, madrid_shift
+from tests.fixtures.world import error_code, install_fake_faces, madrid_shift
 
 
 def _count(client, model, **where):
@@ -150,7 +150,7 @@ def test_100_parallel_identical_requests_make_one_punch(world, clock, monkeypatc
     and, when TEST_DATABASE_URL is set, on PostgreSQL (db_url is parametrised). The face step is slowed down so that
     many requests pass the stored-answer lookup before the first one commits: they must lose on the constraint."""
     from server.attendance import kiosk
-    from tests.attendance.helpers import fake_identify
+    from tests.fixtures.world import fake_identify
 
     def slow_identify(frames):
         time.sleep(0.2)

@@ -6,8 +6,8 @@ import uuid
 from sqlalchemy import select
 
 from server.faces.models import FaceAttempt
-from tests.attendance.helpers import error_code, make_world
-from tests.conftest import FIXTURES
+from tests.fixtures.world import error_code, make_world
+from tests.fixtures import FIXTURES
 
 FACES = FIXTURES / "faces"
 

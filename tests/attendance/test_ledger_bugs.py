@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, madrid_shift
+from tests.fixtures.world import UTC, madrid_shift
 
 
 def _utc_shift(world, name, start, end, **kw):

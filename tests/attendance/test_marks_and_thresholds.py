@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, error_code, madrid_shift
-from tests.auth.helpers import PASSWORD, bearer, login
+from tests.fixtures.world import UTC, error_code, madrid_shift
+from tests.fixtures.api import PASSWORD, bearer, login
 
 
 def _mark(world, user, day, status, reason="off-site meeting", headers=None):

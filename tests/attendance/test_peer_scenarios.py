@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.attendance.helpers import UTC, error_code
+from tests.fixtures.world import UTC, error_code
 
 DAY = "2026-11-30"  # a Monday
 

@@ -5,8 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.main import create_app
-from tests.auth.faces import ANN, BOB, CAT, enroll, face_login, no_face, photos, two_faces  # noqa: F401
-from tests.auth.helpers import admin_headers, bearer, create_user, error_code, user_headers
+from tests.fixtures.people import ANN, BOB, CAT, enroll, face_login, no_face, photos, two_faces  # noqa: F401
+from tests.fixtures.api import admin_headers, bearer, create_user, error_code, user_headers
 
 
 @pytest.fixture

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
-from server import clock
 from server.main import create_app
-from tests.auth.helpers import PASSWORD, admin_headers, create_user, error_code
+from tests.fixtures.api import PASSWORD, admin_headers, create_user, error_code
 
 
 def _attempt(client, username, password="wrong-password-x"):
     return client.post("/api/v1/auth/login", data={"username": username, "password": password})
-
-
-@pytest.fixture
-def restore_clock():
-    yield
-    clock.set_clock(None)
 
 
 def test_five_failures_lock_the_user_with_retry_after(client):
@@ -73,13 +64,12 @@ def test_lockout_holds_across_app_restarts(settings):
         assert int(r.headers["Retry-After"]) > 0
 
 
-def test_lock_lifts_when_the_window_passes(client, restore_clock):
+def test_lock_lifts_when_the_window_passes(client, clock):
     create_user(client, admin_headers(client), code="E1")
     for _ in range(5):
         _attempt(client, "E1")
     assert _attempt(client, "E1", PASSWORD).status_code == 429
-    start = clock.now()
-    clock.set_clock(lambda: start + timedelta(minutes=15, seconds=1))
+    clock.advance(minutes=15, seconds=1)
     assert _attempt(client, "E1", PASSWORD).status_code == 200
 
 

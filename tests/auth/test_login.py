@@ -1,8 +1,8 @@
 """Password login, refresh rotation with reuse detection, logout, /users/me."""
 from __future__ import annotations
 
-from tests.auth.helpers import PASSWORD, admin_headers, bearer, create_user, error_code, login
-from tests.conftest import ADMIN_PASSWORD
+from tests.fixtures.api import PASSWORD, admin_headers, bearer, create_user, error_code, login
+from tests.fixtures import ADMIN_PASSWORD
 
 
 def test_login_by_email_and_by_employee_code(client):

@@ -7,8 +7,8 @@ import jwt
 from fastapi.testclient import TestClient
 
 from server.auth import tokens
-from tests.auth.helpers import PASSWORD, admin_headers, bearer, create_user, error_code, login
-from tests.conftest import ADMIN_PASSWORD
+from tests.fixtures.api import PASSWORD, admin_headers, bearer, create_user, error_code, login
+from tests.fixtures import ADMIN_PASSWORD
 
 ME = "/api/v1/users/me"
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.kiosk.conftest import api, browser_factory, chromium, live, live_env  # noqa: F401  (same fixtures)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 

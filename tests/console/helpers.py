@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.kiosk.browser import body_attr, wait
+from tests.fixtures.browser import body_attr, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 FACES = ROOT / "tests" / "fixtures" / "faces"

@@ -20,7 +20,7 @@ import pytest
 
 from tests.console.helpers import (ANN, BEN, NO_FACE, all_css, assert_accessible, by_css, click, go, page_is,
                                    set_value, shot, sign_in, submit_dialog, text, type_in)
-from tests.kiosk.browser import body_attr, text_of, wait
+from tests.fixtures.browser import body_attr, text_of, wait
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.console.helpers import (BEN, all_css, by_css, click, go, page_is, set_value, shot, sign_in, submit_dialog,
                                    text, type_in)
-from tests.kiosk.browser import body_attr, wait
+from tests.fixtures.browser import body_attr, wait
 
 pytestmark = pytest.mark.browser
 ICS = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//faceclock test//EN\r\n{events}END:VCALENDAR\r\n"""

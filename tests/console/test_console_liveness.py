@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from tests.console.helpers import click, page_is, text
-from tests.kiosk.browser import body_attr, wait
-from tests.kiosk.test_kiosk_liveness import ENROLL, FRONTAL, turning_camera
+from tests.fixtures.browser import body_attr, wait
+from tests.fixtures.camera import ENROLL, FRONTAL, turning_camera
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, UTC
 import pytest
 
 from tests.console.helpers import BEN, all_css, by_css, go, page_is, shot, sign_in
-from tests.kiosk.browser import body_attr, wait
+from tests.fixtures.browser import body_attr, wait
 
 pytestmark = pytest.mark.browser
 PEOPLE = [("N1", "Lucía Fernández", "north", 0), ("N2", "Tom Becker", "north", 25), ("N3", "Aiko Tanaka", "north", 0),

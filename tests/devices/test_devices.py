@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from server.devices.models import Device
-from tests.auth.helpers import admin_headers, error_code, user_headers
+from tests.fixtures.api import admin_headers, error_code, user_headers
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_kiosk_key_cannot_reach_admin_endpoints(client, admin):
 
 
 def _photo() -> bytes:
-    from tests.auth.faces import ANN, photos
+    from tests.fixtures.people import ANN, photos
 
     return photos(ANN, 0)[0]
 

@@ -5,28 +5,10 @@ once with scripts/fetch_models.py's code into ./data/models; a no-op when alread
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from server.config import Settings
-
-FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
-PEOPLE = {
-    "id01": ["deepface_id01/img5.jpg", "deepface_id01/img11.jpg"],
-    "id03": ["deepface_id03/img51.jpg", "deepface_id03/img50.jpg"],
-    "id05": ["deepface_id05/img16.jpg", "deepface_id05/img17.jpg", "deepface_id05/img61.jpg"],
-    "id10": ["deepface_id10/img46.jpg", "deepface_id10/img44.jpg"],
-}
-SINGLE_FACE = [p for paths in PEOPLE.values() for p in paths]
-NO_FACE = ["noface/skimage_rocket.jpg", "noface/skimage_brick.png", "noface/synthetic_uniform_gray.png"]
-MULTI_FACE = ["multi/selfie-many-people.jpg"]
-COUPLE = "multi/couple.jpg"  # two people of about the same size
-BACKGROUND_PERSON = "multi/img62.jpg"  # one subject (deepface_id05) and a half-visible real person at the border
-
-
-def photo(rel: str) -> bytes:
-    return (FACES / rel).read_bytes()
+from tests.fixtures.photos import photo
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +60,3 @@ def svc(db, sface, face_settings):
     yield rt
     sync.uninstall(db)
     rt.close()
-
-
-def sample(rel: str, svc, purpose: str = "enroll"):
-    """One fixture photo through the face service (decode, detect, quality gate, embed)."""
-    from server.faces import service
-
-    return service.analyze(svc, photo(rel), purpose)

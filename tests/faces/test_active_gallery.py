@@ -8,9 +8,8 @@ from server.faces import service
 from server.faces.gallery import Gallery
 from server.faces.sync import GallerySync, read_version
 from server.users.models import User
-from tests.auth.helpers import admin_headers, create_user
-from tests.faces.conftest import PEOPLE, photo, sample
-from tests.faces.test_gallery import make_users
+from tests.fixtures.api import admin_headers, create_user
+from tests.fixtures.photos import PEOPLE, make_users, photo, sample
 
 SFACE = "sface-2021dec"
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from server.faces.models import FaceAttempt
 from server.faces.operating import for_gallery
-from tests.attendance.helpers import make_world
-from tests.auth.faces import face_login  # noqa: F401
-from tests.auth.helpers import error_code
-from tests.conftest import FIXTURES
+from tests.fixtures.world import make_world
+from tests.fixtures.people import face_login  # noqa: F401
+from tests.fixtures.api import error_code
+from tests.fixtures import FIXTURES
 
 FACES = FIXTURES / "faces"
 STRANGER = "lfw/Mark_Wahlberg_0004.jpg"  # never enrolled; scores 0.386 against deepface_id05/img16 (SFace)
@@ -151,7 +151,7 @@ def test_face_login_without_a_code_can_be_switched_off(settings_factory, db_url)
     from fastapi.testclient import TestClient
 
     from server.main import create_app
-    from tests.auth.helpers import admin_headers, create_user
+    from tests.fixtures.api import admin_headers, create_user
 
     settings = settings_factory(db_url, face_login_without_code=False)
     with TestClient(create_app(settings)) as c:

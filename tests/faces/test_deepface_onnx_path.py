@@ -19,7 +19,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from server.faces import weights as W
-from tests.faces.conftest import FACES
+from tests.fixtures.photos import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
 

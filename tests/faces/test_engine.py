@@ -12,7 +12,7 @@ import pytest
 from server.errors import ModelWeightsMissing
 from server.faces import loader
 from server.faces.engine import DetectedFace, FaceEngine, load_engine
-from tests.faces.conftest import NO_FACE, PEOPLE, SINGLE_FACE
+from tests.fixtures.photos import NO_FACE, PEOPLE, SINGLE_FACE
 
 
 def _embed_largest(engine, image):

@@ -12,7 +12,7 @@ from server.errors import ModelWeightsMissing
 from server.faces import provisioning as P
 from server.faces import weights as W
 from server.faces.engine import FaceNetEngine, facenet_input, load_engine, model_id_for
-from tests.faces.conftest import PEOPLE
+from tests.fixtures.photos import PEOPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 

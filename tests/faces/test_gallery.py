@@ -12,7 +12,7 @@ from server.faces.gallery import Gallery
 from server.faces.matching import Candidate, decide, decide_frames
 from server.faces.sync import bump_version
 from server.faces.models import FaceTemplate
-from server.users.models import Role, User
+from tests.fixtures.photos import add_template, make_users
 
 DIM = 8
 
@@ -21,23 +21,6 @@ def unit(*values) -> np.ndarray:
     v = np.zeros(DIM, np.float32)
     v[: len(values)] = values
     return (v / np.linalg.norm(v)).astype(np.float32)
-
-
-def make_users(session, n: int) -> list[int]:
-    if session.get(Role, "employee") is None:
-        session.add(Role(name="employee", description=""))
-    first = session.query(User).count()
-    users = [User(employee_code=f"E{first + i}", full_name=f"User {first + i}") for i in range(n)]
-    session.add_all(users)
-    session.flush()
-    return [u.id for u in users]
-
-
-def add_template(session, user_id: int, vec: np.ndarray, model_id: str = "m1") -> FaceTemplate:
-    row = FaceTemplate(user_id=user_id, model_id=model_id, dim=int(vec.shape[0]), embedding=vec.tobytes(), quality={})
-    session.add(row)
-    session.flush()
-    return row
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
 from server.faces.models import FaceTemplate, GalleryChange
-from tests.auth.faces import ANN, BOB, CAT, enroll, photos
-from tests.auth.helpers import admin_headers, create_user
+from tests.fixtures.people import ANN, BOB, CAT, enroll, photos
+from tests.fixtures.api import admin_headers, create_user
 
 POLL = 0.1
 SFACE = "sface-2021dec"

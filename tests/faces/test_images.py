@@ -12,7 +12,7 @@ from PIL import Image, features
 
 from server.errors import ImageTooLarge, ImageTooManyPixels, InvalidImage
 from server.faces.images import decode_image, image_size, read_limited
-from tests.faces.conftest import photo
+from tests.fixtures.photos import photo
 
 MP = 40_000_000
 

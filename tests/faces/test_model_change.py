@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from server.faces import model_change
 from server.faces.models import FaceTemplate
-from tests.auth.helpers import admin_headers, create_user
-from tests.faces.conftest import PEOPLE, photo
+from tests.fixtures.api import admin_headers, create_user
+from tests.fixtures.photos import PEOPLE, photo
 
 SFACE, DLIB = "sface-2021dec", "dlib-resnet-v1"
 
@@ -147,7 +147,7 @@ def test_model_change_endpoints_are_admin_only(client):
     assert client.get("/api/v1/faces/reenrollment").status_code == 401
     admin = admin_headers(client)
     employee = create_user(client, admin, code="EMP")
-    from tests.auth.helpers import PASSWORD, bearer, login
+    from tests.fixtures.api import PASSWORD, bearer, login
 
     h = bearer(login(client, employee["employee_code"], PASSWORD)["access_token"])
     assert client.get("/api/v1/faces/reenrollment", headers=h).status_code == 403

@@ -11,7 +11,7 @@ from server.errors import AppError
 from server.faces.engine import DetectedFace
 from server.faces.images import decode_image
 from server.faces.quality import check_quality, face_crop_gray, is_real_face, prominence, sharpness
-from tests.faces.conftest import BACKGROUND_PERSON, COUPLE, MULTI_FACE, NO_FACE, SINGLE_FACE
+from tests.fixtures.photos import BACKGROUND_PERSON, COUPLE, MULTI_FACE, NO_FACE, SINGLE_FACE
 
 
 SHARED_COUPLE = Path(__file__).resolve().parents[3] / "shared" / "faces" / "small" / "multi" / "couple.jpg"

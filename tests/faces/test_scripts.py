@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faces.conftest import FACES
+from tests.fixtures.photos import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

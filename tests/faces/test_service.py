@@ -8,8 +8,7 @@ from sqlalchemy import select
 from server.errors import AppError, ModelMismatch
 from server.faces import model_change, service
 from server.faces.models import FaceAttempt, FaceTemplate
-from tests.faces.conftest import PEOPLE, photo, sample
-from tests.faces.test_gallery import add_template, make_users
+from tests.fixtures.photos import PEOPLE, add_template, make_users, photo, sample
 
 
 def test_analyze_gives_a_unit_embedding_and_quality(svc):
@@ -137,7 +136,7 @@ def _files(**named):
 
 
 def test_admin_verify_and_identify_endpoints(client):
-    from tests.auth.helpers import admin_headers
+    from tests.fixtures.api import admin_headers
 
     h = admin_headers(client)
     r = client.post("/api/v1/faces/verify", headers=h,

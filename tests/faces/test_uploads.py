@@ -9,8 +9,8 @@ import pytest
 
 from server.body_limit import ENVELOPE_BYTES, PHOTO_ROUTES, body_limit
 from server.faces.images import PHOTOS_PER_REQUEST
-from tests.auth.helpers import admin_headers, create_user
-from tests.faces.conftest import photo
+from tests.fixtures.api import admin_headers, create_user
+from tests.fixtures.photos import photo
 
 JPEG = "deepface_id01/img5.jpg"
 

@@ -17,7 +17,7 @@ from datetime import datetime, UTC
 
 import pytest
 
-from tests.kiosk.browser import body_attr, enter_key, js, setup, stored_punches, text_of, wait
+from tests.fixtures.browser import body_attr, enter_key, js, setup, stored_punches, text_of, wait
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kiosk.browser import body_attr, enter_key, js, person, stored_punches, text_of, wait
+from tests.fixtures.browser import body_attr, enter_key, js, person, stored_punches, text_of, wait
 
 pytestmark = pytest.mark.browser
 

@@ -10,58 +10,16 @@ Screenshots go to test-artifacts/kiosk/.
 """
 from __future__ import annotations
 
-import base64
-import io
 import uuid
 
 import pytest
-from PIL import Image, ImageOps
 
-from tests.kiosk.browser import body_attr, enter_key, stored_punches, text_of, wait
+from tests.fixtures.browser import body_attr, enter_key, stored_punches, text_of, wait
+from tests.fixtures.camera import ENROLL, FRONTAL, turning_camera
 
 pytestmark = pytest.mark.browser
 
-from tests.conftest import FIXTURES  # noqa: E402
-
-PHOTOS = FIXTURES / "faces" / "liveness"
-FRONTAL = PHOTOS / "Paul_Bremer_0016.jpg"
-TURNED_RIGHT = PHOTOS / "Paul_Bremer_0006.jpg"  # turned to his own right
-ENROLL = [PHOTOS / "Paul_Bremer_0007.jpg", PHOTOS / "Paul_Bremer_0009.jpg"]
 CHALLENGE = [{"LIVENESS": "challenge"}]
-
-
-def _data_url(data: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
-
-
-def _mirrored(path) -> bytes:
-    buf = io.BytesIO()
-    ImageOps.mirror(Image.open(path).convert("RGB")).save(buf, "JPEG", quality=95)
-    return buf.getvalue()
-
-
-def turning_camera() -> str:
-    """An init script: getUserMedia answers a 640x480 canvas stream showing the frontal photo, and the photo turned
-    the way the on-screen arrow asks (body[data-challenge]) from 250 ms after the arrow appears."""
-    return """(function () {
-  var photos = {front: "%s", turn_right: "%s", turn_left: "%s"}, img = {};
-  Object.keys(photos).forEach(function (k) { img[k] = new Image(); img[k].src = photos[k]; });
-  var since = 0;
-  function draw(canvas) {
-    var ctx = canvas.getContext("2d"), asked = document.body && document.body.dataset.challenge, pick = img.front;
-    if (asked) { since = since || performance.now(); if (performance.now() - since > 250) pick = img[asked]; }
-    else since = 0;
-    ctx.fillStyle = "#282828"; ctx.fillRect(0, 0, 640, 480);
-    if (pick.complete && pick.naturalWidth) ctx.drawImage(pick, 80, 0, 480, 480);
-  }
-  navigator.mediaDevices.getUserMedia = function () {
-    var canvas = document.createElement("canvas");
-    canvas.width = 640; canvas.height = 480;
-    draw(canvas);
-    setInterval(function () { draw(canvas); }, 33);
-    return Promise.resolve(canvas.captureStream(30));
-  };
-})();""" % (_data_url(FRONTAL.read_bytes()), _data_url(TURNED_RIGHT.read_bytes()), _data_url(_mirrored(TURNED_RIGHT)))
 
 
 def _setup(api):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, error_code, madrid_shift
+from tests.fixtures.world import UTC, error_code, madrid_shift
 
 
 def _leave(world, user, first, last=None, kind="vacation", half=None, reason="approved by HR", expect=201):
@@ -132,7 +132,7 @@ def test_half_a_dst_night_on_leave(world, clock):
 
 
 def test_the_employee_sees_its_leave_in_its_own_days_and_list(world, clock):
-    from tests.auth.helpers import PASSWORD, bearer, login
+    from tests.fixtures.api import PASSWORD, bearer, login
 
     clock.set(datetime(2026, 11, 30, 8, tzinfo=UTC))
     world.new_shift(**madrid_shift())

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from server.faces.models import FaceAttempt
-from tests.auth.faces import enroll
-from tests.auth.helpers import admin_headers, create_user, error_code
+from tests.fixtures.people import enroll
+from tests.fixtures.api import admin_headers, create_user, error_code
 from tests.liveness.test_kiosk_challenge import ENROLL, FRONTAL, shifted_copy, stranger_turned, turned
 
 

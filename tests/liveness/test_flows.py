@@ -12,7 +12,7 @@ from server.config import Settings
 from server.faces.engine import load_engine, planar_correlation
 from server.faces.runtime import FaceRuntime
 from server.liveness import flows, rule
-from tests.conftest import FIXTURES
+from tests.fixtures import FIXTURES
 
 PHOTOS = FIXTURES / "faces" / "liveness"
 FRONTAL = (PHOTOS / "Paul_Bremer_0016.jpg").read_bytes()

@@ -14,8 +14,8 @@ from server.attendance.models import KioskRequest, Punch
 from server.faces.models import FaceAttempt
 from server.liveness import rule
 from server.liveness.models import Challenge
-from tests.attendance.helpers import error_code, make_world
-from tests.conftest import FIXTURES
+from tests.fixtures.world import error_code, make_world
+from tests.fixtures import FIXTURES
 
 PHOTOS = FIXTURES / "faces" / "liveness"
 FRONTAL = (PHOTOS / "Paul_Bremer_0016.jpg").read_bytes()
@@ -181,7 +181,7 @@ def test_an_offline_attempt_is_verified_on_replay_and_marked(world, clock):
 
 
 def test_per_device_liveness_setting(client, settings_factory, db_url, clock):
-    from tests.auth.helpers import admin_headers
+    from tests.fixtures.api import admin_headers
 
     world = make_world(client)
     me = client.get("/api/v1/devices/me", headers={"X-Device-Key": world.device_key}).json()

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, madrid_shift
+from tests.fixtures.world import UTC, madrid_shift
 
 
 def _csv(world, query):

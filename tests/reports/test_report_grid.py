@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from server.attendance.models import WorkDay
-from tests.attendance.helpers import UTC, error_code, madrid_shift
+from tests.fixtures.world import UTC, error_code, madrid_shift
 
 
 def _csv(world, query):

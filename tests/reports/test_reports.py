@@ -6,8 +6,8 @@ import io
 from datetime import datetime
 
 from server.attendance import jobs
-from tests.attendance.helpers import UTC, madrid_shift
-from tests.auth.helpers import user_headers
+from tests.fixtures.world import UTC, madrid_shift
+from tests.fixtures.api import user_headers
 
 
 def _punch(world, user, at, kind=None):

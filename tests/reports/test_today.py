@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, error_code, madrid_shift
-from tests.auth.helpers import user_headers
+from tests.fixtures.world import UTC, error_code, madrid_shift
+from tests.fixtures.api import user_headers
 
 
 def _today(world, headers=None, **params):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, error_code, madrid_shift
-from tests.auth.helpers import PASSWORD, bearer, create_user, login
+from tests.fixtures.world import UTC, error_code, madrid_shift
+from tests.fixtures.api import PASSWORD, bearer, create_user, login
 
 
 def _headers(world, code):

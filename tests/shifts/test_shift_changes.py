@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.helpers import UTC, error_code, madrid_shift
+from tests.fixtures.world import UTC, error_code, madrid_shift
 
 
 def _days(world, user, start, end):

@@ -1,7 +1,7 @@
 """Shifts CRUD and assignments over HTTP (real app, real database)."""
 from __future__ import annotations
 
-from tests.auth.helpers import admin_headers, create_user, error_code, user_headers
+from tests.fixtures.api import admin_headers, create_user, error_code, user_headers
 
 NIGHT_MADRID = {"name": "Madrid night", "timezone": "Europe/Madrid", "start_time": "22:00", "end_time": "06:00",
                 "weekdays": [0, 1, 2, 3, 4], "grace_in_minutes": 10, "grace_out_minutes": 5, "break_minutes": 30}

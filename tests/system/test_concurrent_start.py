@@ -12,7 +12,7 @@ from server.database import Database
 from server.migrate import current_revision, head_revision
 from server.shifts.models import Shift
 from server.users.models import Role, User
-from tests.conftest import ROOT
+from tests.fixtures import ROOT
 
 WORKERS = 3
 

@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.fixtures import ROOT
 from tests.system.test_run_sh import REAL_PYTHON
 
 SCRIPT = ROOT / "scripts" / "constraints.py"

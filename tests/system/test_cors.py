@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.helpers import bearer, login
-from tests.conftest import ADMIN_PASSWORD
+from tests.fixtures.api import bearer, login
+from tests.fixtures import ADMIN_PASSWORD
 
 HR = "https://hr.example.com"
 EVIL = "https://evil.example.net"

@@ -99,7 +99,7 @@ def test_production_without_or_with_a_short_jwt_secret_fails_settings(tmp_path, 
 
 
 def test_read_only_models_dir_passes_read_only_data_dir_fails(tmp_path, db_url, models_dir):
-    from tests.conftest import read_only_directory
+    from tests.fixtures.files import read_only_directory
 
     ro_models = tmp_path / "models"
     shutil.copytree(models_dir, ro_models)

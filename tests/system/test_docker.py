@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.fixtures import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 LINES = [ln.strip() for ln in re.sub(r"\\\n\s*", " ", DOCKERFILE).splitlines() if ln.strip()

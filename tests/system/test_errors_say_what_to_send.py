@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.attendance.conftest import clock, world  # noqa: F401  (the kiosk fixtures of the attendance tests)
-from tests.auth.faces import ANN, enroll, no_face, photos  # noqa: F401
-from tests.auth.helpers import admin_headers, create_user, error_code
+from tests.fixtures.people import ANN, enroll, no_face, photos  # noqa: F401
+from tests.fixtures.api import admin_headers, create_user, error_code
 
 FORM_ROUTES = [  # (path, content type it takes, a required field it names)
     ("/api/v1/auth/login", "application/x-www-form-urlencoded", "username"),

@@ -11,8 +11,8 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.helpers import login
-from tests.conftest import ROOT
+from tests.fixtures.api import login
+from tests.fixtures import ROOT
 from tests.system.test_run_sh import REAL_PYTHON, _fake_venv
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.faces import ANN, photos
-from tests.kiosk.conftest import live, live_env  # noqa: F401  (a uvicorn server of this checkout, fresh SQLite)
+from tests.fixtures.people import ANN, photos
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

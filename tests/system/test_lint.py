@@ -125,3 +125,23 @@ def test_no_module_is_over_the_size_limit():
     assert long == {}, f"modules over {MAX_LINES} lines (split by concern): {long}"
     stale = sorted(path for path in KNOWN_LONG if sizes.get(path, 0) <= MAX_LINES)
     assert stale == [], f"back under {MAX_LINES} lines, remove from KNOWN_LONG: {stale}"
+
+
+def test_tests_share_fixtures_through_the_plugin_package():
+    """A test module imports shared helpers from tests/fixtures (a pytest plugin package, registered in
+    tests/conftest.py), or modules of its own folder; never a conftest, nor another folder's modules."""
+    import ast
+
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        folder = path.relative_to(ROOT / "tests").parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "tests" or len(parts) < 2 or parts[1] == "fixtures" and "conftest" not in parts:
+                    continue
+                if "conftest" in parts or parts[1] != folder:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert wrong == [], "\n".join(wrong)

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 
-from tests.attendance.conftest import clock, world  # noqa: F401  (a kiosk with a real device key)
 
 
 @pytest.fixture

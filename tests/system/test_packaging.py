@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 
-from tests.conftest import ROOT
+from tests.fixtures import ROOT
 
 _CHECK = r"""
 import json, sys

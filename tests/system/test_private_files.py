@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.faces import ANN, enroll, photos  # noqa: F401
-from tests.auth.helpers import admin_headers, create_user
+from tests.fixtures.people import ANN, enroll, photos  # noqa: F401
+from tests.fixtures.api import admin_headers, create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGNOSE = ROOT / "scripts" / "diagnose_startup.py"

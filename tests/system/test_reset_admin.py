@@ -9,8 +9,8 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from tests.auth.helpers import PASSWORD, admin_headers, bearer, create_user, login
-from tests.conftest import ADMIN_PASSWORD
+from tests.fixtures.api import PASSWORD, admin_headers, bearer, create_user, login
+from tests.fixtures import ADMIN_PASSWORD
 
 ME = "/api/v1/users/me"
 

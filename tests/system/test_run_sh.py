@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.fixtures import ROOT
 
 REAL_PYTHON = ROOT / ".venv" / "bin" / "python"
 

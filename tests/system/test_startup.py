@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from server.main import create_app
 from server.startup import StartupError
-from tests.conftest import ROOT, read_only_directory
+from tests.fixtures import ROOT
+from tests.fixtures.files import read_only_directory
 
 
 def test_steps_run_once_in_order_and_are_logged(settings, caplog):
@@ -144,7 +145,7 @@ def test_production_with_a_short_jwt_secret_is_refused(settings_factory, db_url)
 
 
 def test_production_with_a_good_secret_starts_and_logs_in(settings_factory, db_url):
-    from tests.auth.helpers import admin_headers
+    from tests.fixtures.api import admin_headers
 
     settings = settings_factory(db_url, environment="production", jwt_secret="p" * 32)
     with TestClient(create_app(settings)) as c:

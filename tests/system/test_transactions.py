@@ -22,8 +22,8 @@ from server.devices.models import Device
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.shifts.models import Shift, ShiftAssignment
 from server.users.models import User
-from tests.auth.faces import ANN, enroll, photos  # noqa: F401
-from tests.auth.helpers import admin_headers, create_user
+from tests.fixtures.people import ANN, enroll, photos  # noqa: F401
+from tests.fixtures.api import admin_headers, create_user
 
 FAILURES = {
     # what a busy SQLite ("database is locked") or a PostgreSQL serialization failure raises at COMMIT
@@ -231,7 +231,7 @@ def test_holidays_create(client, app, admin, failing_commit):
 
 def test_requests_create(client, app, admin, failing_commit):
     from server.requests.models import EmployeeRequest
-    from tests.auth.helpers import user_headers
+    from tests.fixtures.api import user_headers
 
     _, employee = user_headers(client, admin, code="E1")
     with failing_commit():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.attendance.conftest import clock, world  # noqa: F401
-from tests.attendance.helpers import UTC, madrid_shift
+from tests.fixtures.world import UTC, madrid_shift
 
 
 def _patch(world, user, **body):

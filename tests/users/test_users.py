@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.auth.helpers import PASSWORD, admin_headers, bearer, create_user, error_code, login, user_headers
+from tests.fixtures.api import PASSWORD, admin_headers, bearer, create_user, error_code, login, user_headers
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_own_password_change_needs_the_current_password(client, admin):
 
 
 def test_admin_changing_its_own_password_also_confirms_it(client, admin):
-    from tests.conftest import ADMIN_PASSWORD
+    from tests.fixtures import ADMIN_PASSWORD
 
     me = client.get("/api/v1/users/me", headers=admin).json()
     url = f"/api/v1/users/{me['id']}"
