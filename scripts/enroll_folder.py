@@ -2,27 +2,33 @@
 """Bulk enrollment: a folder per person, through the same service code as the API.
 
     python scripts/enroll_folder.py PATH [--people people.csv] [--actor ADMIN] [--retry-failed] [--json]
+                                         [--batch-people N] [--threads N]
 
 PATH holds one folder per person with their photos (JPEG/PNG/WebP). The folder name is the employee code, unless a
 CSV (PATH/people.csv, or --people FILE) maps folders to people with the columns
 `folder,employee_code,full_name[,email,role,site,timezone]` (`folder` defaults to `employee_code`).
 
-For each person: the user is created, or updated when the CSV says something else (server/users/service.py, as
-POST/PATCH /api/v1/users do), then the photos are enrolled in batches of up to 5 with the person's consent
-(server/users/enrollment.py, as POST /api/v1/users/{id}/faces does: quality gate, duplicate check against other
-people, audit, decision records). A photo that fails the quality gate is left out and the rest of its batch retried,
-so one bad photo never blocks a person. Consent is taken as given by whoever runs the script (--consent-version).
+For each person the user is created, or updated when the CSV says something else (server/users/service.py, as
+POST/PATCH /api/v1/users do). Then the photos are enrolled with the people's consent through the batch enrollment
+of server/users/batch.py, in-process, as POST /api/v1/faces/batch does: batches of up to --batch-people people
+(default ENROLL_BATCH_MAX_PEOPLE) with up to 5 photos each, the photos of a batch analysed side by side on every
+core (--threads, default FACE_THREADS: this process serves no kiosk), then one commit and one gallery version bump
+per batch; the quality gate, duplicate check against other people (those of the same batch too), audit and decision
+records are enrollment's. A photo that fails the quality gate, or matches someone else (the batch answer names the
+photo), is left out and the person's other photos go again in the next round, so one bad photo never blocks a
+person. Consent is taken as given by whoever runs the script.
 
 Summary: people created / updated / unchanged, photos enrolled / skipped / failed, failures counted by reason with
-examples, and `failures_by_person` (folder → [{code, photo?, reason, ...}]). With a people CSV, a folder that no row
-names is not enrolled and is reported as `folder_not_in_people_csv`; a row whose folder is missing as
-`folder_missing`. A photo refused as `duplicate_face` (the face is already enrolled for someone else) is reported
-under its person with the other person's user id, employee code and score; the service does not say which photo of
-a batch matched, so such a batch is retried one photo at a time and only the matching photos fail.
+examples, `failures_by_person` (folder → [{code, photo?, reason, ...}]), and `rate`: seconds, people enrolled,
+people per minute and photos per minute of this run. With a people CSV, a folder that no row names is not enrolled
+and is reported as `folder_not_in_people_csv`; a row whose folder is missing as `folder_missing`. A photo refused as
+`duplicate_face` (the face is already enrolled for someone else) is reported under its person with the other
+person's user id, employee code and score.
 
 Resume: progress is written after every batch to PATH/.enroll_state.json (or --state FILE); running again skips
 photos already enrolled or already refused (--retry-failed tries the refused ones again). A batch interrupted after
-its commit but before the state was written is recognised by the user's template count, never enrolled twice.
+its commit but before the state was written is sent again: the service finds its photos among the people's
+templates (`already_enrolled`) and stores nothing twice.
 
 Database, models and data directory come from the same environment as the server (DATABASE_URL, DATA_DIR,
 MODELS_DIR, FACE_MODEL, ...). The actor (for the audit log) is the admin with --actor (employee code or email;
@@ -36,6 +42,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +53,14 @@ sys.path.insert(0, str(ROOT))
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".webp"}
 BATCH = 5
 STATE_NAME = ".enroll_state.json"
+
+
+@dataclass
+class _Work:
+    person: "Person"
+    user_id: int
+    employee_code: str
+    todo: list  # [(key, path, bytes)] photos left to enroll
 
 
 @dataclass
@@ -131,6 +146,8 @@ class Enroller:
         self.failures: Counter = Counter()
         self.examples: dict[str, list[str]] = {}
         self.by_person: dict[str, list[dict]] = {}
+        self.enrolled_people: set[int] = set()
+        self.batches: list[dict] = []
 
     def fail(self, key: str, code: str, reason: str | None = None, **details) -> None:
         """Counts a failure by reason and notes it under its person (the folder: the part of key before "/")."""
@@ -175,97 +192,105 @@ class Enroller:
 
     # ------------------------------------------------------------------ photos
     def _todo(self, person: Person, user_id: int, session) -> list[tuple[str, Path, bytes]]:
-        from server.users.enrollment import list_templates
-
-        todo, count = [], None
+        """Photos not yet settled. One left `pending` (its batch was interrupted, committed or not) goes again: if
+        its batch did commit, the service finds it among the person's templates and stores nothing twice."""
+        todo = []
         for photo in person.photos():
             key = f"{person.folder.name}/{photo.name}"
             data = photo.read_bytes()
             seen = self.state.get(key)
             if seen and seen.get("sha256") == _sha(data):
-                if seen["status"] == "pending":  # interrupted: did that batch commit?
-                    count = len(list_templates(session, user_id)) if count is None else count
-                    if count >= seen["templates_after"]:
-                        self.state.set(key, {"sha256": seen["sha256"], "status": "enrolled"})
-                        seen = self.state.get(key)
                 if seen["status"] == "enrolled" or (seen["status"] == "failed" and not self.retry_failed):
                     self.photos["skipped"] += 1
                     continue
             todo.append((key, photo, data))
         return todo
 
-    def enroll_person(self, person: Person) -> None:
+    def prepare(self, person: Person) -> _Work | None:
+        """The person's user (created or updated) and the photos left to enroll; None when there is nothing to do."""
         from server.errors import AppError
-        from server.users.enrollment import enroll, list_templates
-        from server.users.models import User
 
         if not person.folder.is_dir():
             self.fail(person.folder.name, "folder_missing", f"the people CSV names {person.folder.name}/, which "
                                                             f"does not exist")
-            return
+            return None
         with self.db.session() as session:
             try:
                 user = self.ensure_user(session, person)
             except (AppError, _PersonError) as exc:
                 self.fail(person.folder.name, exc.code, str(exc))
-                return
+                return None
             session.commit()
-            user_id = user.id
+            user_id, code = user.id, user.employee_code
             todo = self._todo(person, user_id, session)
         if not todo and not person.photos():
             self.fail(person.folder.name, "no_photos", "no JPEG/PNG/WebP photo in the folder")
-        batches = [todo[start:start + BATCH] for start in range(0, len(todo), BATCH)]
-        while batches:
-            batch = batches.pop(0)
-            with self.db.session() as session:
-                user, actor = session.get(User, user_id), session.get(User, self.actor_id)
-                after = len(list_templates(session, user_id)) + len(batch)
-                for key, _, data in batch:
-                    self.state.set(key, {"sha256": _sha(data), "status": "pending", "templates_after": after})
-                self.state.save()
-                try:
-                    enroll(session, self.settings, self.engine, actor=actor, user=user,
-                           images=[d for _, _, d in batch], consent=True, client="enroll_folder")
-                    session.commit()
-                except AppError as exc:
-                    session.rollback()
-                    batches[0:0] = self._after_failure(batch, exc)
-                    self.state.save()
-                    continue
-            for key, _, data in batch:
+        return _Work(person, user_id, code, todo) if todo else None
+
+    def run(self, people: list[Person], batch_people: int, progress: bool) -> None:
+        """Every person's photos, in batches of up to `batch_people` people (up to BATCH photos each) through
+        server/users/batch.py, as POST /api/v1/faces/batch does: inference side by side on every core, one commit
+        and one gallery version bump per batch. A person refused for some photos goes again with the others in a
+        later round, so one bad photo never blocks a person; a person with more than BATCH photos takes several
+        rounds."""
+        work = [w for w in (self.prepare(p) for p in _progress(people, progress, "people")) if w is not None]
+        while work:
+            entries = [(w, w.todo[:BATCH]) for w in work]
+            for start in range(0, len(entries), batch_people):
+                self._batch(entries[start:start + batch_people])
+            work = [w for w in work if w.todo]
+
+    def _batch(self, entries: list[tuple[_Work, list]]) -> None:
+        from server.users import batch
+        from server.users.models import User
+
+        for w, items in entries:
+            for key, _, data in items:
+                self.state.set(key, {"sha256": _sha(data), "status": "pending"})
+        self.state.save()
+        people = [batch.BatchPerson([d for _, _, d in items], user_id=w.user_id) for w, items in entries]
+        started = time.perf_counter()
+        with self.db.session() as session:
+            actor = session.get(User, self.actor_id)
+            out = batch.enroll_batch(session, self.settings, self.engine, actor=actor, people=people, consent=True,
+                                     client="enroll_folder")
+            session.commit()
+        self.batches.append({"people": len(entries), "photos": sum(len(i) for _, i in entries),
+                             "seconds": round(time.perf_counter() - started, 3)})
+        for (w, items), result in zip(entries, out.people):
+            done = self._after(w, items, result)
+            w.todo = [t for t in w.todo if t[0] not in done]
+        self.state.save()
+
+    def _after(self, w: _Work, items: list, result) -> set[str]:
+        """Marks the photos of one person's entry by the batch's answer; returns the keys settled (the others go
+        again in the next round)."""
+        keys = [key for key, _, _ in items]
+        if result.status in ("enrolled", "already_enrolled"):
+            for j, (key, _, data) in enumerate(items):
                 self.state.set(key, {"sha256": _sha(data), "status": "enrolled"})
-                self.photos["enrolled"] += 1
-            self.state.save()
-
-    def _after_failure(self, batch, exc) -> list[list]:
-        """Mark the photos that failed; return the batches to try again (none when the whole batch is refused).
-
-        The quality gate names the failing photos (`failures: [{index, code, message}]`). A duplicate_face refusal
-        names only the other person (`user_id`, `score`), not the photo: a batch of several photos is then split and
-        its photos tried one at a time, so only the photos that match someone else fail."""
-        if exc.code == "duplicate_face" and len(batch) > 1:
-            return [[item] for item in batch]
-        failures = exc.details.get("failures")
-        if failures:
-            bad = {f["index"]: (f["code"], f.get("message")) for f in failures}
+                self.photos["skipped" if j in result.skipped_photos else "enrolled"] += 1
+            if result.status == "enrolled":
+                self.enrolled_people.add(w.user_id)
+            return set(keys)
+        if result.failures:
+            bad = {f["index"]: (f["code"], f["message"]) for f in result.failures}
+        elif result.code == "duplicate_face" and "image_index" in result.details:
+            bad = {result.details["image_index"]: (result.code, result.message)}
         else:
-            bad = {i: (exc.code, exc.message) for i in range(len(batch))}
+            bad = {j: (result.code, result.message) for j in range(len(items))}
         extra = {}
-        if exc.code == "duplicate_face":
-            extra = {k: exc.details[k] for k in ("user_id", "score") if k in exc.details}
+        if result.code == "duplicate_face":
+            extra = {k: result.details[k] for k in ("user_id", "score") if k in result.details}
             code = self._employee_code(extra.get("user_id"))
             if code:
                 extra["employee_code"] = code
-        keep = []
-        for i, (key, photo, data) in enumerate(batch):
-            if i in bad:
-                code, message = bad[i]
-                self.state.set(key, {"sha256": _sha(data), "status": "failed", "code": code})
-                self.photos["failed"] += 1
-                self.fail(key, code, message, **(extra if code == "duplicate_face" else {}))
-            else:
-                keep.append((key, photo, data))
-        return [keep] if keep else []
+        for j, (code, message) in bad.items():
+            key, _, data = items[j]
+            self.state.set(key, {"sha256": _sha(data), "status": "failed", "code": code})
+            self.photos["failed"] += 1
+            self.fail(key, code, message, **(extra if code == "duplicate_face" else {}))
+        return {keys[j] for j in bad}
 
     def _employee_code(self, user_id) -> str | None:
         if user_id is None:
@@ -288,7 +313,7 @@ class _PersonError(Exception):
         self.code = code
 
 
-def _progress(items, enabled: bool):
+def _progress(items, enabled: bool, unit: str = "people"):
     if not enabled:
         return items
     try:
@@ -296,11 +321,11 @@ def _progress(items, enabled: bool):
     except ImportError:  # plain fallback
         def gen():
             for i, item in enumerate(items, 1):
-                print(f"\r{i}/{len(items)} people", end="", file=sys.stderr, flush=True)
+                print(f"\r{i}/{len(items)} {unit}", end="", file=sys.stderr, flush=True)
                 yield item
             print(file=sys.stderr)
         return gen()
-    return tqdm(items, unit="person", desc="enrolling")
+    return tqdm(items, unit="person", desc="users")
 
 
 def main(argv=None) -> int:
@@ -312,6 +337,11 @@ def main(argv=None) -> int:
     p.add_argument("--retry-failed", action="store_true", help="try photos refused in an earlier run again")
     p.add_argument("--database-url", help="default: DATABASE_URL / the server's default")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
+    p.add_argument("--batch-people", type=int, default=None,
+                   help="people per batch (one commit, one gallery version bump each; default "
+                        "ENROLL_BATCH_MAX_PEOPLE)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="photos analysed at once (default FACE_THREADS: every core; this process serves no kiosk)")
     a = p.parse_args(argv)
     if not a.path.is_dir():
         p.error(f"{a.path} is not a folder")
@@ -323,6 +353,11 @@ def main(argv=None) -> int:
     from server.startup import ensure_directories
 
     settings = Settings(**({"database_url": a.database_url} if a.database_url else {}))
+    # No kiosk is served by this process: the batch lane may take every inference slot (FACE_THREADS), unless told.
+    threads = a.threads or settings.inference_slots
+    settings = settings.model_copy(update={"face_threads": max(threads, settings.inference_slots),
+                                           "enroll_batch_threads": threads})
+    batch_people = a.batch_people or settings.enroll_batch_max_people
     ensure_directories(settings)
     db = Database(settings.effective_database_url)
     migrate(db, settings)
@@ -339,19 +374,31 @@ def main(argv=None) -> int:
         for folder in unlisted_folders(a.path, people):
             enroller.fail(folder.name, "folder_not_in_people_csv",
                           f"{folder.name}/ has no row in the people CSV: not enrolled")
+    started = time.perf_counter()
     try:
-        for person in _progress(people, not a.json):
-            enroller.enroll_person(person)
+        enroller.run(people, batch_people, not a.json)
     except KeyboardInterrupt:
         print("\ninterrupted: run again to resume", file=sys.stderr)
         return 130
     finally:
         db.dispose()
-    out = {"model_id": engine.model_id, **enroller.summary()}
+    seconds = time.perf_counter() - started
+    analysed = sum(b["photos"] for b in enroller.batches)
+    out = {"model_id": engine.model_id, **enroller.summary(),
+           "rate": {"seconds": round(seconds, 3), "people_enrolled": len(enroller.enrolled_people),
+                    "people_per_minute": round(len(enroller.enrolled_people) / seconds * 60, 1) if seconds else None,
+                    "photos_analysed": analysed,
+                    "photos_per_minute": round(analysed / seconds * 60, 1) if seconds else None,
+                    "batches": len(enroller.batches), "batch_people": batch_people, "threads": threads,
+                    "cpu_count": os.cpu_count()}}
     if a.json:
         print(json.dumps(out, indent=2))
     else:
         print(f"people: {out['people']}  photos: {out['photos']}")
+        rate = out["rate"]
+        print(f"{rate['people_enrolled']} people enrolled in {rate['seconds']} s: {rate['people_per_minute']} "
+              f"people/minute, {rate['photos_per_minute']} photos/minute ({rate['batches']} batches, "
+              f"{rate['threads']} threads)")
         if out["failures_by_reason"]:
             print("failures by reason:")
             for code, n in out["failures_by_reason"].items():

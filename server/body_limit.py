@@ -10,6 +10,7 @@ envelope and form fields (ENVELOPE_BYTES):
   (a liveness challenge is answered with up to 5 camera frames in the same body limit: 5 frames of up to 4.8 MiB)
   POST /api/v1/faces/verify       1:1 verify            2 photos
   POST /api/v1/faces/identify     1:N identify          1 photo
+  POST /api/v1/faces/batch        batch enrollment      ENROLL_BATCH_MAX_BYTES (default 64 MiB) for the whole body
   anything else                   JSON / form bodies    ENVELOPE_BYTES (1 MiB)
 
 so a 30 MB body sent to a one-photo route is refused after at most its own limit, never spooled up to the largest
@@ -35,6 +36,8 @@ PHOTO_ROUTES: tuple[tuple[str, str, int], ...] = (
     ("POST", r"/api/v1/faces/identify", PHOTOS_PER_REQUEST["identify"]),
 )
 MAX_PHOTOS_PER_REQUEST = max(n for _, _, n in PHOTO_ROUTES)
+# routes whose whole body has its own limit (bytes, from the settings), whatever the photo count
+BATCH_ROUTES: tuple[tuple[str, str], ...] = (("POST", r"/api/v1/faces/batch"),)
 
 
 class BodyTooLarge(HTTPException):
@@ -71,10 +74,12 @@ class BodyLimits(int):
         return int(self)
 
 
-def body_limit(upload_max_bytes: int) -> BodyLimits:
-    """The limits for UPLOAD_MAX_BYTES per photo."""
-    return BodyLimits(ENVELOPE_BYTES, tuple((m, re.compile(p), n * upload_max_bytes + ENVELOPE_BYTES)
-                                            for m, p, n in PHOTO_ROUTES))
+def body_limit(upload_max_bytes: int, batch_max_bytes: int | None = None) -> BodyLimits:
+    """The limits for UPLOAD_MAX_BYTES per photo (and ENROLL_BATCH_MAX_BYTES for a batch enrollment)."""
+    routes = tuple((m, re.compile(p), n * upload_max_bytes + ENVELOPE_BYTES) for m, p, n in PHOTO_ROUTES)
+    if batch_max_bytes is not None:
+        routes += tuple((m, re.compile(p), int(batch_max_bytes)) for m, p in BATCH_ROUTES)
+    return BodyLimits(ENVELOPE_BYTES, routes)
 
 
 class BodyLimitMiddleware:

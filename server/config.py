@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     gallery_log_keep_seconds: float = 3600.0  # gallery change-log rows kept; a replica further behind reloads in full
     upload_max_bytes: int = 8 * 1024 * 1024
     image_max_pixels: int = 40_000_000
+    # batch enrollment (POST /api/v1/faces/batch, scripts/enroll_folder.py; README "Bulk enrollment")
+    enroll_batch_max_people: int = Field(50, ge=1, le=500)  # people per request
+    enroll_batch_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # request body of one batch
+    enroll_batch_threads: int | None = Field(None, ge=1)  # inference slots a batch may hold (default FACE_THREADS-1)
     consent_text_version: str = "2026-01"
     # <version>.<lang>.txt files; default: the texts shipped in server/users/consent
     consent_text_dir: Path | None = None

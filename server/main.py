@@ -120,7 +120,8 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI) -> None:
-    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(app.state.settings.upload_max_bytes))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit(app.state.settings.upload_max_bytes,
+                                                                 app.state.settings.enroll_batch_max_bytes))
     # Added last = outermost of ours: its X-Request-ID, error mapping and metrics cover every answer, the body
     # limit's 413 and the 500/503 of an exception that escaped the app included.
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

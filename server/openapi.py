@@ -34,6 +34,7 @@ ENUMS: dict[tuple[str, ...], str] = {
     ("off", "challenge"): "LivenessMode",
     ("challenge", "offline"): "PunchLiveness",
     ("turn_left", "turn_right"): "LivenessAction",
+    ("enrolled", "already_enrolled", "refused"): "BatchEnrollStatus",
 }
 
 

@@ -25,6 +25,7 @@ from server.config import Settings
 from server.errors import ModelWeightsMissing
 from server.faces import loader, model_change, sync
 from server.faces.gallery import Gallery
+from server.faces.slots import InferenceSlots
 
 if TYPE_CHECKING:
     from server.faces.engine import FaceEngine
@@ -39,8 +40,9 @@ class FaceRuntime:
         self.gallery = gallery if gallery is not None else Gallery()
         self.sync: sync.GallerySync | None = None  # the replica's poller, started by load_gallery
         self.slots = max(1, int(settings.inference_slots or 1))
-        self._semaphore = threading.BoundedSemaphore(self.slots)
+        self.lanes = InferenceSlots(self.slots, settings.enroll_batch_threads)  # kiosks first (server/faces/slots.py)
         self._pool: ThreadPoolExecutor | None = None
+        self._batch_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
     # -- startup ---------------------------------------------------------------------------
@@ -79,6 +81,9 @@ class FaceRuntime:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        batch, self._batch_pool = self._batch_pool, None
+        if batch is not None:
+            batch.shutdown(wait=False, cancel_futures=True)
         self.gallery.close()
 
     # -- what the services use ---------------------------------------------------------------
@@ -93,14 +98,12 @@ class FaceRuntime:
         return self.require_engine().model_id
 
     @contextmanager
-    def inference_slot(self) -> Iterator[None]:
-        """Hold one of the inference slots (INFERENCE: FACE_THREADS, default the cores) while decoding, detecting
-        and embedding; blocks when all are busy."""
-        self._semaphore.acquire()
-        try:
+    def inference_slot(self, *, batch: bool = False) -> Iterator[None]:
+        """Hold one of the inference slots (FACE_THREADS, default the cores) while decoding, detecting and embedding;
+        blocks when all are busy. `batch`: the batch lane (server/faces/slots.py: a batch photo starts only when no
+        interactive photo is waiting or being analysed, and a batch holds at most ENROLL_BATCH_THREADS slots)."""
+        with self.lanes.slot(batch):
             yield
-        finally:
-            self._semaphore.release()
 
     def photos_pool(self) -> ThreadPoolExecutor:
         """The threads that analyse the other photos of one request while the request's thread does the first."""
@@ -109,3 +112,13 @@ class FaceRuntime:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="face-photos")
         return self._pool
+
+    def batch_pool(self) -> ThreadPoolExecutor:
+        """The batch lane's own threads (as many as the slots a batch may hold): a batch's photos never sit in front
+        of a kiosk's frames in photos_pool()."""
+        if self._batch_pool is None:
+            with self._pool_lock:
+                if self._batch_pool is None:
+                    self._batch_pool = ThreadPoolExecutor(max_workers=self.lanes.batch_max,
+                                                          thread_name_prefix="face-batch")
+        return self._batch_pool

@@ -1,7 +1,11 @@
 """Request/response models of the admin face endpoints."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+from server.users.schemas import TemplateOut
 
 
 class FaceQuality(BaseModel):
@@ -91,3 +95,57 @@ class ReembedOut(BaseModel):
     remaining: int = Field(description="users with kept photos not processed in this call (limit): call again")
     users_to_reenroll: list[int] = Field(description="users still without a template of the current model")
     seconds: float
+
+
+class BatchManifestPerson(BaseModel):
+    """One person of a batch: employee_code or user_id, and the file names of their photos in the request."""
+
+    model_config = {"extra": "forbid"}
+
+    employee_code: str | None = Field(None, min_length=1, max_length=64)
+    user_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    photos: list[str] = Field(min_length=1, max_length=5, description="file names of the `photos` parts")
+
+
+class BatchManifest(BaseModel):
+    """The `manifest` field of POST /api/v1/faces/batch (JSON)."""
+
+    model_config = {"extra": "forbid"}
+
+    people: list[BatchManifestPerson] = Field(min_length=1)
+
+
+class BatchPhotoFailure(BaseModel):
+    index: int = Field(description="0-based position of the photo in the person's `photos`")
+    photo: str | None = Field(None, description="its file name")
+    code: str
+    message: str
+
+
+class BatchPersonOut(BaseModel):
+    index: int = Field(description="0-based position of the person in the manifest")
+    employee_code: str | None
+    user_id: int | None
+    status: Literal["enrolled", "already_enrolled", "refused"]
+    code: str | None = Field(None, description="why refused: unknown_user | forbidden | user_deactivated | no_face | "
+                                               "multiple_faces | face_too_small | face_blurry | face_too_dark | "
+                                               "face_low_confidence | invalid_image | image_too_large | "
+                                               "duplicate_face")
+    message: str | None = None
+    details: dict = Field(default_factory=dict, description="duplicate_face: user_id, score, image_index")
+    failures: list[BatchPhotoFailure] | None = None
+    templates: list[TemplateOut] = Field(default_factory=list, description="the templates stored now")
+    skipped_photos: list[int] = Field(default_factory=list,
+                                      description="photos already among the person's templates (a retried batch)")
+
+
+class BatchEnrollmentOut(BaseModel):
+    model_id: str
+    enrolled: int
+    already_enrolled: int
+    refused: int
+    refused_by_code: dict[str, int]
+    gallery_version: int | None = Field(description="the gallery version after the batch (one bump per batch); "
+                                                    "null when nothing was enrolled")
+    seconds: float = Field(description="time the server spent on the batch")
+    people: list[BatchPersonOut]

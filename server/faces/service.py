@@ -2,9 +2,11 @@
 
 Other domains call, with the app's FaceRuntime `rt` (server/faces/runtime.py; routes get it from EngineDep):
   analyze_all(rt, images, purpose) / analyze_each(rt, images, purpose) -> the photos of one request, side by side
+  analyze_batch(rt, images, purpose) -> the photos of a batch (HR import), on the batch lane of the inference slots
   embed_for_enrollment(rt, images) -> list[FaceSample]
   find_duplicate(rt, samples, exclude_user_id=None, session=None) -> Candidate | None   (at duplicate_threshold())
   store_templates(session, user_id, samples, images=None, settings=...) -> list[FaceTemplate]
+  insert_templates(...) + templates_stored(session, rows) -> the same in two steps: many people, one version bump
   erase_user_templates(session, user_id) -> int
   match_one_to_one(rt, session, user_id, samples) -> OneToOne       (the 1:1 operating point, engine.threshold)
   match_one_to_many(rt, samples, session=None, top_k=5) -> Decision (the 1:N point for the gallery's size: .point)
@@ -68,12 +70,14 @@ class OneToOne:
 
 # ----------------------------------------------------------------------------- analysis
 
-def analyze(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> FaceSample:
-    """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors (503 without an engine)."""
-    return analyze_image(rt, image_bytes, purpose)[0]
+def analyze(rt: FaceRuntime, image_bytes: bytes, purpose: str, *, batch: bool = False) -> FaceSample:
+    """Decode, detect, quality-gate and embed one photo. Raises the 413/422 AppErrors (503 without an engine).
+    `batch`: in the batch lane of the inference slots (server/faces/slots.py), after every interactive photo."""
+    return analyze_image(rt, image_bytes, purpose, batch=batch)[0]
 
 
-def analyze_image(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> tuple[FaceSample, np.ndarray]:
+def analyze_image(rt: FaceRuntime, image_bytes: bytes, purpose: str, *,
+                  batch: bool = False) -> tuple[FaceSample, np.ndarray]:
     """analyze(), and the decoded image (BGR) its landmarks are in: for callers that measure more on the same
     pixels (the liveness check) without decoding the photo again."""
     s = rt.settings
@@ -82,7 +86,7 @@ def analyze_image(rt: FaceRuntime, image_bytes: bytes, purpose: str) -> tuple[Fa
     eng = rt.require_engine()
     # Decoding holds an inference slot too: the decoded copies of a big photo are what costs memory, so at most
     # FACE_THREADS photos are decoded at a time (the raw uploads waiting are bounded by the body limits).
-    with rt.inference_slot():
+    with rt.inference_slot(batch=batch):
         image = decode_image(image_bytes, s.image_max_pixels, min_side=s.min_face_size, draft_side=DRAFT_SIDE)
         faces = eng.detect(image)
         face, quality = check_quality(image, faces, purpose, s)
@@ -111,6 +115,21 @@ def side_by_side(rt: FaceRuntime, fn, items: Sequence) -> list:
     rest = [rt.photos_pool().submit(fn, item) for item in items[1:]]
     first = [fn(items[0])] if items else []
     return first + [f.result() for f in rest]
+
+
+def analyze_batch(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list[FaceSample | AppError]:
+    """analyze_each() for the photos of a batch (many people): on the batch lane's own threads, as many at once as
+    ENROLL_BATCH_THREADS lets a batch hold, each after any kiosk or login photo waiting. In order."""
+    rt.require_engine()
+
+    def one(data: bytes) -> FaceSample | AppError:
+        try:
+            return analyze(rt, data, purpose, batch=True)
+        except AppError as exc:
+            return exc
+
+    pool = rt.batch_pool()
+    return [f.result() for f in [pool.submit(one, data) for data in images]]
 
 
 def analyze_all(rt: FaceRuntime, images: Sequence[bytes], purpose: str) -> list[FaceSample]:
@@ -271,6 +290,18 @@ def store_templates(session: Session, user_id: int, samples: Sequence[FaceSample
     The photos are kept (for re-embedding when FACE_MODEL changes) only with KEEP_ENROLLMENT_IMAGES; `image_paths`
     instead names photos already kept (re-embedding them for a new model).
     """
+    rows = insert_templates(session, user_id, samples, images, settings=settings, image_paths=image_paths)
+    active = bool(session.scalar(select(User.is_active).where(User.id == user_id)))
+    sync.templates_added(session, rows, active=active)
+    return rows
+
+
+def insert_templates(session: Session, user_id: int, samples: Sequence[FaceSample],
+                     images: Sequence[bytes] | None = None, *, settings: Settings,
+                     image_paths: Sequence[str | None] | None = None) -> list[FaceTemplate]:
+    """The template rows of store_templates, flushed, WITHOUT the version bump: the caller then calls
+    templates_stored() once for all the rows of its transaction (a batch of many people: one bump, one change-log
+    version, replicas resync once)."""
     rows = []
     for i, sample in enumerate(samples):
         if image_paths is not None:
@@ -282,9 +313,14 @@ def store_templates(session: Session, user_id: int, samples: Sequence[FaceSample
                                  embedding=emb.tobytes(), quality=dict(sample.quality), image_path=path))
     session.add_all(rows)
     session.flush()
-    active = bool(session.scalar(select(User.is_active).where(User.id == user_id)))
-    sync.templates_added(session, rows, active=active)
     return rows
+
+
+def templates_stored(session: Session, rows: Sequence[FaceTemplate]) -> int:
+    """One gallery version bump (and change-log entry) for templates of ACTIVE users inserted in this transaction by
+    insert_templates; the session's gallery learns them on commit. Returns the new version."""
+    sync.templates_added(session, rows, active=True)
+    return sync.read_version(session)
 
 
 def erase_user_templates(session: Session, user_id: int) -> int:

@@ -96,28 +96,45 @@ def test_enrolls_a_folder_per_person_and_summarises_failures(env, tmp_path, caps
 
 def test_resume_after_an_interruption_enrolls_nothing_twice(env, tmp_path, capsys, monkeypatch):
     from server.faces.models import FaceTemplate
-    from server.users import enrollment
+    from server.users import batch
 
     root = _folder(tmp_path)
     shutil.rmtree(root / "bad code!")
-    real_enroll, calls = enrollment.enroll, []
+    real_batch, calls = batch.enroll_batch, []
 
     def interrupted(*args, **kw):  # the second batch commits, then the run is killed before the state is written
-        rows = real_enroll(*args, **kw)
+        out = real_batch(*args, **kw)
         calls.append(1)
         if len(calls) == 2:
             args[0].commit()
             raise KeyboardInterrupt
-        return rows
+        return out
 
-    monkeypatch.setattr(enrollment, "enroll", interrupted)
-    assert enroll_folder.main([str(root), "--json"]) == 130
+    monkeypatch.setattr(batch, "enroll_batch", interrupted)
+    assert enroll_folder.main([str(root), "--json", "--batch-people", "1"]) == 130
     capsys.readouterr()
-    monkeypatch.setattr(enrollment, "enroll", real_enroll)
+    monkeypatch.setattr(batch, "enroll_batch", real_batch)
     out = _run(root, capsys)
     n = len(_photos("deepface_id01")) + len(_photos("deepface_id05"))
     assert _count(env, FaceTemplate) == n
     assert out["photos"]["skipped"] >= len(_photos("deepface_id01"))
+
+
+def test_reports_people_per_minute_over_batches(env, tmp_path, capsys):
+    """Three people in batches of two: two batches, every photo analysed once, the rate in the summary."""
+    from server.faces.models import FaceTemplate
+
+    root = tmp_path / "people"
+    for code, identity in (("E1", "deepface_id01"), ("E2", "deepface_id05"), ("E3", "deepface_id10")):
+        (root / code).mkdir(parents=True)
+        for p in _photos(identity):
+            shutil.copy(p, root / code / p.name)
+    out = _run(root, capsys, "--batch-people", "2", "--threads", "2")
+    n = sum(len(_photos(i)) for i in ("deepface_id01", "deepface_id05", "deepface_id10"))
+    rate = out["rate"]
+    assert rate["people_enrolled"] == 3 and rate["batches"] == 2 and rate["photos_analysed"] == n
+    assert rate["people_per_minute"] > 0 and rate["threads"] == 2
+    assert _count(env, FaceTemplate) == n
 
 
 def test_duplicate_face_of_another_person_is_refused(env, tmp_path, capsys):
