@@ -57,7 +57,7 @@ STATE_NAME = ".enroll_state.json"
 
 @dataclass
 class _Work:
-    person: "Person"
+    person: Person
     user_id: int
     employee_code: str
     todo: list  # [(key, path, bytes)] photos left to enroll
@@ -244,7 +244,7 @@ class Enroller:
         from server.users import batch
         from server.users.models import User
 
-        for w, items in entries:
+        for _w, items in entries:
             for key, _, data in items:
                 self.state.set(key, {"sha256": _sha(data), "status": "pending"})
         self.state.save()

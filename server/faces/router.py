@@ -1,4 +1,5 @@
-"""Admin face endpoints for integrators (1:1 verify, 1:N identify) and batch enrollment. HTTP only: the rules are in service.py."""
+"""Face endpoints: 1:1 verify and 1:N identify for integrators, batch enrollment for HR imports.
+HTTP only: the rules are in service.py."""
 from __future__ import annotations
 
 import time

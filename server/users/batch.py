@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import event, select
@@ -276,8 +276,8 @@ def enroll_batch(session: Session, settings: Settings, rt: FaceRuntime, *, actor
     return BatchOutcome(results, model_id, version, time.perf_counter() - started)
 
 
-def _duplicate(session: Session, rt: FaceRuntime, user_id: int, samples: Sequence, accepted: list[tuple[int, np.ndarray]],
-               threshold: float) -> tuple[int, float, int] | None:
+def _duplicate(session: Session, rt: FaceRuntime, user_id: int, samples: Sequence,
+               accepted: list[tuple[int, np.ndarray]], threshold: float) -> tuple[int, float, int] | None:
     """(other user, score, index of the photo) of the best match of another person at or above the duplicate
     threshold: in the gallery, or among the people enrolled earlier in this batch (not in the gallery yet)."""
     best: tuple[int, float, int] | None = None
