@@ -13,8 +13,8 @@ from server.audit.models import AuditEntry
 from server.faces.sync import read_version
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.users.models import User
-from tests.auth.faces import ANN, BOB, CAT, face_login, no_face, photos, two_faces
-from tests.auth.helpers import admin_headers, create_user, error_code, user_headers
+from tests.fixtures.people import ANN, BOB, CAT, face_login, no_face, photos, two_faces
+from tests.fixtures.api import admin_headers, create_user, error_code, user_headers
 
 URL = "/api/v1/faces/batch"
 
