@@ -236,9 +236,9 @@ class Bench:
 
 
 def wait_gallery(url: str, model_id: str, people: int, key: str, probe: bytes, timeout: float = 120) -> dict:
-    """Until the running server's gallery holds `people` users of the model. The server reloads its gallery when a
-    search finds the version moved (at most every GALLERY_POLL_SECONDS), so each round sends one (unmeasured) kiosk
-    check to make it look, then reads /status."""
+    """Until the running server's gallery holds `people` users of the model (its gallery sync thread follows the
+    database within GALLERY_POLL_SECONDS; the bench's bare version bump makes it reload in full, in the background).
+    Each round sends one (unmeasured) kiosk check, then reads /status."""
     import httpx
 
     deadline, seen = time.monotonic() + timeout, None
