@@ -381,6 +381,7 @@ def main(argv=None) -> int:
         print("\ninterrupted: run again to resume", file=sys.stderr)
         return 130
     finally:
+        rt.close()  # the gallery sync thread and the photo pools, before the database goes
         db.dispose()
     seconds = time.perf_counter() - started
     analysed = sum(b["photos"] for b in enroller.batches)
