@@ -84,6 +84,9 @@ def ensure_state_row(session: Session) -> None:
 
 # ----------------------------------------------------------------------------- binding a gallery to a Database
 
+_LISTENING = "_faceclock_sync_listening"
+
+
 def install(db, gallery=None) -> None:
     """Listen for is_active changes on the sessions of `db` (server.database.Database); with `gallery`, bind it to
     them too (their committed changes update it)."""
@@ -92,8 +95,12 @@ def install(db, gallery=None) -> None:
         info = dict(maker.kw.get("info") or {})
         info[GALLERY_KEY] = gallery
         maker.configure(info=info)
-    if not event.contains(maker, "before_flush", _on_before_flush):
+    # Whether this very sessionmaker listens is kept on it, not asked of event.contains(): SQLAlchemy's event
+    # registry keys targets by id(), so a new sessionmaker at the address of a collected one "contains" the listener
+    # without having it (install then skipped the hook; uninstall failed with "not in deque").
+    if not getattr(maker, _LISTENING, False):
         event.listen(maker, "before_flush", _on_before_flush)
+        setattr(maker, _LISTENING, True)
 
 
 def uninstall(db) -> None:
@@ -101,8 +108,9 @@ def uninstall(db) -> None:
     info = dict(maker.kw.get("info") or {})
     info.pop(GALLERY_KEY, None)
     maker.configure(info=info)
-    if event.contains(maker, "before_flush", _on_before_flush):
+    if getattr(maker, _LISTENING, False):
         event.remove(maker, "before_flush", _on_before_flush)
+        setattr(maker, _LISTENING, False)
 
 
 def gallery_of(session: Session):
