@@ -15,6 +15,7 @@ from server.faces.models import FaceAttempt, FaceTemplate
 from server.users.models import User
 from tests.fixtures.people import ANN, BOB, CAT, face_login, no_face, photos, two_faces
 from tests.fixtures.api import admin_headers, create_user, error_code, user_headers
+from tests.fixtures.concurrency import peak_inside
 
 URL = "/api/v1/faces/batch"
 
@@ -256,7 +257,7 @@ def test_the_batch_lane_leaves_kiosks_a_slot_and_goes_after_them():
     from server.faces.slots import InferenceSlots
 
     lane = InferenceSlots(2, 1)
-    order, lock = [], threading.Lock()
+    order = []
     lane.acquire(batch=True)
     lane.acquire()  # both slots busy: one batch, one interactive
     waiters = [threading.Thread(target=lambda: (lane.acquire(batch=True), order.append("batch"),
@@ -286,20 +287,4 @@ def test_the_batch_lane_leaves_kiosks_a_slot_and_goes_after_them():
     t.join(2)
     # two slots for the batch when asked, never more
     wide = InferenceSlots(3, 2)
-    active, peak = [0], [0]
-
-    def work():
-        with wide.slot(batch=True):
-            with lock:
-                active[0] += 1
-                peak[0] = max(peak[0], active[0])
-            time.sleep(0.03)
-            with lock:
-                active[0] -= 1
-
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert peak[0] == 2 and wide.stats()["busy"] == 0
+    assert peak_inside(lambda: wide.slot(batch=True), hold=0.03) == 2 and wide.stats()["busy"] == 0

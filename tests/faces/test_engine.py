@@ -4,7 +4,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from server.errors import ModelWeightsMissing
 from server.faces import loader
 from server.faces.engine import DetectedFace, FaceEngine, load_engine
+from tests.fixtures.concurrency import peak_inside
 from tests.fixtures.photos import NO_FACE, PEOPLE, SINGLE_FACE
 
 
@@ -129,23 +129,7 @@ def test_inference_slot_bounds_concurrency(face_settings):
 
     rt = FaceRuntime(face_settings.model_copy(update={"face_threads": 2}))
     try:
-        active, peak, lock = [0], [0], threading.Lock()
-
-        def work():
-            with rt.inference_slot():
-                with lock:
-                    active[0] += 1
-                    peak[0] = max(peak[0], active[0])
-                time.sleep(0.05)
-                with lock:
-                    active[0] -= 1
-
-        threads = [threading.Thread(target=work) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert peak[0] == 2
+        assert peak_inside(rt.inference_slot) == 2
     finally:
         rt.close()
 
