@@ -34,16 +34,14 @@ import numpy as np
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from server.audit.service import record as audit
-from server.clock import now
 from server.config import Settings
 from server.errors import AppError, Forbidden, ValidationFailed
 from server.faces import service as faces
 from server.faces.models import FaceTemplate
 from server.faces.runtime import FaceRuntime
-from server.users.enrollment import MAX_IMAGES, ConsentRequired, ConsentTextChanged
+from server.users.enrollment import MAX_IMAGES, check_request, record_enrolled
 from server.users.models import User
-from server.users.policy import can_act_on, is_admin
+from server.users.policy import can_act_on
 
 # The same photo through the same model gives the same embedding (up to float noise across machines); two different
 # photos of one person score far lower (LFW: same-person pairs rarely pass 0.9).
@@ -183,12 +181,8 @@ def enroll_batch(session: Session, settings: Settings, rt: FaceRuntime, *, actor
     """See the module doc. Flushes, never commits (the caller's transaction: the request's, or the script's)."""
     started = time.perf_counter()
     engine = rt.require_engine()
-    if not consent:
-        raise ConsentRequired()
-    if consent_text_version is not None and consent_text_version != settings.consent_text_version:
-        raise ConsentTextChanged(shown=consent_text_version, current=settings.consent_text_version)
-    if allow_duplicate and not is_admin(actor):
-        raise Forbidden("Only admins may enroll a duplicate face")
+    check_request(settings, actor, consent=consent, consent_text_version=consent_text_version,
+                  allow_duplicate=allow_duplicate)
     check_limits(settings, people)
     results = [PersonResult(i, p.employee_code, p.user_id) for i, p in enumerate(people)]
     users = _resolve(session, actor, people, results)
@@ -252,17 +246,11 @@ def enroll_batch(session: Session, settings: Settings, rt: FaceRuntime, *, actor
                 rows = faces.insert_templates(session, user.id, [samples[j] for j in new],
                                               [person.photos[j] for j in new], settings=settings)
                 kept_paths.extend(row.image_path for row in rows if row.image_path)
-                user.consent_at = now()
-                user.consent_version = settings.consent_text_version
-                user.biometrics_erased_at = None
-                user.updated_at = now()
                 attempt("enrolled", best_user_id=duplicate[0] if duplicate else user.id,
                         best_score=duplicate[1] if duplicate else None)
-                audit(session, actor_user_id=actor.id, action="faces.enroll", entity="user", entity_id=user.id,
-                      after={"templates": [row.id for row in rows], "model_id": model_id,
-                             "consent_version": user.consent_version, "batch": True,
-                             **({"consent_lang": consent_lang} if consent_lang else {}),
-                             **({"duplicate_of": duplicate[0]} if duplicate else {})})
+                record_enrolled(session, settings, actor=actor, user=user, rows=rows, model_id=model_id,
+                                consent_lang=consent_lang, duplicate_of=duplicate[0] if duplicate else None,
+                                batch=True)
         except AppError as exc:  # a refusal raised while writing: this person only, rolled back to its savepoint
             r.refuse(exc.code, exc.message, **exc.details)
             continue

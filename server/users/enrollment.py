@@ -100,14 +100,10 @@ def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User
     `consent_text_version` (the version of the text the person was shown) must be the current one when given;
     it and `consent_lang` (the language it was shown in) are kept in the audit entry."""
     engine = rt.require_engine()
-    if not consent:
-        raise ConsentRequired()
-    if consent_text_version is not None and consent_text_version != settings.consent_text_version:
-        raise ConsentTextChanged(shown=consent_text_version, current=settings.consent_text_version)
+    check_request(settings, actor, consent=consent, consent_text_version=consent_text_version,
+                  allow_duplicate=allow_duplicate)
     if not 1 <= len(images) <= MAX_IMAGES:
         raise ValidationFailed(f"Send 1 to {MAX_IMAGES} photos", field="images", count=len(images))
-    if allow_duplicate and not is_admin(actor):
-        raise Forbidden("Only admins may enroll a duplicate face")
     if not user.is_active:
         raise Conflict("User is deactivated", field="user")
     started = time.perf_counter()
@@ -136,18 +132,37 @@ def enroll(session: Session, settings: Settings, rt: FaceRuntime, *, actor: User
         raise DuplicateFace(f"This face is already enrolled for user {duplicate.user_id}",
                             user_id=duplicate.user_id, score=round(duplicate.score, 4))
     rows = faces.store_templates(session, user.id, samples, images, settings=settings)
+    attempt("enrolled", best_user_id=duplicate.user_id if duplicate else user.id,
+            best_score=duplicate.score if duplicate else None)
+    record_enrolled(session, settings, actor=actor, user=user, rows=rows, model_id=engine.model_id,
+                    consent_lang=consent_lang, duplicate_of=duplicate.user_id if duplicate else None)
+    return rows
+
+
+def check_request(settings: Settings, actor: User, *, consent: bool, consent_text_version: str | None,
+                  allow_duplicate: bool) -> None:
+    """What every enrollment request needs, one person or a batch: consent, to the current text when its version is
+    given, and an admin when a duplicate face is allowed."""
+    if not consent:
+        raise ConsentRequired()
+    if consent_text_version is not None and consent_text_version != settings.consent_text_version:
+        raise ConsentTextChanged(shown=consent_text_version, current=settings.consent_text_version)
+    if allow_duplicate and not is_admin(actor):
+        raise Forbidden("Only admins may enroll a duplicate face")
+
+
+def record_enrolled(session: Session, settings: Settings, *, actor: User, user: User, rows: Sequence[FaceTemplate],
+                    model_id: str, consent_lang: str | None, duplicate_of: int | None, batch: bool = False) -> None:
+    """After a person's templates are written: their consent (the current text's version) and the audit entry."""
     user.consent_at = now()
     user.consent_version = settings.consent_text_version
     user.biometrics_erased_at = None
     user.updated_at = now()
-    attempt("enrolled", best_user_id=duplicate.user_id if duplicate else user.id,
-            best_score=duplicate.score if duplicate else None)
     audit(session, actor_user_id=actor.id, action="faces.enroll", entity="user", entity_id=user.id,
-          after={"templates": [r.id for r in rows], "model_id": engine.model_id,
-                 "consent_version": user.consent_version,
+          after={"templates": [r.id for r in rows], "model_id": model_id,
+                 "consent_version": user.consent_version, **({"batch": True} if batch else {}),
                  **({"consent_lang": consent_lang} if consent_lang else {}),
-                 **({"duplicate_of": duplicate.user_id} if duplicate else {})})
-    return rows
+                 **({"duplicate_of": duplicate_of} if duplicate_of is not None else {})})
 
 
 def erase_biometrics(session: Session, settings: Settings, *, actor: User, user: User,
