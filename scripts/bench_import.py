@@ -40,7 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_server import ROOT, Api, LiveServer  # noqa: E402
+from live_server import ROOT, Api, LiveServer, scratch_database  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 KIOSK_IDENTITY, KIOSK_ENROLL, KIOSK_PROBE = "deepface_id03", "img50.jpg", "img51.jpg"
 PER_PERSON = 5
@@ -134,21 +135,8 @@ def fresh_database(base_url: str | None, tag: str):
     if not base_url:
         yield None
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(base_url)
-    name = f"{base.database}_import_{tag}_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base_url, f"{make_url(base_url).database}_import_{tag}_{os.getpid()}") as url:
+        yield url
 
 
 def run_one(a, threads: int, people, log) -> dict:

@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from live_server import ADMIN_PASSWORD, Api, LiveServer  # noqa: E402
+from live_server import ADMIN_PASSWORD, Api, LiveServer, scratch_database  # noqa: E402
 from soak_kiosk import default_faces, enroll_people, people_in  # noqa: E402
 
 
@@ -113,75 +113,64 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
 
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     base = make_url(a.pg_url)
-    name = f"faceclock_outage_{int(time.time())}"
-    # the pool outlives the outage
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    server = LiveServer(Path(tempfile.mkdtemp(prefix="db-outage-")), database_url=url,
-                        env={"DEBOUNCE_SECONDS": "0", "DB_CONNECT_TIMEOUT": "2", "LOCKOUT_MAX_PER_CLIENT": "1000000"})
-    t0 = time.monotonic()
-    clock = lambda: round(time.monotonic() - t0, 2)  # noqa: E731  (t0 is reset when the load starts)
-    log, lock, stop_new = [], threading.Lock(), threading.Event()
-    events: dict[str, float] = {}
     result: dict = {"rehearsal": a.no_stop}
-    stopped = False
-    try:
-        server.start()
-        pid = server.pid
-        api = Api(server.url)
-        api.login_admin(password=ADMIN_PASSWORD)
-        probes = enroll_people(api, people_in(a.faces), uuid.uuid4().hex[:6])
-        if not probes:
-            raise RuntimeError(f"nobody could be enrolled from {a.faces}")
-        key = api.create_device("outage")["api_key"]
-        kiosks = [Kiosk(server.url, key, probes[i::a.kiosks] or probes, clock, stop_new, log, lock)
-                  for i in range(a.kiosks)]
+    # the database is dropped after the finally below has started the cluster again
+    with scratch_database(a.pg_url, f"faceclock_outage_{int(time.time())}", keep=a.keep, report=result) as url:
+        server = LiveServer(Path(tempfile.mkdtemp(prefix="db-outage-")), database_url=url,
+                            env={"DEBOUNCE_SECONDS": "0", "DB_CONNECT_TIMEOUT": "2",
+                                 "LOCKOUT_MAX_PER_CLIENT": "1000000"})
         t0 = time.monotonic()
-        for k in kiosks:
-            k.start()
-        time.sleep(a.before)
-        events["db_stopped"] = clock()
-        if not a.no_stop:
-            stopped = True
-            pg_cluster("stop")
-        events["db_stop_returned"] = clock()
-        time.sleep(a.down)
-        events["db_starting"] = clock()
-        if not a.no_stop:
-            pg_cluster("start")
-            stopped = False
-        events["db_started"] = clock()
-        time.sleep(a.after)
-        stop_new.set()
-        for k in kiosks:
-            k.drain_until = time.monotonic() + 60
-        for k in kiosks:
-            k.join(90)
-        events["end"] = clock()
-        result.update(analyse(log, events, url, kiosks))
-        result["server_pid_unchanged"] = (server.proc is not None and server.proc.poll() is None
-                                          and server.pid == pid)
-    except Exception as exc:  # noqa: BLE001  reported, and the run fails
-        result["error"] = f"{exc.__class__.__name__}: {exc}"
-        result["server_log_tail"] = server.log_tail(20)
-    finally:
-        stop_new.set()
-        if stopped or (not a.no_stop and not _pg_up(base)):
-            pg_cluster("start")
-        server.stop()
-        if not a.keep:
-            try:
-                with admin.connect() as c:
-                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            except Exception as exc:  # noqa: BLE001
-                result["drop_database_error"] = f"{exc.__class__.__name__}: {exc}"
-        admin.dispose()
+        clock = lambda: round(time.monotonic() - t0, 2)  # noqa: E731  (t0 is reset when the load starts)
+        log, lock, stop_new = [], threading.Lock(), threading.Event()
+        events: dict[str, float] = {}
+        stopped = False
+        try:
+            server.start()
+            pid = server.pid
+            api = Api(server.url)
+            api.login_admin(password=ADMIN_PASSWORD)
+            probes = enroll_people(api, people_in(a.faces), uuid.uuid4().hex[:6])
+            if not probes:
+                raise RuntimeError(f"nobody could be enrolled from {a.faces}")
+            key = api.create_device("outage")["api_key"]
+            kiosks = [Kiosk(server.url, key, probes[i::a.kiosks] or probes, clock, stop_new, log, lock)
+                      for i in range(a.kiosks)]
+            t0 = time.monotonic()
+            for k in kiosks:
+                k.start()
+            time.sleep(a.before)
+            events["db_stopped"] = clock()
+            if not a.no_stop:
+                stopped = True
+                pg_cluster("stop")
+            events["db_stop_returned"] = clock()
+            time.sleep(a.down)
+            events["db_starting"] = clock()
+            if not a.no_stop:
+                pg_cluster("start")
+                stopped = False
+            events["db_started"] = clock()
+            time.sleep(a.after)
+            stop_new.set()
+            for k in kiosks:
+                k.drain_until = time.monotonic() + 60
+            for k in kiosks:
+                k.join(90)
+            events["end"] = clock()
+            result.update(analyse(log, events, url, kiosks))
+            result["server_pid_unchanged"] = (server.proc is not None and server.proc.poll() is None
+                                              and server.pid == pid)
+        except Exception as exc:  # noqa: BLE001  reported, and the run fails
+            result["error"] = f"{exc.__class__.__name__}: {exc}"
+            result["server_log_tail"] = server.log_tail(20)
+        finally:
+            stop_new.set()
+            if stopped or (not a.no_stop and not _pg_up(base)):
+                pg_cluster("start")
+            server.stop()
     result["checks"] = checks(result, a.recover_within)
     result["passed"] = "error" not in result and all(v is not False for v in result["checks"].values())
     print(json.dumps(result, indent=2) if a.json else summary_line(result))

@@ -10,7 +10,8 @@ Used by the browser tests (tests/kiosk) and the proof scripts (bad_uploads, soak
         key = api.create_device("Front door")["api_key"]
         api.kiosk_check(key, photo_bytes)
 
-`prefix` puts a command in front of the server (e.g. ["prlimit", "--as=536870912", "--"]).
+`prefix` puts a command in front of the server (e.g. ["prlimit", "--as=536870912", "--"]). `scratch_database` gives a
+script a PostgreSQL database of its own beside a given one (bench_import, db_outage).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -47,6 +50,34 @@ def default_models_dir() -> Path:
 
         provision_offline(d)
     return d
+
+
+@contextmanager
+def scratch_database(base_url: str, name: str, *, keep: bool = False, report: dict | None = None) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` on base_url's server (any same-named one is dropped first), yielded as
+    a URL; dropped on exit unless `keep`. The administrative pool pings before each use, so it outlives a restart of
+    the cluster (scripts/db_outage.py stops it on purpose). A failed drop is raised, or put into
+    report["drop_database_error"] when a report is given (the run's other results stay)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            try:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception as exc:  # noqa: BLE001  reported to the caller's report when it has one
+                if report is None:
+                    raise
+                report["drop_database_error"] = f"{exc.__class__.__name__}: {exc}"
+        admin.dispose()
 
 
 class LiveServer:
