@@ -210,6 +210,9 @@ class Bench:
                               .order_by(User.employee_code)).all()
         return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.engine.dim)
 
+    def clear_attendance(self) -> dict:
+        return clear_attendance(self.db)
+
     def kiosk_keys(self, n: int) -> list[str]:
         from server.devices.service import create_device
 
@@ -233,6 +236,26 @@ class Bench:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def clear_attendance(db) -> dict:
+    """Deletes the punches and work days of the bench's real people (BENCH-R-*: the probes' owners and the stream's
+    users), so that every run's checks start from an empty day. With DEBOUNCE_SECONDS=0 each recognized check is one
+    more punch of the probe's person, and a kiosk punch reads and recomputes its person's whole day
+    (attendance.service.add_punch: the day's punches as ORM rows, twice): the punches earlier runs of the same day left
+    (~200 a bench_scale run, for one person) made each check slower by ~0.05 ms of CPU a punch and set off full
+    garbage-collection passes (+50 ms median and the P95 tail at ~1,000 punches), which the figures then blamed on
+    the gallery's size. Returns how many rows went."""
+    from sqlalchemy import delete, select
+
+    from server.attendance.models import Punch, WorkDay
+    from server.users.models import User
+
+    bench_users = select(User.id).where(User.employee_code.like(f"{REAL_PREFIX}%")).scalar_subquery()
+    with db.session() as s:
+        days = s.execute(delete(WorkDay).where(WorkDay.user_id.in_(bench_users))).rowcount or 0
+        punches = s.execute(delete(Punch).where(Punch.user_id.in_(bench_users))).rowcount or 0
+    return {"punches": int(punches), "work_days": int(days)}
 
 
 def wait_gallery(url: str, model_id: str, people: int, key: str, probe: bytes, timeout: float = 120) -> dict:
@@ -622,8 +645,9 @@ def main(argv=None) -> int:
     if not people:
         raise SystemExit("no usable real probe photos: check --faces-dir")
     keys = bench.kiosk_keys(max(args.levels))
+    cleared = bench.clear_attendance()
     log(quiet, f"engine {bench.engine.model_id} (dim {bench.engine.dim}); database {bench.db.dialect}; "
-               f"{len(people)} real people")
+               f"{len(people)} real people; their earlier punches cleared: {cleared}")
     sizes = sorted({len(people), *(n for n in args.seed_sizes if n > len(people))})
     seed = None if args.no_seed_way else compare_seed_way(bench, url, keys[0], people, sizes, quiet)
 
@@ -664,7 +688,7 @@ def main(argv=None) -> int:
     out = {"url": url, "enrolled": args.enrolled, "enrolled_people": counts["people"],
            "gallery_templates": counts["templates"], "real_identities": len(people),
            "probe_photos": sum(len(p.probes) for p in people), "model_id": bench.engine.model_id,
-           "database": bench.db.dialect, "server": server,
+           "database": bench.db.dialect, "server": server, "cleared_attendance": cleared,
            "client": {"python": platform.python_version(), "cpus": os.cpu_count()}, "levels": levels,
            "seed_way": seed, "goals": goals(levels, seed, args.frame_counts[0]),
            "goals_other_frames": [goals(levels, None, f) for f in args.frame_counts[1:]], "errors": errors,

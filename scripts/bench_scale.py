@@ -10,7 +10,9 @@ What it does, in order (stderr tells the steps; --json prints only the result on
    (identities of ../shared/faces with two or more single-face photos: the first photo is enrolled through the server's
    own embedding code, the others are kiosk probes), then synthetic people up to --enrolled: random unit vectors of the
    server's model inserted straight into the database, exactly as scripts/bench_kiosk.py does (BENCH-S-* rows, reused by
-   the next run; shared with bench_kiosk).
+   the next run; shared with bench_kiosk). The real people's punches and work days left by earlier runs are deleted
+   (`cleared_attendance`): a kiosk punch reads its person's whole day, so a probe's person with the ~200 punches of each
+   earlier run of the day made every check slower (bench_kiosk.clear_attendance).
 2. Starts the replicas one after the other with ./run.sh (own PORT and DATA_DIR each, the same DATABASE_URL, WORKERS=1,
    DEBOUNCE_SECONDS=0) and times each one from the spawn to /ready = 200: `ready_seconds`; `rss_mb` is the replica's
    RSS read from its /status at that moment, with its gallery step's time and the gallery's bytes.
@@ -267,14 +269,16 @@ def main(argv=None) -> int:
     bench.set_synthetic(max(0, a.enrolled - len(people)))
     counts = bench.gallery_counts()
     key = bench.kiosk_keys(1)[0]
-    log(quiet, f"database ready in {time.perf_counter() - t0:.1f}s: {counts}")
+    cleared = bench.clear_attendance()  # earlier runs' punches of the probe's person: each check reads its whole day
+    log(quiet, f"database ready in {time.perf_counter() - t0:.1f}s: {counts}; cleared {cleared}")
     search = search_figures(bench, a.searches)
     log(quiet, f"search: {search}")
 
     # 2. the replicas, one after the other
     replicas = [Replica(chr(ord("A") + i), a.database_url, models_dir, env) for i in range(a.replicas)]
-    out: dict = {"enrolled": counts, "replicas": {}, "search": search, "cpus": os.cpu_count(),
-                 "dialect": bench.db.dialect, "model_id": bench.engine.model_id, "dim": bench.engine.dim}
+    out: dict = {"enrolled": counts, "cleared_attendance": cleared, "replicas": {}, "search": search,
+                 "cpus": os.cpu_count(), "dialect": bench.db.dialect, "model_id": bench.engine.model_id,
+                 "dim": bench.engine.dim}
     try:
         for r in replicas:
             out["replicas"][r.name] = r.start(a.ready_timeout)
