@@ -109,8 +109,8 @@ def _upsert_work_day(session: Session, user_id: int, work_date: date) -> WorkDay
     return wd if flush_or_conflict(session, None, wd) else session.scalar(q)
 
 
-def recompute_day(session: Session, user: User, work_date: date, settings: Settings, *, now: datetime | None = None
-                  ) -> WorkDay | None:
+def recompute_day(session: Session, user: User, work_date: date, settings: Settings, *, now: datetime | None = None,
+                  punches: list[Punch] | None = None) -> WorkDay | None:
     """Recomputes (user, work_date) from its non-voided punches and its calendar (holiday, leave, mark) and stores
     it. Punch statuses follow the shift.
 
@@ -122,10 +122,12 @@ def recompute_day(session: Session, user: User, work_date: date, settings: Setti
     unscheduled day, or a day outside employment; such a row, if one existed, is removed: it is derived data,
     punches are not). A day closed earlier is re-opened and recomputed when punches arrive late (details:
     closed_as, the status it was first closed with; reopened_at, the latest re-opening; reopened, how many times).
+    `punches`: the day's non-voided punches in time order, when the caller has them already (add_punch), else read.
     """
     now = now or clock_now()
     rule = rule_on(session, user.id, work_date)
-    punches = day_punches(session, user.id, work_date)
+    if punches is None:
+        punches = day_punches(session, user.id, work_date)
     existing = session.scalar(select(WorkDay).where(WorkDay.user_id == user.id, WorkDay.work_date == work_date))
     cal = calendar.load(session, [user.id], work_date, work_date)
     wd = _store_day(session, user, work_date, settings, rule, punches, existing, now, cal)
@@ -270,7 +272,10 @@ def add_punch(session: Session, settings: Settings, *, user: User, at: datetime,
             return NewPunch(first, True, wd)
     work_date, rule = resolve_work_date(session, user, at, settings)
     explicit = kind is not None
-    kind = kind or next_kind([_at_utc(p) for p in day_punches(session, user.id, work_date)], at)
+    # The day's punches are read once, for the kind and for the recomputation (under the user's lock, nobody adds one
+    # in between): each load is as many ORM rows as the day holds.
+    earlier = day_punches(session, user.id, work_date)
+    kind = kind or next_kind([_at_utc(p) for p in earlier], at)
     punch = Punch(user_id=user.id, kind=kind, kind_fixed=explicit, at=at, work_date=work_date,
                   shift_id=rule.shift_id if rule else None,
                   status=punch_status(kind, at, scheduled_window(rule, work_date)), source=source,
@@ -278,7 +283,8 @@ def add_punch(session: Session, settings: Settings, *, user: User, at: datetime,
                   created_at=clock_now())
     session.add(punch)
     session.flush()
-    wd = recompute_day(session, user, work_date, settings)
+    day = sorted([*earlier, punch], key=lambda p: (as_utc(p.at), p.id))  # day_punches' order: at, then id
+    wd = recompute_day(session, user, work_date, settings, punches=day)
     if source == "manual" and not punch.kind_fixed:
         punch.kind_fixed = True  # chosen by a person: later punches never flip it
         session.flush()
