@@ -35,7 +35,9 @@ How it works
   concurrency 32 with no error; seed way median / ours median >= 20 on the largest seed-way gallery. A goal whose
   level was not run is null. The exit status is 1 when a goal is false or any request errored, else 0.
 * Bench rows are named BENCH-*; they are reused by the next run, and `--cleanup` deletes them (users, templates,
-  punches, kiosks) at the end. Run the server with DEBOUNCE_SECONDS=0 so that every recognized check writes a punch
+  punches, kiosks) at the end. The real people's punches and work days of earlier runs are deleted before measuring
+  (`clear_attendance`: a kiosk punch reads its person's whole day, so a history of thousands of the bench's own punches
+  slowed every check). Run the server with DEBOUNCE_SECONDS=0 so that every recognized check writes a punch
   (`recognized_duplicate` in the outcomes counts the answers that returned an earlier punch instead).
 
 Synthetic templates are nearly orthogonal to real faces, so they cost the 1:N product its full size but rarely
