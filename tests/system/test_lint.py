@@ -11,6 +11,10 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from package_graph import cycles  # noqa: E402  (the cycle finder, shared with scripts/package_graph.py)
+
 BIN = Path(sys.executable).parent
 MAX_LINES = 400
 ML_RUNTIMES = ("cv2", "dlib", "deepface", "onnxruntime", "tensorflow")
@@ -48,48 +52,6 @@ def test_import_contracts_are_kept():
 def _graph(external: bool = False) -> grimp.ImportGraph:
     return grimp.build_graph("server", include_external_packages=external, exclude_type_checking_imports=True,
                              cache_dir=None)
-
-
-def cycles(edges: dict[str, set[str]]) -> list[set[str]]:
-    """The strongly connected components of more than one node (Tarjan, iterative): every import cycle."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[set[str]] = []
-    for root in sorted(edges):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges.get(root, ()))))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(edges.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(component)
-    return found
 
 
 def test_the_cycle_finder_finds_cycles():
