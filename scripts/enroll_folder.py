@@ -165,6 +165,7 @@ class Enroller:
         from pydantic import ValidationError
         from sqlalchemy import select
 
+        from server.auth import flows as auth
         from server.users import service
         from server.users.models import User
         from server.users.schemas import UserCreate, UserUpdate
@@ -182,7 +183,7 @@ class Enroller:
             wanted = {k: v for k, v in {"full_name": person.full_name, **person.extra}.items()
                       if v is not None and getattr(user, k, None) != v}
             if wanted:
-                service.update_user(session, self.settings, actor=actor, user=user, data=UserUpdate(**wanted))
+                auth.update_user(session, self.settings, actor=actor, user=user, data=UserUpdate(**wanted))
                 self.people["updated"] += 1
             else:
                 self.people["unchanged"] += 1

@@ -9,8 +9,8 @@ from seeds.base import SeedError, insert_if_absent
 from server.config import Settings
 from server.audit.service import record as audit
 from server.auth import lockout
-from server.auth.passwords import generate_password, hash_password
 from server.auth.service import revoke_user_tokens
+from server.users.passwords import generate_password, hash_password
 from server.clock import now
 from server.users.models import User
 from server.users.policy import ADMIN, is_admin

@@ -4,8 +4,9 @@ above both, so neither imports the other):
 * a shift assigned, or a shift's rule edited: shifts.service makes the change and says which date ranges of whose
   days it moves; the days are re-resolved and recomputed here (service.rework_user_days), under each user's row lock;
 * a user's employment dates changed (PATCH employed_from / employed_to, or a deactivation that sets employed_to):
-  users.service makes the change; the days between the old and the new dates are recomputed here, so absences appear
-  or disappear ("no absences outside employment").
+  users.service makes the change, through auth/flows.py (the current password, the logins revoked); the days
+  between the old and the new dates are recomputed here, so absences appear or disappear ("no absences outside
+  employment").
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from sqlalchemy.orm import Session
 from server.attendance.models import WorkDay
 from server.attendance.service import fallback_zone, rework_dates, rework_user_days
 from server.clock import now as clock_now
+from server.auth import flows as auth
 from server.config import Settings
 from server.shifts import service as shifts
 from server.shifts.models import Shift, ShiftAssignment
 from server.shifts.service import assignments_between
-from server.users import service as users
 from server.users.employment import employment_dates
 from server.users.models import User
 from server.users.schemas import UserUpdate
@@ -85,7 +86,7 @@ def rework_employment(session: Session, settings: Settings, user: User, before: 
 def update_user(session: Session, settings: Settings, *, actor: User, user: User, data: UserUpdate,
                 client: str) -> User:
     before = employment_dates(user, fallback_zone(user, settings))
-    users.update_user(session, settings, actor=actor, user=user, data=data, client=client)
+    auth.update_user(session, settings, actor=actor, user=user, data=data, client=client)
     rework_employment(session, settings, user, before)
     return user
 
@@ -93,6 +94,6 @@ def update_user(session: Session, settings: Settings, *, actor: User, user: User
 def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User,
                     reason: str | None = None) -> User:
     before = employment_dates(user, fallback_zone(user, settings))
-    users.deactivate_user(session, settings, actor=actor, user=user, reason=reason)
+    auth.deactivate_user(session, settings, actor=actor, user=user, reason=reason)
     rework_employment(session, settings, user, before)
     return user

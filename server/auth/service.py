@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from server.auth import lockout
 from server.auth.models import RefreshToken
-from server.auth.passwords import verify_password
 from server.auth.tokens import (
     REFRESH,
     TokenExpired,
@@ -33,6 +32,7 @@ from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
 from server.faces.runtime import FaceRuntime
 from server.users.models import User
+from server.users.passwords import verify_password
 
 
 @dataclass

@@ -5,6 +5,7 @@ them (never to another role or site) and deactivate them. Everyone reads their o
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, or_, select
@@ -12,15 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit.service import record as audit
-from server.auth import lockout
-from server.auth.passwords import hash_password, verify_password
-from server.auth.service import revoke_user_tokens
 from server.clock import now
 from server.config import Settings
-from server.errors import Conflict, Forbidden, ValidationFailed, WrongCurrentPassword
+from server.errors import Conflict, Forbidden, ValidationFailed
 from server.kit.pages import paginate
 from server.kit.rows import flush_or_conflict, get_or_404
 from server.users.models import User
+from server.users.passwords import hash_password
 from server.users.policy import (
     EMPLOYEE,
     can_act_on,
@@ -165,21 +164,12 @@ def list_users(session: Session, *, actor: User, role: str | None = None, active
     return paginate(session, q, (User.id,), limit=limit, offset=offset)
 
 
-def check_current_password(session: Session, settings: Settings, user: User, current: str | None, client: str) -> None:
-    """Changing one's own password needs the current one (a stolen access token alone must not take the account
-    over). Wrong guesses count as failed password logins of that user: the lockout rules apply (429)."""
-    if not user.password_hash:  # face-only: there is nothing to confirm, so a token alone must not add a password
-        raise Forbidden("You have no password yet: an admin or a manager of your site can set one")
-    if not current:
-        raise ValidationFailed("current_password is required to change your own password", field="current_password")
-    lockout.check(session, settings, kind="password", subject=user.employee_code, client=client)
-    if not verify_password(current, user.password_hash):
-        lockout.record_failure(session, kind="password", subject=user.employee_code, client=client)
-        raise WrongCurrentPassword(field="current_password")
-
-
 def update_user(session: Session, settings: Settings, *, actor: User, user: User, data: UserUpdate,
-                client: str = "unknown") -> User:
+                confirm_password: Callable[[str | None], None]) -> User:
+    """Applies `data` as far as `actor` may (403 / 409 / 422 otherwise). A change of one's own password calls
+    `confirm_password(current_password)` once the change is allowed and the new password valid, before anything
+    changes: auth/flows.py passes its check (the current password must match; wrong guesses count as failed logins)
+    and revokes the user's logins after a new password or a deactivation."""
     changes = data.model_dump(exclude_unset=True)
     current_password = changes.pop("current_password", None)
     is_self = actor.id == user.id
@@ -210,15 +200,13 @@ def update_user(session: Session, settings: Settings, *, actor: User, user: User
     if password is not None:
         validate_password(settings, password)
         if is_self:
-            check_current_password(session, settings, user, current_password, client)
+            confirm_password(current_password)
         user.password_hash = hash_password(password)
-        revoke_user_tokens(session, user.id)
     for key, value in changes.items():
         setattr(user, key, value.strip() if key == "full_name" else value)
     if changes.get("is_active") is False and before["is_active"]:
         user.deactivated_at = now()
         user.employed_to = user.employed_to or _today(user, settings)
-        revoke_user_tokens(session, user.id)
     elif changes.get("is_active") is True and not before["is_active"]:
         user.deactivated_at = None
         if "employed_to" not in changes and user.employed_to and user.employed_to < _today(user, settings):
@@ -237,10 +225,11 @@ def update_user(session: Session, settings: Settings, *, actor: User, user: User
     return user
 
 
-def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User,
+def deactivate_user(session: Session, settings: Settings, *, actor: User, user: User, revoked_logins: int,
                     reason: str | None = None) -> User:
-    """Deactivates `user` (employed_to becomes today when empty) and revokes its tokens. Biometric erasure is done
-    by the caller (faces service), in the same transaction. Attendance history stays."""
+    """Deactivates `user` (employed_to becomes today when empty). Its logins are revoked by the caller
+    (auth/flows.py, which passes how many refresh tokens that revoked, for the audit entry), and its biometric data
+    erased (faces), in the same transaction. Attendance history stays."""
     if actor.id == user.id:
         raise Conflict("You cannot delete yourself")
     before = snapshot(user)
@@ -249,8 +238,7 @@ def deactivate_user(session: Session, settings: Settings, *, actor: User, user: 
         user.deactivated_at = now()
         user.employed_to = user.employed_to or _today(user, settings)
     user.updated_at = now()
-    revoked = revoke_user_tokens(session, user.id)
     session.flush()
     audit(session, actor_user_id=actor.id, action="users.delete", entity="user", entity_id=user.id,
-          before=before, after={**snapshot(user), "revoked_refresh_tokens": revoked}, reason=reason)
+          before=before, after={**snapshot(user), "revoked_refresh_tokens": revoked_logins}, reason=reason)
     return user

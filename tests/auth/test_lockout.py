@@ -104,7 +104,7 @@ def test_login_timing_does_not_reveal_whether_the_user_exists(settings_factory, 
     round (load hits all alike), and medians of paired per-round differences are compared with argon2's own cost,
     measured in the same rounds. A path that skipped argon2 would differ by about that whole cost and fail.
     """
-    from server.auth.passwords import hash_password, verify_password
+    from server.users.passwords import hash_password, verify_password
 
     settings = settings_factory(db_url, lockout_max_per_user=1000, lockout_max_per_client=1000)
     reference_hash = hash_password(PASSWORD)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from seeds import run_all
-from server.auth.passwords import verify_password
+from server.users.passwords import verify_password
 from server.database import Database
 from server.shifts.models import Shift
 from server.users.models import Role, User
