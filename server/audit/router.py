@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from server.audit import service
 from server.audit.schemas import AuditPage, FaceAttemptPage
 from server.auth.deps import SIGNED_IN, AdminDep
+from server.faces import attempts
 from server.clock import as_utc
 from server.deps import SessionDep
 from server.errors import Forbidden, ValidationFailed, responses
@@ -39,7 +40,7 @@ def list_face_attempts(_: AdminDep, session: SessionDep, purpose: str | None = N
                        user_id: Id = None, device_id: Id = None, since: datetime | None = None,
                        until: datetime | None = None, limit: int = Query(50, ge=1, le=500),
                        offset: int = Query(0, ge=0, le=10**9)):
-    items, total = service.list_face_attempts(session, purpose=purpose, decision=decision, user_id=user_id,
-                                              device_id=device_id, since=_utc(since), until=_utc(until),
-                                              limit=limit, offset=offset)
+    items, total = attempts.list_attempts(session, purpose=purpose, decision=decision, user_id=user_id,
+                                           device_id=device_id, since=_utc(since), until=_utc(until),
+                                           limit=limit, offset=offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}

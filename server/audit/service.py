@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
 from server.clock import now
-from server.faces.models import FaceAttempt
 from server.kit.pages import paginate
 
 
@@ -45,26 +44,3 @@ def list_entries(session: Session, *, action: str | None = None, entity: str | N
     if until is not None:
         q = q.where(AuditEntry.at < until)
     return paginate(session, q, (AuditEntry.at.desc(), AuditEntry.id.desc()), limit=limit, offset=offset)
-
-
-def list_face_attempts(session: Session, *, purpose: str | None = None, decision: str | None = None,
-                       user_id: int | None = None, device_id: int | None = None,
-                       since: datetime | None = None, until: datetime | None = None,
-                       limit: int = 50, offset: int = 0) -> tuple[list, int]:
-    """Face decision records (written by the faces service), newest first, with the filtered total.
-    `decision` matches exactly, or by prefix when it ends with ':' (e.g. "rejected:")."""
-    q = select(FaceAttempt)
-    if purpose:
-        q = q.where(FaceAttempt.purpose == purpose)
-    if decision:
-        q = q.where(FaceAttempt.decision.startswith(decision) if decision.endswith(":")
-                    else FaceAttempt.decision == decision)
-    if user_id is not None:
-        q = q.where(FaceAttempt.best_user_id == user_id)
-    if device_id is not None:
-        q = q.where(FaceAttempt.device_id == device_id)
-    if since is not None:
-        q = q.where(FaceAttempt.at >= since)
-    if until is not None:
-        q = q.where(FaceAttempt.at < until)
-    return paginate(session, q, (FaceAttempt.at.desc(), FaceAttempt.id.desc()), limit=limit, offset=offset)
