@@ -10,7 +10,7 @@ CSV (PATH/people.csv, or --people FILE) maps folders to people with the columns
 
 For each person the user is created, or updated when the CSV says something else (server/users/service.py, as
 POST/PATCH /api/v1/users do). Then the photos are enrolled with the people's consent through the batch enrollment
-of server/users/batch.py, in-process, as POST /api/v1/faces/batch does: batches of up to --batch-people people
+of server/faces/batch.py, in-process, as POST /api/v1/faces/batch does: batches of up to --batch-people people
 (default ENROLL_BATCH_MAX_PEOPLE) with up to 5 photos each, the photos of a batch analysed side by side on every
 core (--threads, default FACE_THREADS: this process serves no kiosk), then one commit and one gallery version bump
 per batch; the quality gate, duplicate check against other people (those of the same batch too), audit and decision
@@ -230,7 +230,7 @@ class Enroller:
 
     def run(self, people: list[Person], batch_people: int, progress: bool) -> None:
         """Every person's photos, in batches of up to `batch_people` people (up to BATCH photos each) through
-        server/users/batch.py, as POST /api/v1/faces/batch does: inference side by side on every core, one commit
+        server/faces/batch.py, as POST /api/v1/faces/batch does: inference side by side on every core, one commit
         and one gallery version bump per batch. A person refused for some photos goes again with the others in a
         later round, so one bad photo never blocks a person; a person with more than BATCH photos takes several
         rounds."""
@@ -242,7 +242,7 @@ class Enroller:
             work = [w for w in work if w.todo]
 
     def _batch(self, entries: list[tuple[_Work, list]]) -> None:
-        from server.users import batch
+        from server.faces import batch
         from server.users.models import User
 
         for _w, items in entries:

@@ -29,12 +29,12 @@ from server.attendance.service import employed_on, recompute_day
 from server.attendance.workday import window
 from server.clock import now as clock_now
 from server.config import Settings
+from server.faces.enrollment import erase_biometrics as erase
 from server.faces.models import FaceAttempt, FaceTemplate
 from server.scheduler import register_job
 from server.shifts.models import Shift
 from server.shifts.rules import ShiftRule, local_date
 from server.shifts.service import assignments_between, lock_user
-from server.users.enrollment import erase_biometrics as erase
 from server.users.models import User
 
 log = logging.getLogger("faceclock.attendance.jobs")

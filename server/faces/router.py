@@ -21,8 +21,10 @@ from server.errors import (
     ValidationFailed,
     responses,
 )
+from server.faces import batch as batch_enrollment
 from server.faces import model_change, service
 from server.faces.deps import EngineDep
+from server.faces.enrollment import ConsentRequired, ConsentTextChanged
 from server.faces.images import read_limited
 from server.faces.schemas import (
     BatchEnrollmentOut,
@@ -30,12 +32,10 @@ from server.faces.schemas import (
     IdentifyOut,
     ReembedOut,
     ReenrollmentOut,
+    TemplateOut,
     VerifyOut,
 )
 from server.faces.uploads import Photos
-from server.users import batch as batch_enrollment
-from server.users.enrollment import ConsentRequired, ConsentTextChanged
-from server.users.schemas import TemplateOut
 
 router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
 PhotoPair = Annotated[list[bytes], Depends(Photos("verify", "image1", "image2"))]

@@ -1,11 +1,26 @@
-"""Request/response models of the admin face endpoints."""
+"""Request/response models of the face endpoints (and of enrollment, POST /users/{id}/faces)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from server.users.schemas import TemplateOut
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    model_id: str
+    quality: dict
+    created_at: datetime
+
+
+class EnrollmentOut(BaseModel):
+    user_id: int
+    templates: list[TemplateOut]
+    consent_at: datetime | None
+    consent_version: str | None
 
 
 class FaceQuality(BaseModel):

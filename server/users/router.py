@@ -23,12 +23,12 @@ from server.errors import (
 )
 from server.faces.deps import FaceRuntimeDep
 from server.faces.uploads import Photos
-from server.users import enrollment, service
+from server.faces import enrollment
+from server.faces.schemas import EnrollmentOut, TemplateOut
+from server.users import service
 from server.users.schemas import (
     ConsentTextOut,
-    EnrollmentOut,
     Role,
-    TemplateOut,
     UserCreate,
     UserOut,
     UserPage,

@@ -107,22 +107,6 @@ class UserPage(Page[UserOut]):
     pass
 
 
-class TemplateOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    model_id: str
-    quality: dict
-    created_at: datetime
-
-
-class EnrollmentOut(BaseModel):
-    user_id: int
-    templates: list[TemplateOut]
-    consent_at: datetime | None
-    consent_version: str | None
-
-
 class ConsentTextOut(BaseModel):
     version: str = Field(description="CONSENT_TEXT_VERSION: what enrollment records as consent_version")
     lang: str = Field(description="The language of `text` (English when the one asked for has none)")

@@ -96,7 +96,7 @@ def test_enrolls_a_folder_per_person_and_summarises_failures(env, tmp_path, caps
 
 def test_resume_after_an_interruption_enrolls_nothing_twice(env, tmp_path, capsys, monkeypatch):
     from server.faces.models import FaceTemplate
-    from server.users import batch
+    from server.faces import batch
 
     root = _folder(tmp_path)
     shutil.rmtree(root / "bad code!")

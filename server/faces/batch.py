@@ -3,7 +3,7 @@ POST /api/v1/faces/batch (server/faces/router.py), and scripts/enroll_folder.py 
 
     enroll_batch(session, settings, rt, *, actor, people, consent, ...) -> BatchOutcome
 
-The rules, per person, are those of one person's enrollment (server/users/enrollment.py): consent, 1-5 photos that
+The rules, per person, are those of one person's enrollment (server/faces/enrollment.py): consent, 1-5 photos that
 all pass the enrollment quality gate, no duplicate of another person (now also of another person of the same batch),
 managers only for employees of their site, an active user. What changes:
 
@@ -37,9 +37,9 @@ from sqlalchemy.orm import Session
 from server.config import Settings
 from server.errors import AppError, Forbidden, ValidationFailed
 from server.faces import service as faces
+from server.faces.enrollment import MAX_IMAGES, check_request, record_enrolled
 from server.faces.models import FaceTemplate
 from server.faces.runtime import FaceRuntime
-from server.users.enrollment import MAX_IMAGES, check_request, record_enrolled
 from server.users.models import User
 from server.users.policy import can_act_on
 

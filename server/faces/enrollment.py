@@ -1,5 +1,6 @@
 """Enrollment and erasure of a user's face templates: the rules around the face service (consent, all or nothing,
-duplicates, audit, decision records). Face analysis itself is server/faces/service.py; no FastAPI here.
+duplicates, audit, decision records). Face analysis itself is server/faces/service.py; no FastAPI here. It is faces'
+work on users' rows (the consent fields), so it lives in faces, above users: users does not import faces.
 
 Public:
   consent_text(settings, lang) -> (version, lang, text)   the text people consent to (CONSENT_TEXT_VERSION)
@@ -36,7 +37,8 @@ from server.users.models import User
 from server.users.policy import is_admin
 
 MAX_IMAGES = PHOTOS_PER_REQUEST["enroll"]
-CONSENT_DIR = Path(__file__).resolve().parent / "consent"  # <version>.<lang>.txt; CONSENT_TEXT_DIR overrides it
+# <version>.<lang>.txt, shipped with the users domain (GET /users/consent-text); CONSENT_TEXT_DIR overrides it
+CONSENT_DIR = Path(__file__).resolve().parents[1] / "users" / "consent"
 
 
 class ConsentRequired(AppError):
