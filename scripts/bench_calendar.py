@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cost of a calendar change that reworks many users' days (issue 13): a company-wide holiday on a past date
 recomputes that work day of every user it applies to, in the request, under each user's row lock
-(`server.holidays.flows.add_holiday`); a leave over N days recomputes N days of one user (`leaves.flows`).
+(`server.attendance.flows.add_holiday`); a leave over N days recomputes N days of one user
+(`attendance.flows.create_leave`).
 
     .venv/bin/python scripts/bench_calendar.py                          # fresh SQLite in a temp dir, 500 users
     .venv/bin/python scripts/bench_calendar.py --users 1000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/db_x
@@ -65,8 +66,7 @@ def main() -> None:
     from server.attendance.models import WorkDay
     from server.config import Settings
     from server.database import Database
-    from server.holidays import flows as holidays
-    from server.leaves import flows as leaves
+    from server.attendance import flows
     from server.migrate import upgrade
     from server.users.models import User
 
@@ -81,14 +81,14 @@ def main() -> None:
 
     t0 = time.perf_counter()
     with db.session() as s:
-        holidays.add_holiday(s, settings, actor=s.get(User, admin_id), day=date(2026, 12, 8), name="Bench", site=None)
+        flows.add_holiday(s, settings, actor=s.get(User, admin_id), day=date(2026, 12, 8), name="Bench", site=None)
     holiday_s = time.perf_counter() - t0
     with db.session() as s:
         turned = s.scalar(select(func.count()).select_from(WorkDay).where(WorkDay.status == "holiday"))
         first = s.scalar(select(User.id).where(User.employee_code == "B00000"))
     t0 = time.perf_counter()
     with db.session() as s:
-        leaves.create_leave(s, settings, actor=s.get(User, admin_id), user_id=first, first=date(2026, 11, 10),
+        flows.create_leave(s, settings, actor=s.get(User, admin_id), user_id=first, first=date(2026, 11, 10),
                             last=date(2026, 12, 9), kind="vacation", half=None, reason="bench")
     leave_s = time.perf_counter() - t0
     db.dispose()

@@ -11,6 +11,7 @@ from datetime import date
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from server.attendance import flows
 from server.attendance.queries import check_range
 from server.shifts.rules import local_date
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
@@ -19,7 +20,7 @@ from server.clock import now as clock_now
 from server.config import Settings
 from server.deps import SessionDep, SettingsDep
 from server.errors import AppError, Forbidden, NotFound, ValidationFailed, responses
-from server.holidays import flows, service
+from server.holidays import service
 from server.holidays.ics import InvalidCalendar
 from server.holidays.schemas import HolidayImportOut, HolidayIn, HolidayOut
 from server.users.policy import is_admin

@@ -1,7 +1,7 @@
 """Holidays: a public holiday of one site or of the whole company (site null). No FastAPI here.
 
 Admins manage every holiday; a manager those of its own site (a holiday without a site is the company's: admin).
-Recomputing the work days a holiday touches is the work of holidays/flows.py.
+Recomputing the work days a holiday touches is the work of attendance/flows.py (holidays does not import attendance).
 """
 from __future__ import annotations
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Query
 
+from server.attendance import flows
 from server.attendance.queries import default_range, ensure_supervised
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import ApiDate, PathId, UserFilter
 from server.deps import SessionDep, SettingsDep
 from server.errors import Forbidden, NotFound, ValidationFailed, responses
-from server.leaves import flows, service
+from server.leaves import service
 from server.leaves.schemas import CancelIn, LeaveIn, LeaveKind, LeaveOut, LeavePage
 from server.users.employment import OutsideEmployment
 from server.users.policy import is_supervisor, visible_users_filter

@@ -3,7 +3,7 @@
 Creating a leave means it is approved (managers of the user's site and admins create them, or approve an employee's
 request, which calls the same code). Two leaves of a user never overlap, except an "am" and a "pm" half of the same
 day. Cancelling keeps the row (cancelled_at, cancelled_by, cancel_reason). The work days it touches are recomputed
-by leaves/flows.py.
+by attendance/flows.py (leaves does not import attendance).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Approving an employee request applies its change through the very code of the manager's direct action, as the
 approver: a manual punch (attendance.corrections.manual_punch), a punch correction (correct_punch), a leave
-(leaves.flows.create_leave) or a whole-day mark (attendance.marks.set_mark). Each writes its own audit entry and
+(attendance.flows.create_leave) or a whole-day mark (attendance.marks.set_mark). Each writes its own audit entry and
 recomputes its work days; if it refuses (a leave overlap, a punch in the future …) the approval fails with that
 error and nothing is stored (the request stays pending)."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.attendance import corrections as attendance
+from server.attendance import flows
 from server.attendance import marks
-from server.leaves import flows as leaves
 from server.requests import service
 from server.requests.models import EmployeeRequest
 from server.users.models import User
@@ -34,7 +34,7 @@ def _apply(session: Session, settings: Settings, actor: User, req: EmployeeReque
                                             kind=c.get("kind"), reason=_reason(req))
         return {"punch_id": punch.id, "work_date": punch.work_date.isoformat()}
     if req.type == "leave":
-        lv = leaves.create_leave(session, settings, actor=actor, user_id=req.user_id,
+        lv = flows.create_leave(session, settings, actor=actor, user_id=req.user_id,
                                  first=date.fromisoformat(c["from"]), last=date.fromisoformat(c["to"]),
                                  kind=c["kind"], half=c.get("half"), reason=_reason(req))
         return {"leave_id": lv.id}

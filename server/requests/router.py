@@ -15,9 +15,9 @@ from fastapi import APIRouter, Body, Query
 from server.auth.deps import SIGNED_IN, EmployeeDep, ManagerDep
 from server.bounds import PathId, UserFilter
 from server.deps import SessionDep, SettingsDep
+from server.attendance.flows import AttendanceRecorded
 from server.attendance.service import PunchVoided
 from server.errors import Forbidden, NotFound, ValidationFailed, responses
-from server.leaves.flows import AttendanceRecorded
 from server.leaves.service import LeaveOverlap
 from server.users.employment import OutsideEmployment
 from server.requests import flows, service
