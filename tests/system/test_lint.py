@@ -1,6 +1,7 @@
 """The rules of docs/architecture.md that a machine can check, run by `./run.sh test` (so by CI's .ci/run):
 ruff and the import-linter contracts (both configured in pyproject.toml), no import cycle between the modules of
-server/, only the face engine imports the ML runtimes, no module of server/ over MAX_LINES lines."""
+server/ nor between its packages, only the face engine imports the ML runtimes, no module of server/ over MAX_LINES
+lines."""
 from __future__ import annotations
 
 import subprocess
@@ -13,7 +14,7 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from package_graph import cycles  # noqa: E402  (the cycle finder, shared with scripts/package_graph.py)
+from package_graph import cycles, package_imports  # noqa: E402  (the cycle finder; the package graph)
 
 BIN = Path(sys.executable).parent
 MAX_LINES = 400
@@ -70,6 +71,16 @@ def test_server_modules_import_no_cycle():
                               "or the cross-domain work to a flows.py):\n" + "\n".join(map(str, unexpected)))
     stale = [sorted(c) for c in KNOWN_CYCLES if c not in found]
     assert stale == [], f"gone, remove from KNOWN_CYCLES: {stale}"
+
+
+def test_server_packages_import_no_cycle():
+    """Between the top-level packages of server/ (routers left out: they are the composition layer), as the layers
+    contract in pyproject.toml enforces; scripts/package_graph.py prints the imports behind an edge, file:line."""
+    edges: dict[str, set[str]] = {}
+    for importer, imported in package_imports(_graph()):
+        edges.setdefault(importer, set()).add(imported)
+    assert "server.users" in edges["server.attendance"]  # the graph is there: attendance reads users
+    assert cycles(edges) == [], "import cycles between the packages of server/ (scripts/package_graph.py --cycles)"
 
 
 def test_only_the_engine_imports_the_ml_runtimes():
