@@ -43,8 +43,9 @@ from server.errors import AppError, ValidationFailed
 from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
 from server.faces.runtime import FaceRuntime
+from server.liveness import flows as liveness_flows
 from server.liveness import service as liveness
-from server.liveness.errors import LivenessRequired
+from server.liveness.errors import LivenessFailed, LivenessRequired
 from server.shifts.models import Shift
 from server.users.models import User
 
@@ -287,7 +288,7 @@ def face_identifier(db, rt: FaceRuntime, device) -> Identify:
         started = time.perf_counter()
         try:
             if action is not None:  # a challenge: the decoded frames and their finer landmarks are kept
-                analyzed = _liveness_flows().analyze_frames(rt, frames, "kiosk")
+                analyzed = liveness_flows.analyze_frames(rt, frames, "kiosk")
             else:
                 samples = faces.analyze_all(rt, frames, "kiosk")
         except AppError as exc:
@@ -305,22 +306,13 @@ def face_identifier(db, rt: FaceRuntime, device) -> Identify:
     return identify
 
 
-def _liveness_flows():
-    from server.liveness import flows
-
-    return flows
-
-
 def _identify_live(db, rt: FaceRuntime, device, frames: list, action: str, started: float) -> Recognition:
     """A challenge's frames (liveness.flows.Frame): the first identified 1:N, the others judged
     (server/liveness/flows.py); the decision record holds the measures. Not live → LivenessFailed (422, stored,
     no punch)."""
-    from server.liveness import flows
-    from server.liveness.errors import LivenessFailed
-
     with db.session() as s:
-        decision = flows.identify_first(rt, [f.sample for f in frames], s)
-        verdict = flows.judge(rt, frames, decision.user_id, action, s) if decision.recognized else None
+        decision = liveness_flows.identify_first(rt, [f.sample for f in frames], s)
+        verdict = liveness_flows.judge(rt, frames, decision.user_id, action, s) if decision.recognized else None
         attempt = faces.record_decision(s, "kiosk", decision, rt.model_id, started, device_id=device.id)
         if verdict is not None:
             attempt.liveness = verdict.measures()

@@ -22,7 +22,7 @@ from server.auth.tokens import ACCESS, decode_token
 from server.deps import SessionDep, SettingsDep
 from server.devices.models import Device
 from server.devices.service import authenticate_device
-from server.errors import Forbidden, InvalidToken, NotAuthenticated
+from server.errors import Forbidden, InvalidDeviceKey, InvalidToken, NotAuthenticated
 from server.users.models import User
 from server.users.policy import is_admin, is_supervisor
 
@@ -59,9 +59,6 @@ def current_user(request: Request, session: SessionDep, settings: SettingsDep,
 def _forbid_devices(request: Request, session: Session) -> None:
     key = request.headers.get("x-device-key")
     if key:
-        from server.devices.service import authenticate_device
-        from server.errors import InvalidDeviceKey
-
         try:
             authenticate_device(session, key, touch=False)
         except InvalidDeviceKey:

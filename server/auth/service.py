@@ -27,10 +27,14 @@ from server.errors import (
     ModelMismatch,
     ModelWeightsMissing,
     UnknownFace,
+    ValidationFailed,
 )
 from server.faces import service as faces
 from server.faces.images import PHOTOS_PER_REQUEST
 from server.faces.runtime import FaceRuntime
+from server.liveness import flows as liveness_flows
+from server.liveness import service as liveness
+from server.liveness.errors import LivenessFailed, LivenessRequired
 from server.users.models import User
 from server.users.passwords import verify_password
 
@@ -225,9 +229,7 @@ def face_login(session: Session, settings: Settings, rt: FaceRuntime, *, frames:
         if action is None:
             samples, analyzed = faces.analyze_all(rt, frames, "login"), None
         else:  # a challenge: the decoded frames and their finer landmarks are kept for the liveness measures
-            from server.liveness import flows
-
-            analyzed = flows.analyze_frames(rt, frames, "login")
+            analyzed = liveness_flows.analyze_frames(rt, frames, "login")
             samples = [f.sample for f in analyzed]
     except AppError as exc:
         attempt(f"rejected:{exc.code}")
@@ -251,12 +253,6 @@ def _login_challenge(session: Session, settings: Settings, challenge_id: str | N
     """The action this login must answer, or None when no challenge applies. The challenge is spent in a short
     transaction of its own, committed before the frames are analysed (so two logins racing with one challenge
     cannot both pass, and nothing is locked during the analysis)."""
-    from sqlalchemy.orm import Session as OwnSession
-
-    from server.errors import ValidationFailed
-    from server.liveness import service as liveness
-    from server.liveness.errors import LivenessRequired
-
     if challenge_id is None or not str(challenge_id).strip():
         if settings.liveness_login == "challenge":
             raise LivenessRequired()
@@ -264,7 +260,7 @@ def _login_challenge(session: Session, settings: Settings, challenge_id: str | N
             raise ValidationFailed(f"At most {PHOTOS_PER_REQUEST['login']} frames without a challenge", field="images")
         return None
     liveness.check_frame_count(frames)
-    with OwnSession(bind=session.get_bind()) as own:
+    with Session(bind=session.get_bind()) as own:
         action = liveness.spend(own, challenge_id, purpose="login", client=client)
         own.commit()
     return action
@@ -275,10 +271,7 @@ def _judge_login(session: Session, rt: FaceRuntime, frames, user: User, action: 
     """The later frames must show `user` turning as asked. Live: the recognition's decision record gets the
     measures. Not live: that record becomes `liveness:<reason>` with the measures (kept when the request fails),
     the failure counts toward the lockout, and LivenessFailed (422) is raised."""
-    from server.liveness import flows
-    from server.liveness.errors import LivenessFailed
-
-    verdict = flows.judge(rt, frames, user.id, action, session)
+    verdict = liveness_flows.judge(rt, frames, user.id, action, session)
     if verdict.live:
         last["row"].liveness = verdict.measures()
         return

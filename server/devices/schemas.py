@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from server.liveness.service import device_mode
 from server.users.schemas import _no_nul
 
 
@@ -50,8 +51,6 @@ class DeviceOut(BaseModel):
 
     @classmethod
     def of(cls, device, settings) -> DeviceOut:
-        from server.liveness.service import device_mode
-
         out = cls.model_validate(device)
         return out.model_copy(update={"liveness": device_mode(device, settings),
                                       "liveness_override": device.liveness_mode})
