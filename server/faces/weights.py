@@ -151,15 +151,11 @@ def required_files(model: str) -> list[str]:
     return [CARD_MODELS[key].file, YUNET_FILE]
 
 
-def missing_weights(model: str, weights_dir: Path | str | None = None) -> list[str]:
-    """File names the model needs that are absent (or empty) in weights_dir (default: the configured one).
+def missing_weights(model: str, weights_dir: Path | str) -> list[str]:
+    """File names the model needs that are absent (or empty) in weights_dir (the settings' WEIGHTS_DIR, passed in).
 
     No hashing: fast enough for /ready and diagnose_startup.
     """
-    if weights_dir is None:
-        from server.config import get_settings
-
-        weights_dir = get_settings().weights_dir
     wd = Path(weights_dir)
     return [f for f in required_files(model) if not (wd / f).is_file() or (wd / f).stat().st_size == 0]
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from server import __version__
 from server.faces.runtime import FaceRuntime
 from server.faces.service import identify_point
+from server.migrate import current_revision
 
 router = APIRouter(tags=["system"])
 
@@ -80,8 +81,6 @@ def status(request: Request):
     revision = None
     if db is not None:
         try:
-            from server.migrate import current_revision
-
             revision = current_revision(db)
         except Exception as exc:
             revision = f"unavailable: {exc.__class__.__name__}"

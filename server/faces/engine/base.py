@@ -15,6 +15,8 @@ import numpy as np
 
 from server.errors import ModelWeightsMissing
 from server.faces import weights as W
+from server.faces.calibration import curve_for
+from server.faces.operating import ONE_TO_MANY_FPIR, ONE_TO_ONE_FMR, one_to_one
 
 # OMP/OpenBLAS/MKL thread caps are set in server/__init__.py, before numpy is first imported (OpenBLAS reads them
 # when it is loaded). OpenCV's own thread count is set per engine (SFaceEngine: `slots` threads for its one shared
@@ -41,9 +43,6 @@ class OperatingPoints:
 
     def _set_points(self, threshold: float | None, duplicate_threshold: float | None, margin: float | None,
                     fmr: float | None = None, fpir: float | None = None, fallback: float = 0.5) -> None:
-        from server.faces.calibration import curve_for
-        from server.faces.operating import ONE_TO_MANY_FPIR, ONE_TO_ONE_FMR, one_to_one
-
         self.curve = curve_for(self.model_id)
         self.one_to_one = one_to_one(self.curve, fixed=threshold, fmr=fmr or ONE_TO_ONE_FMR, fallback=fallback)
         self.threshold = self.one_to_one.threshold
