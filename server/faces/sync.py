@@ -246,6 +246,10 @@ class GallerySync:
     its own commit while the step read the database: what it read may predate that change, so it is dropped and the
     step done again at once). `start()` runs it every `poll_seconds` in a daemon thread until `stop()`; the same
     thread prunes log rows older than `keep_seconds` once a minute.
+
+    A step reads the version first, then the log, then the users' templates, each its own statement: a change that
+    commits in between may already be in the templates read while the version recorded is the older one. The gallery
+    is then ahead of its version, never behind it, and the next step re-reads that user and records the version.
     """
 
     RETRIES = 5  # "raced" steps redone at once before waiting for the next poll

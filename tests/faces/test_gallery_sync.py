@@ -7,7 +7,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from server.faces.models import FaceTemplate, GalleryChange
 from tests.fixtures.people import ANN, BOB, CAT, enroll, photos
@@ -71,10 +71,50 @@ def test_changes_on_one_replica_reach_the_other_within_the_poll_interval(replica
     # templates replaced on A (erased, enrolled again from other photos): B holds exactly the new ones
     assert a.delete(f"/api/v1/users/{ann['id']}/faces", headers=admin_a).status_code == 204
     new = {t["id"] for t in enroll(a, admin_a, ann["id"], photos(ANN, 2))["templates"]}
-    _wait(lambda: _templates(b) == new)
+    # content and version both: a poll that read the version before the enrollment committed and the templates after
+    # holds the new templates one version early, and the next poll brings the version up (see the test below)
+    _wait(lambda: _templates(b) == new and gb.version == a.app.state.faces.gallery.version)
     assert gb.users(SFACE) == 1 and gb.size(SFACE) == 1
-    assert gb.version == a.app.state.faces.gallery.version
     assert b.app.state.faces.sync.stats["reloads"] == 0
+
+
+def test_a_poll_that_reads_templates_newer_than_its_version_is_ahead_never_behind(replicas):
+    """The poller reads the version, then the log, then the users' templates, each a statement of its own. A change
+    committed in between (here: an enrollment on A, made while B's poll is about to read the templates) is in the
+    templates B reads but past the version B records: B's gallery then holds that change one version early, never
+    misses it, and its next poll re-reads the user and records the version. (CI once caught this interleaving with a
+    version assertion that did not wait for it.)"""
+    a, b = replicas
+    admin_a, admin_b = admin_headers(a), admin_headers(b)
+    rt_b = b.app.state.faces
+    ann = create_user(a, admin_a, code="ANN")
+    enroll(a, admin_a, ann["id"], photos(ANN, 0))
+    _wait(lambda: rt_b.gallery.users(SFACE) == 1)
+    rt_b.sync.stop()  # B's steps are taken by hand from here
+
+    assert a.delete(f"/api/v1/users/{ann['id']}/faces", headers=admin_a).status_code == 204
+    erased_at = a.app.state.faces.gallery.version
+    enrolled: set[int] = set()
+
+    def enroll_on_a_first(conn, cursor, statement, parameters, context, executemany):
+        if not enrolled and "face_templates" in statement and "JOIN users" in statement:
+            enrolled.update(t["id"] for t in enroll(a, admin_a, ann["id"], photos(ANN, 1))["templates"])
+
+    event.listen(b.app.state.db.engine, "before_cursor_execute", enroll_on_a_first)
+    try:
+        assert rt_b.sync.poll_once() == "applied"
+    finally:
+        event.remove(b.app.state.db.engine, "before_cursor_execute", enroll_on_a_first)
+    assert enrolled and a.app.state.faces.gallery.version == erased_at + 1
+    assert _templates(b) == enrolled  # the enrollment is there already...
+    assert rt_b.gallery.version == erased_at  # ...a version early
+    assert _identify(b, admin_b, photos(ANN, 2)[0])["user_id"] == ann["id"]
+
+    assert rt_b.sync.poll_once() == "applied"  # the next step re-reads the user: same templates, version caught up
+    assert _templates(b) == enrolled and rt_b.gallery.version == a.app.state.faces.gallery.version
+    assert rt_b.sync.poll_once() == "current"
+    assert rt_b.sync.stats["reloads"] == 0
+    rt_b.sync.start()
 
 
 def test_a_request_never_syncs_and_a_replica_behind_the_pruned_log_reloads(replicas, db_url):
