@@ -47,6 +47,18 @@ def _identify(client, headers, image: bytes) -> dict:
     return r.json()
 
 
+def _one_person_seen_by_both(a, b, person, code: str):
+    """A user enrolled on A (one photo) and in B's gallery by B's poller, which is then stopped: B's steps are taken
+    by hand from here. Returns (A's admin headers, B's, the user, B's FaceRuntime)."""
+    admin_a, admin_b = admin_headers(a), admin_headers(b)
+    rt_b = b.app.state.faces
+    user = create_user(a, admin_a, code=code)
+    enroll(a, admin_a, user["id"], photos(person, 0))
+    _wait(lambda: rt_b.gallery.users(SFACE) == 1)
+    rt_b.sync.stop()
+    return admin_a, admin_b, user, rt_b
+
+
 def test_changes_on_one_replica_reach_the_other_within_the_poll_interval(replicas):
     a, b = replicas
     admin_a, admin_b = admin_headers(a), admin_headers(b)
@@ -85,12 +97,7 @@ def test_a_poll_that_reads_templates_newer_than_its_version_is_ahead_never_behin
     misses it, and its next poll re-reads the user and records the version. (CI once caught this interleaving with a
     version assertion that did not wait for it.)"""
     a, b = replicas
-    admin_a, admin_b = admin_headers(a), admin_headers(b)
-    rt_b = b.app.state.faces
-    ann = create_user(a, admin_a, code="ANN")
-    enroll(a, admin_a, ann["id"], photos(ANN, 0))
-    _wait(lambda: rt_b.gallery.users(SFACE) == 1)
-    rt_b.sync.stop()  # B's steps are taken by hand from here
+    admin_a, admin_b, ann, rt_b = _one_person_seen_by_both(a, b, ANN, "ANN")
 
     assert a.delete(f"/api/v1/users/{ann['id']}/faces", headers=admin_a).status_code == 204
     erased_at = a.app.state.faces.gallery.version
@@ -119,13 +126,8 @@ def test_a_poll_that_reads_templates_newer_than_its_version_is_ahead_never_behin
 
 def test_a_request_never_syncs_and_a_replica_behind_the_pruned_log_reloads(replicas, db_url):
     a, b = replicas
-    admin_a, admin_b = admin_headers(a), admin_headers(b)
-    rt_b = b.app.state.faces
-    bob = create_user(a, admin_a, code="BOB")
-    enroll(a, admin_a, bob["id"], photos(BOB, 0))
-    _wait(lambda: rt_b.gallery.users(SFACE) == 1)
-
-    rt_b.sync.stop()  # B's poller paused: only a request could bring B up to date now, and none may
+    admin_a, admin_b, _, rt_b = _one_person_seen_by_both(a, b, BOB, "BOB")
+    # B's poller paused: only a request could bring B up to date now, and none may
     held = rt_b.gallery.version
     cat = create_user(a, admin_a, code="CAT")
     enroll(a, admin_a, cat["id"], photos(CAT, 0))
