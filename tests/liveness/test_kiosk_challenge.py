@@ -54,7 +54,7 @@ def shifted_copy(data: bytes, dx: int = 9, quality: int = 70) -> bytes:
 
 
 @pytest.fixture
-def world(client, clock):
+def world(clock, client):  # the clock first: the app starts at START, not at the real date
     from server.faces import service as faces
 
     w = make_world(client)
